@@ -1,0 +1,210 @@
+package io.postern;
+
+import io.postern.auth.Authenticator;
+import io.postern.config.ConfigError;
+import io.postern.config.ConfigException;
+import io.postern.config.ConfigLoader;
+import io.postern.config.ListenerConfig;
+import io.postern.config.PosternConfig;
+import io.postern.demo.DemoMode;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The command line: {@code java -jar postern.jar [--config FILE] [--demo] [--check-config]
+ * [--version]}. Exit codes: 0 fine, 1 could not start (e.g. a port cannot be bound), 2 bad
+ * configuration or usage.
+ */
+public final class Postern {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Postern.class);
+  static final Path DEFAULT_CONFIG = Path.of("conf/postern.yaml");
+
+  /** The parsed command line. */
+  record Options(Path config, boolean demo, boolean checkOnly, boolean version, boolean help) {
+
+    static Options parse(String[] args) {
+      Path config = DEFAULT_CONFIG;
+      boolean demo = false;
+      boolean check = false;
+      boolean version = false;
+      boolean help = false;
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--config", "-c" -> {
+            if (i + 1 >= args.length) {
+              throw new IllegalArgumentException("--config needs a file name");
+            }
+            config = Path.of(args[++i]);
+          }
+          case "--demo" -> demo = true;
+          case "--check-config", "-t" -> check = true;
+          case "--version", "-v" -> version = true;
+          case "--help", "-h" -> help = true;
+          default -> {
+            if (args[i].startsWith("--config=")) {
+              config = Path.of(args[i].substring("--config=".length()));
+            } else {
+              throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+          }
+        }
+      }
+      return new Options(config, demo, check, version, help);
+    }
+  }
+
+  private Postern() {}
+
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println("postern: " + e.getMessage());
+      err.println(usage());
+      return 2;
+    }
+    if (options.help()) {
+      out.println(usage());
+      return 0;
+    }
+    if (options.version()) {
+      out.println("postern " + version());
+      return 0;
+    }
+    // Client-initiated TLS renegotiation is a cheap CPU attack and no mail client needs it.
+    System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+    VertxOptions vertxOptions = new VertxOptions();
+    Vertx vertx = Vertx.vertx(vertxOptions);
+    try {
+      return serve(options, vertx, vertxOptions.getEventLoopPoolSize(), out, err);
+    } catch (RuntimeException e) {
+      err.println("postern: " + e.getMessage());
+      closeQuietly(vertx);
+      return 1;
+    }
+  }
+
+  private static int serve(Options options, Vertx vertx, int eventLoops, PrintStream out,
+      PrintStream err) {
+    PosternConfig config;
+    DemoMode demo = null;
+    PosternServer.Resources resources;
+    try {
+      config = ConfigLoader.load(vertx, options.config(), System.getenv()).await();
+      Authenticator authenticator = null;
+      if (options.demo()) {
+        demo = DemoMode.start(vertx, config);
+        config = demo.config();
+        authenticator = demo.authenticator();
+      }
+      resources = PosternServer.load(vertx, config, authenticator);
+    } catch (ConfigException e) {
+      return configErrors(options, e, err, vertx, demo);
+    }
+    if (options.checkOnly()) {
+      out.println("postern: configuration " + options.config() + " is valid ("
+          + config.listeners().size() + " listeners, " + config.backends().size() + " backends"
+          + (resources.users() >= 0 ? ", " + resources.users() + " users" : "") + ")");
+      resources.authenticator().close();
+      closeQuietly(vertx);
+      return 0;
+    }
+    PosternServer server;
+    try {
+      server = PosternServer.start(vertx, resources, eventLoops).await();
+    } catch (Exception e) {
+      err.println("postern: " + e.getMessage());
+      stopDemo(demo);
+      closeQuietly(vertx);
+      return 1;
+    }
+    announce(server, config, demo);
+    DemoMode stopWith = demo;
+    PosternConfig running = config;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("Postern stopping");
+      try {
+        server.stop().await(running.limits().shutdownGrace().toSeconds() + 5, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        LOG.warn("sessions still open after the grace period are cut");
+      }
+      stopDemo(stopWith);
+      closeQuietly(vertx);
+    }, "postern-shutdown"));
+    return 0;
+  }
+
+  private static int configErrors(Options options, ConfigException e, PrintStream err,
+      Vertx vertx, DemoMode demo) {
+    err.println("postern: configuration " + options.config() + " has "
+        + (e.errors().size() == 1 ? "an error" : e.errors().size() + " errors") + ":");
+    for (ConfigError error : e.errors()) {
+      err.println("  " + error.key() + ": " + error.message());
+    }
+    stopDemo(demo);
+    closeQuietly(vertx);
+    return 2;
+  }
+
+  private static void announce(PosternServer server, PosternConfig config, DemoMode demo) {
+    LOG.info("Postern {} started", version());
+    for (ListenerConfig l : config.listeners()) {
+      LOG.info("listener {} ({}, tls {}) on {}:{}", l.name(), l.protocol().id(), l.tls().id(),
+          l.address(), server.port(l.name()));
+    }
+    if (demo != null) {
+      demo.announce(server);
+    }
+  }
+
+  private static void stopDemo(DemoMode demo) {
+    if (demo != null) {
+      demo.close();
+    }
+  }
+
+  private static void closeQuietly(Vertx vertx) {
+    try {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      LOG.warn("Vert.x did not close within 10s");
+    }
+  }
+
+  static String usage() {
+    return "usage: java -jar postern.jar [--config FILE] [--demo] [--check-config] [--version]\n"
+        + "  --config FILE    configuration (default conf/postern.yaml)\n"
+        + "  --demo           serve an embedded demo mailbox (user demo, password demo)\n"
+        + "  --check-config   check the configuration and the files it names, then exit\n"
+        + "  --version        print the version and exit";
+  }
+
+  static String version() {
+    try (InputStream in = Postern.class.getResourceAsStream("/postern-version.properties")) {
+      Properties p = new Properties();
+      if (in != null) {
+        p.load(in);
+      }
+      return p.getProperty("version", "unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+}

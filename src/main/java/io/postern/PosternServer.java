@@ -1,0 +1,168 @@
+package io.postern;
+
+import io.postern.auth.Authenticator;
+import io.postern.auth.PasswdFileAuthenticator;
+import io.postern.config.AuthConfig;
+import io.postern.config.BackendConfig;
+import io.postern.config.ConfigError;
+import io.postern.config.ConfigException;
+import io.postern.config.ListenerConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.TlsMode;
+import io.postern.listener.ListenerVerticle;
+import io.postern.listener.SharedServices;
+import io.postern.tls.BackendTls;
+import io.postern.tls.CertificatePair;
+import io.postern.tls.ServerTls;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.ClientSSLOptions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Postern inside a Vert.x instance: every listener deployed once per event loop. Used by
+ * {@code main} and by tests that embed Postern.
+ */
+public final class PosternServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PosternServer.class);
+
+  private final Vertx vertx;
+  private final SharedServices shared;
+  private final List<String> deployments;
+
+  private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
+    this.vertx = vertx;
+    this.shared = shared;
+    this.deployments = deployments;
+  }
+
+  /** Everything loaded from the files the configuration names, ready to serve. */
+  public record Resources(PosternConfig config, ServerTls tls,
+      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator, int users) {}
+
+  /**
+   * Reads and checks certificates, CA files and the auth source. Blocking: call from main or a
+   * test thread, never an event loop. Every problem is reported with its configuration key.
+   */
+  public static Resources load(Vertx vertx, PosternConfig config, Authenticator authenticator)
+      throws ConfigException {
+    List<ConfigError> errors = new ArrayList<>();
+    ServerTls tls = serverTls(vertx, config, errors);
+    Map<String, ClientSSLOptions> backendTls = new HashMap<>();
+    for (BackendConfig backend : config.backends().values()) {
+      try {
+        backendTls.put(backend.name(),
+            BackendTls.options(backend, config.limits().handshakeTimeout()));
+      } catch (CertificatePair.CertificateProblem e) {
+        errors.add(new ConfigError("backends." + backend.name() + ".ca", e.getMessage()));
+      }
+    }
+    int users = -1;
+    if (authenticator == null && errors.isEmpty()) {
+      authenticator = authenticator(vertx, config, errors);
+      if (authenticator instanceof PasswdFileAuthenticator passwd) {
+        users = passwd.users();
+      }
+    }
+    if (!errors.isEmpty()) {
+      if (authenticator != null) {
+        authenticator.close();
+      }
+      throw new ConfigException(errors);
+    }
+    return new Resources(config, tls, backendTls, authenticator, users);
+  }
+
+  /** Deploys every listener; fails with a message naming the listener that could not bind. */
+  public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances) {
+    SharedServices shared = new SharedServices(resources.config(), resources.tls(),
+        resources.backendTls(), resources.authenticator());
+    List<String> deployments = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    List<ListenerConfig> listeners = resources.config().listeners();
+    for (int i = 0; i < listeners.size(); i++) {
+      ListenerConfig listener = listeners.get(i);
+      int index = i;
+      chain = chain.compose(v -> vertx.deployVerticle(() -> new ListenerVerticle(shared, listener),
+              new DeploymentOptions().setInstances(instances))
+          .map(id -> {
+            deployments.add(id);
+            return (Void) null;
+          })
+          .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e))));
+    }
+    PosternServer server = new PosternServer(vertx, shared, deployments);
+    return chain.map(v -> server).recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  /** The port a listener is bound to (useful when the configuration says 0). */
+  public int port(String listener) {
+    Integer port = shared.boundPorts().get(listener);
+    if (port == null) {
+      throw new IllegalArgumentException("no listener named " + listener);
+    }
+    return port;
+  }
+
+  public SharedServices shared() {
+    return shared;
+  }
+
+  /** Stops accepting, says goodbye to sessions before login, lets relays finish for a while. */
+  public Future<Void> stop() {
+    shared.shutdown().begin();
+    List<Future<Void>> undeployed = new ArrayList<>();
+    for (String id : deployments) {
+      undeployed.add(vertx.undeploy(id));
+    }
+    return Future.join(undeployed).eventually(() -> shared.authenticator().close()).mapEmpty();
+  }
+
+  private static ServerTls serverTls(Vertx vertx, PosternConfig config, List<ConfigError> errors) {
+    boolean needed = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE);
+    if (!needed) {
+      return null;
+    }
+    for (int i = 0; i < config.tls().certificates().size(); i++) {
+      try {
+        CertificatePair pair = ServerTls.check(vertx, config.tls().certificates().get(i));
+        pair.expiryProblem(Instant.now()).ifPresent(p -> LOG.warn("tls: {}", p));
+      } catch (CertificatePair.CertificateProblem e) {
+        errors.add(new ConfigError("tls.certificates[" + i + "]", e.getMessage()));
+      }
+    }
+    if (!errors.isEmpty()) {
+      return null;
+    }
+    try {
+      return ServerTls.load(vertx, config.tls(), config.limits().handshakeTimeout());
+    } catch (CertificatePair.CertificateProblem e) {
+      errors.add(new ConfigError("tls", e.getMessage()));
+      return null;
+    }
+  }
+
+  private static Authenticator authenticator(Vertx vertx, PosternConfig config,
+      List<ConfigError> errors) {
+    if (config.auth().source() == AuthConfig.Source.HTTP) {
+      errors.add(new ConfigError("auth.source", "http is not available in this version yet; use"
+          + " passwd-file"));
+      return null;
+    }
+    try {
+      return PasswdFileAuthenticator.load(vertx, config.auth().passwdFile(),
+          config.backends().keySet()).await();
+    } catch (Exception e) {
+      errors.add(new ConfigError("auth.passwd-file", e.getMessage()));
+      return null;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package io.postern.auth;
+
+import io.postern.config.Protocol;
+
+/**
+ * One login attempt as an auth source sees it. {@code tlsProtocol} and {@code tlsCipher} are null
+ * on a plaintext connection; {@code attempt} counts from 1 per connection.
+ */
+public record AuthRequest(
+    Protocol protocol,
+    String mechanism,
+    Credentials credentials,
+    String clientIp,
+    String tlsProtocol,
+    String tlsCipher,
+    int attempt) {
+
+  public boolean secured() {
+    return tlsProtocol != null;
+  }
+}

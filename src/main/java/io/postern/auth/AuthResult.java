@@ -1,0 +1,24 @@
+package io.postern.auth;
+
+import io.postern.backend.Route;
+import java.time.Duration;
+
+/** An auth source's answer. */
+public sealed interface AuthResult {
+
+  /** Log in to {@code route} as {@code backendUser} with {@code backendPassword}. */
+  record Accepted(Route route, String backendUser, Secret backendPassword) implements AuthResult {}
+
+  /**
+   * The credentials are wrong, or the account may not log in ({@code disabledReason} non-null,
+   * a text meant for the user). {@code delay} is an extra delay the source asks for.
+   */
+  record Rejected(String disabledReason, Duration delay) implements AuthResult {
+    public static Rejected badCredentials() {
+      return new Rejected(null, Duration.ZERO);
+    }
+  }
+
+  /** The source cannot answer now; {@code why} is for the log only. */
+  record Unavailable(String why) implements AuthResult {}
+}

@@ -1,0 +1,142 @@
+package io.postern.auth;
+
+import io.postern.backend.Route;
+import io.postern.config.PosternConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.file.FileProps;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks users against a Dovecot-style passwd-file. Hashing runs on worker threads. The file is
+ * re-read when its size or modification time changes; a file that no longer parses is refused and
+ * the previous contents stay in force (never a window where everyone fails, or everyone passes).
+ */
+public final class PasswdFileAuthenticator implements Authenticator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PasswdFileAuthenticator.class);
+  static final Duration CHECK_INTERVAL = Duration.ofSeconds(2);
+
+  private final Vertx vertx;
+  private final Path file;
+  private final Set<String> backends;
+  private final AtomicReference<Loaded> current;
+  private final String unknownUserHash;
+  private final long timer;
+
+  private record Loaded(PasswdFile users, long modified, long size) {}
+
+  private PasswdFileAuthenticator(Vertx vertx, Path file, Set<String> backends, Loaded first) {
+    this.vertx = vertx;
+    this.file = file;
+    this.backends = Set.copyOf(backends);
+    this.current = new AtomicReference<>(first);
+    // A well-formed hash nobody knows the password of: unknown users cost the same as known ones.
+    this.unknownUserHash = "{SHA512-CRYPT}"
+        + org.apache.commons.codec.digest.Crypt.crypt(java.util.UUID.randomUUID().toString(),
+            "$6$" + Long.toHexString(System.nanoTime()));
+    this.timer = vertx.setPeriodic(CHECK_INTERVAL.toMillis(), id -> reloadIfChanged());
+  }
+
+  /** Reads the file (on a worker); fails with a message naming the bad line. */
+  public static Future<PasswdFileAuthenticator> load(Vertx vertx, Path file,
+      Set<String> backends) {
+    return read(vertx, file, backends)
+        .map(loaded -> new PasswdFileAuthenticator(vertx, file, backends, loaded));
+  }
+
+  @Override
+  public Future<AuthResult> authenticate(AuthRequest request) {
+    Credentials credentials = request.credentials();
+    PasswdEntry entry = current.get().users().find(credentials.user()).orElse(null);
+    String stored = entry == null ? unknownUserHash : entry.password();
+    return vertx.executeBlocking(() -> PasswordSchemes.verify(stored, credentials.password()), false)
+        .map(ok -> entry != null && ok ? accept(entry, credentials) : AuthResult.Rejected
+            .badCredentials())
+        .otherwise(e -> {
+          LOG.error("passwd-file: verifying a password failed: {}", e.getClass().getSimpleName());
+          return new AuthResult.Unavailable("password check failed");
+        });
+  }
+
+  @Override
+  public Future<Void> close() {
+    vertx.cancelTimer(timer);
+    return Future.succeededFuture();
+  }
+
+  public int users() {
+    return current.get().users().size();
+  }
+
+  private AuthResult accept(PasswdEntry entry, Credentials credentials) {
+    if (entry.nologin()) {
+      return new AuthResult.Rejected(
+          entry.reason() == null ? "This account is disabled." : entry.reason(), Duration.ZERO);
+    }
+    Route route = Route.to(entry.backend() == null ? PosternConfig.DEFAULT_BACKEND
+        : entry.backend());
+    if (entry.host() != null) {
+      route = route.withHost(entry.host());
+    }
+    String backendUser = entry.destuser() == null ? credentials.user() : entry.destuser();
+    Secret backendPassword = entry.pass() == null ? credentials.password() : entry.pass();
+    return new AuthResult.Accepted(route, backendUser, backendPassword);
+  }
+
+  private void reloadIfChanged() {
+    Loaded before = current.get();
+    vertx.fileSystem().props(file.toString())
+        .compose(props -> changed(before, props) ? read(vertx, file, backends) : Future.succeededFuture())
+        .onSuccess(loaded -> {
+          if (loaded != null && current.compareAndSet(before, loaded)) {
+            LOG.info("passwd-file {} re-read: {} users", file, loaded.users().size());
+          }
+        })
+        .onFailure(e -> LOG.error("passwd-file {} not re-read, keeping the previous version: {}",
+            file, e.getMessage()));
+  }
+
+  private static boolean changed(Loaded before, FileProps props) {
+    return props.lastModifiedTime() != before.modified() || props.size() != before.size();
+  }
+
+  private static Future<Loaded> read(Vertx vertx, Path file, Set<String> backends) {
+    return vertx.fileSystem().props(file.toString()).compose(props ->
+        vertx.fileSystem().readFile(file.toString()).compose(bytes ->
+            vertx.executeBlocking(() -> {
+              PasswdFile users = PasswdFile.parse(
+                  new String(bytes.getBytes(), StandardCharsets.UTF_8), file.toString());
+              checkBackends(users, backends, file);
+              return new Loaded(users, props.lastModifiedTime(), props.size());
+            }, false)))
+        .recover(e -> Future.failedFuture(describe(file, e)));
+  }
+
+  private static void checkBackends(PasswdFile users, Set<String> backends, Path file)
+      throws PasswdFileException {
+    for (PasswdEntry entry : users.entries()) {
+      if (entry.backend() != null && !backends.contains(entry.backend())) {
+        throw new PasswdFileException(file + ":" + entry.line() + ": backend '" + entry.backend()
+            + "' is not defined under backends", entry.line());
+      }
+    }
+  }
+
+  private static Exception describe(Path file, Throwable e) {
+    if (e instanceof PasswdFileException p) {
+      return p;
+    }
+    if (e instanceof io.vertx.core.file.FileSystemException
+        && e.getCause() instanceof java.nio.file.NoSuchFileException) {
+      return new java.io.FileNotFoundException(file + " does not exist");
+    }
+    return new java.io.IOException("cannot read " + file + ": " + e.getMessage());
+  }
+}

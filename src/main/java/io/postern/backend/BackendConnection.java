@@ -1,0 +1,241 @@
+package io.postern.backend;
+
+import io.postern.backend.BackendLoginException.Kind;
+import io.postern.config.TlsMode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * A backend connection during login: reads reply lines with a length limit, writes commands, and
+ * upgrades to TLS. One deadline covers the whole login; when it passes, the socket is closed and
+ * whatever is pending fails. Backend input is untrusted: lines are bounded, and nothing the
+ * backend sent before a TLS upgrade survives it.
+ */
+public final class BackendConnection {
+
+  /** Generous for CAPABILITY lines, small enough to bound memory per login. */
+  static final int MAX_LINE = 64 * 1024;
+
+  private final io.vertx.core.Vertx vertx;
+  private final NetSocket socket;
+  private final BackendTarget target;
+  private final long deadline;
+  private byte[] buf = new byte[1024];
+  private int start;
+  private int end;
+  private Promise<String> lineWanted;
+  private long skipRemaining;
+  private Promise<Void> skipWanted;
+  private BackendLoginException failure;
+  private boolean upgrading;
+  private boolean finished;
+
+  private BackendConnection(NetSocket socket, BackendTarget target, Duration timeout,
+      io.vertx.core.Vertx vertx) {
+    this.vertx = vertx;
+    this.socket = socket;
+    this.target = target;
+    this.deadline = vertx.setTimer(timeout.toMillis(), id -> fail(new BackendLoginException(
+        Kind.TIMEOUT, target + " did not complete the login within " + timeout.toSeconds() + "s")));
+    socket.handler(this::received);
+    socket.closeHandler(v -> fail(new BackendLoginException(Kind.UNREACHABLE,
+        target + " closed the connection during login")));
+    socket.exceptionHandler(e -> fail(new BackendLoginException(
+        upgrading || target.tls() == TlsMode.IMPLICIT ? Kind.TLS : Kind.UNREACHABLE,
+        target + ": " + BackendConnector.describe(e))));
+  }
+
+  /** Connects (with the TLS handshake for implicit TLS) and starts the login deadline. */
+  public static Future<BackendConnection> open(BackendConnector connector, BackendTarget target) {
+    Duration timeout = connector.limits().backendLoginTimeout();
+    return connector.connect(target)
+        .map(socket -> new BackendConnection(socket, target, timeout, connector.vertx()));
+  }
+
+  public BackendTarget target() {
+    return target;
+  }
+
+  public boolean secured() {
+    return socket.isSsl();
+  }
+
+  /** The next line, without its CRLF, as ISO-8859-1 so that every byte survives. */
+  public Future<String> readLine() {
+    if (failure != null) {
+      return Future.failedFuture(failure);
+    }
+    lineWanted = Promise.promise();
+    Future<String> f = lineWanted.future();
+    serve();
+    return f;
+  }
+
+  /** Reads and drops {@code n} bytes (the body of a literal in an untagged reply). */
+  public Future<Void> skip(long n) {
+    if (failure != null) {
+      return Future.failedFuture(failure);
+    }
+    skipRemaining = n;
+    skipWanted = Promise.promise();
+    Future<Void> f = skipWanted.future();
+    serve();
+    return f;
+  }
+
+  public Future<Void> send(Buffer command) {
+    if (failure != null) {
+      return Future.failedFuture(failure);
+    }
+    return socket.write(command);
+  }
+
+  public Future<Void> send(String asciiCommand) {
+    return send(Buffer.buffer(asciiCommand.getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  /**
+   * Upgrades after the backend accepted STARTTLS/STLS. Any byte already received after that
+   * reply was sent in plaintext by someone, so the login is aborted instead (STL-21).
+   */
+  public Future<Void> startTls() {
+    if (end > start) {
+      return failWith(new BackendLoginException(Kind.TLS, target
+          + " sent data after its STARTTLS reply; refusing to continue"));
+    }
+    upgrading = true;
+    return socket.upgradeToSsl(target.sslOptions(), target.sniName(), null)
+        .transform(ar -> {
+          upgrading = false;
+          if (failure != null) {
+            return Future.failedFuture(failure);
+          }
+          if (ar.failed()) {
+            return failWith(new BackendLoginException(Kind.TLS,
+                "TLS with " + target + " failed: " + BackendConnector.describe(ar.cause())));
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Login done: stops reading and hands the socket over, with any bytes read past the reply. */
+  public BackendSession finish(Buffer clientReply) {
+    finished = true;
+    vertx.cancelTimer(deadline);
+    socket.pause();
+    socket.handler(null);
+    socket.closeHandler(null);
+    socket.exceptionHandler(null);
+    Buffer leftover = Buffer.buffer(Arrays.copyOfRange(buf, start, end));
+    String protocol = socket.isSsl() && socket.sslSession() != null
+        ? socket.sslSession().getProtocol() : null;
+    return new BackendSession(socket, target, clientReply, leftover, protocol);
+  }
+
+  /** Gives up: closes the socket. */
+  public void abort() {
+    if (!finished) {
+      finished = true;
+      vertx.cancelTimer(deadline);
+      socket.close();
+    }
+  }
+
+  /** Fails the login with {@code e} and closes the connection. */
+  public <T> Future<T> failWith(BackendLoginException e) {
+    fail(e);
+    return Future.failedFuture(failure);
+  }
+
+  private void received(Buffer data) {
+    if (finished) {
+      return;
+    }
+    if (upgrading) {
+      // Plaintext that raced the TLS upgrade: never parse it (nginx CVE-2026-1642 class).
+      fail(new BackendLoginException(Kind.TLS, target + " sent data during the TLS upgrade"));
+      return;
+    }
+    int n = data.length();
+    if (end + n > buf.length) {
+      if (end - start + n > MAX_LINE + 4096) {
+        fail(new BackendLoginException(Kind.PROTOCOL, target + " sent a reply over "
+            + MAX_LINE + " bytes during login"));
+        return;
+      }
+      compactOrGrow(n);
+    }
+    data.getBytes(0, n, buf, end);
+    end += n;
+    serve();
+  }
+
+  private void serve() {
+    if (skipWanted != null) {
+      long take = Math.min(skipRemaining, end - start);
+      start += (int) take;
+      skipRemaining -= take;
+      if (skipRemaining > 0) {
+        return;
+      }
+      Promise<Void> p = skipWanted;
+      skipWanted = null;
+      p.complete();
+    }
+    if (lineWanted == null) {
+      return;
+    }
+    for (int i = start; i < end; i++) {
+      if (buf[i] == '\n') {
+        int lineEnd = i > start && buf[i - 1] == '\r' ? i - 1 : i;
+        String line = new String(buf, start, lineEnd - start, StandardCharsets.ISO_8859_1);
+        start = i + 1;
+        Promise<String> p = lineWanted;
+        lineWanted = null;
+        p.complete(line);
+        return;
+      }
+    }
+    if (end - start > MAX_LINE) {
+      fail(new BackendLoginException(Kind.PROTOCOL, target + " sent a line over " + MAX_LINE
+          + " bytes during login"));
+    }
+  }
+
+  private void compactOrGrow(int incoming) {
+    int live = end - start;
+    if (live + incoming > buf.length) {
+      byte[] bigger = new byte[Math.max(buf.length * 2, live + incoming)];
+      System.arraycopy(buf, start, bigger, 0, live);
+      buf = bigger;
+    } else {
+      System.arraycopy(buf, start, buf, 0, live);
+    }
+    start = 0;
+    end = live;
+  }
+
+  private void fail(BackendLoginException e) {
+    if (failure != null || finished) {
+      return;
+    }
+    failure = e;
+    vertx.cancelTimer(deadline);
+    socket.close();
+    if (lineWanted != null) {
+      Promise<String> p = lineWanted;
+      lineWanted = null;
+      p.fail(e);
+    }
+    if (skipWanted != null) {
+      Promise<Void> p = skipWanted;
+      skipWanted = null;
+      p.fail(e);
+    }
+  }
+}

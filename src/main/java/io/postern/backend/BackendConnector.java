@@ -1,0 +1,88 @@
+package io.postern.backend;
+
+import io.postern.config.BackendConfig;
+import io.postern.config.LimitsConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.Protocol;
+import io.postern.config.TlsMode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.Map;
+
+/**
+ * Opens connections to backends. One per listener instance (so one {@link NetClient} per event
+ * loop, never one per session).
+ */
+public final class BackendConnector {
+
+  private final Vertx vertx;
+  private final PosternConfig config;
+  private final Map<String, ClientSSLOptions> tlsByBackend;
+  private final NetClient client;
+
+  public BackendConnector(Vertx vertx, PosternConfig config,
+      Map<String, ClientSSLOptions> tlsByBackend) {
+    this.vertx = vertx;
+    this.config = config;
+    this.tlsByBackend = Map.copyOf(tlsByBackend);
+    LimitsConfig limits = config.limits();
+    this.client = vertx.createNetClient(new NetClientOptions()
+        .setConnectTimeout((int) limits.backendConnectTimeout().toMillis())
+        .setTcpKeepAlive(true)
+        .setTcpNoDelay(true));
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public LimitsConfig limits() {
+    return config.limits();
+  }
+
+  /** Null when the route names a backend that is not configured. */
+  public BackendTarget resolve(Route route, Protocol protocol) {
+    BackendConfig backend = config.backends().get(route.backend());
+    if (backend == null) {
+      return null;
+    }
+    BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
+    return new BackendTarget(backend.name(),
+        route.host() != null ? route.host() : backend.host(),
+        route.port() != null ? route.port() : endpoint.port(),
+        route.tls() != null ? route.tls() : endpoint.tls(),
+        tlsByBackend.get(backend.name()));
+  }
+
+  /** TCP connect, with the TLS handshake already done for implicit TLS. */
+  public Future<NetSocket> connect(BackendTarget target) {
+    ConnectOptions options = new ConnectOptions()
+        .setHost(target.host())
+        .setPort(target.port())
+        .setTimeout((int) config.limits().backendConnectTimeout().toMillis());
+    if (target.tls() == TlsMode.IMPLICIT) {
+      // ConnectOptions.ssl defaults to false and would silently win over the client's options.
+      options.setSsl(true).setSslOptions(target.sslOptions());
+      if (target.sniName() != null) {
+        options.setSniServerName(target.sniName());
+      }
+    }
+    return client.connect(options).recover(e -> Future.failedFuture(new BackendLoginException(
+        BackendLoginException.Kind.UNREACHABLE, "cannot connect to " + target + ": "
+            + describe(e))));
+  }
+
+  public Future<Void> close() {
+    return client.close();
+  }
+
+  static String describe(Throwable e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : " " + BackendLoginException.excerpt(m));
+  }
+}

@@ -1,0 +1,4 @@
+package io.postern.config;
+
+/** The admin HTTP endpoint (metrics and health). */
+public record AdminConfig(String address, int port) {}

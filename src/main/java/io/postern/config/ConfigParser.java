@@ -1,0 +1,258 @@
+package io.postern.config;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns the YAML tree into {@link PosternConfig}, applying the defaults of DESIGN.md §4 and
+ * collecting every error with its key. It checks shape and values only; files named by the
+ * configuration are checked by the code that loads them.
+ */
+public final class ConfigParser {
+
+  private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
+  private static final Duration MIN_IDLE = Duration.ofMinutes(30);
+  private static final int MAX_PORT = 65535;
+
+  private final List<ConfigError> errors = new ArrayList<>();
+
+  public static PosternConfig parse(JsonObject root) throws ConfigException {
+    ConfigParser parser = new ConfigParser();
+    PosternConfig config = parser.read(new ConfigSection("", root, parser.errors));
+    if (!parser.errors.isEmpty()) {
+      throw new ConfigException(parser.errors);
+    }
+    return config;
+  }
+
+  private PosternConfig read(ConfigSection root) {
+    List<ListenerConfig> listeners = root.sections("listeners", this::listener);
+    if (listeners == null) {
+      listeners = defaultListeners();
+    }
+    TlsConfig tls = tls(root.section("tls"));
+    AuthConfig auth = auth(root.section("auth"));
+    Map<String, BackendConfig> backends = backends(root);
+    LimitsConfig limits = limits(root.section("limits"));
+    AdminConfig admin = admin(root.section("admin"));
+    root.rejectUnknownKeys();
+    checkListeners(listeners, tls, auth);
+    return new PosternConfig(listeners, tls, auth, backends, limits, admin);
+  }
+
+  static List<ListenerConfig> defaultListeners() {
+    return List.of(
+        new ListenerConfig("imap", Protocol.IMAP, "0.0.0.0", 143, TlsMode.STARTTLS, false),
+        new ListenerConfig("imaps", Protocol.IMAP, "0.0.0.0", 993, TlsMode.IMPLICIT, false),
+        new ListenerConfig("pop3", Protocol.POP3, "0.0.0.0", 110, TlsMode.STARTTLS, false),
+        new ListenerConfig("pop3s", Protocol.POP3, "0.0.0.0", 995, TlsMode.IMPLICIT, false));
+  }
+
+  private ListenerConfig listener(ConfigSection s) {
+    String name = s.requiredString("name");
+    if (name != null && !name.matches("[A-Za-z0-9_.-]{1,64}")) {
+      s.error("name", "may hold only letters, digits, '.', '_' and '-' (is '" + name + "')");
+    }
+    Protocol protocol = s.choice("protocol", Protocol.class, null);
+    if (protocol == null && !s.has("protocol")) {
+      s.error("protocol", "is required (imap or pop3)");
+    }
+    String address = s.string("address", "0.0.0.0");
+    if (!s.has("port")) {
+      s.error("port", "is required");
+    }
+    int port = s.integer("port", 0, 0, MAX_PORT);
+    TlsMode tls = s.choice("tls", TlsMode.class, TlsMode.STARTTLS);
+    boolean proxyProtocol = s.bool("proxy-protocol", false);
+    if (name == null || protocol == null) {
+      return null;
+    }
+    return new ListenerConfig(name, protocol, address, port, tls, proxyProtocol);
+  }
+
+  private TlsConfig tls(ConfigSection s) {
+    List<CertificateFiles> certificates = s.sections("certificates", c -> {
+      String cert = c.requiredString("cert");
+      String key = c.requiredString("key");
+      return cert == null || key == null ? null : new CertificateFiles(Path.of(cert), Path.of(key));
+    });
+    if (certificates == null) {
+      certificates = List.of(
+          new CertificateFiles(Path.of("conf/tls/postern.crt"), Path.of("conf/tls/postern.key")));
+    }
+    List<String> protocols = s.strings("protocols");
+    if (protocols == null) {
+      protocols = List.of("TLSv1.3", "TLSv1.2");
+    }
+    if (protocols.isEmpty()) {
+      s.error("protocols", "must name at least one of TLSv1.3, TLSv1.2");
+    }
+    for (String p : protocols) {
+      if (!TLS_PROTOCOLS.contains(p)) {
+        s.error("protocols", "'" + p + "' is not allowed; Postern speaks only TLSv1.3 and TLSv1.2");
+      }
+    }
+    TlsConfig.Engine engine = s.choice("engine", TlsConfig.Engine.class, TlsConfig.Engine.AUTO);
+    s.rejectUnknownKeys();
+    return new TlsConfig(certificates, protocols, engine);
+  }
+
+  private AuthConfig auth(ConfigSection s) {
+    AuthConfig.Source source =
+        s.choice("source", AuthConfig.Source.class, AuthConfig.Source.PASSWD_FILE);
+    Path passwdFile = s.path("passwd-file", Path.of("conf/users.passwd"));
+    AuthConfig.Http http = http(s.section("http"));
+    AuthConfig.Cleartext cleartext =
+        s.choice("cleartext", AuthConfig.Cleartext.class, AuthConfig.Cleartext.TLS_ONLY);
+    Duration failureDelay = s.duration("failure-delay", Duration.ofSeconds(2));
+    if (failureDelay.compareTo(Duration.ofMinutes(1)) > 0) {
+      s.error("failure-delay", "must be at most 1m");
+    }
+    int maxAttempts = s.integer("max-attempts", 3, 1, 100);
+    ConfigSection c = s.section("cache");
+    AuthConfig.Cache cache = new AuthConfig.Cache(
+        positive(c, "ttl", Duration.ofSeconds(60)),
+        positive(c, "negative-ttl", Duration.ofSeconds(5)),
+        c.integer("max-entries", 100_000, 0, 100_000_000));
+    c.rejectUnknownKeys();
+    s.rejectUnknownKeys();
+    return new AuthConfig(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache);
+  }
+
+  private AuthConfig.Http http(ConfigSection s) {
+    List<String> urls = s.strings("url");
+    if (urls == null) {
+      urls = List.of("http://127.0.0.1:9000/auth");
+    }
+    for (String url : urls) {
+      try {
+        URI uri = new URI(url);
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
+            || uri.getHost() == null) {
+          s.error("url", "'" + url + "' must be an http:// or https:// URL with a host");
+        }
+      } catch (java.net.URISyntaxException e) {
+        s.error("url", "'" + url + "' is not a URL");
+      }
+    }
+    Duration timeout = positive(s, "timeout", Duration.ofSeconds(5));
+    Map<String, String> headers = s.stringMap("headers");
+    s.rejectUnknownKeys();
+    return new AuthConfig.Http(urls, timeout, headers);
+  }
+
+  private Map<String, BackendConfig> backends(ConfigSection root) {
+    Map<String, BackendConfig> out = new LinkedHashMap<>();
+    if (!root.has("backends")) {
+      root.section("backends");
+      out.put(PosternConfig.DEFAULT_BACKEND, new BackendConfig(PosternConfig.DEFAULT_BACKEND,
+          "127.0.0.1", new BackendConfig.Endpoint(143, TlsMode.NONE),
+          new BackendConfig.Endpoint(110, TlsMode.NONE), true, null));
+      return out;
+    }
+    ConfigSection all = root.section("backends");
+    for (Map.Entry<String, ConfigSection> e : all.children().entrySet()) {
+      ConfigSection s = e.getValue();
+      String host = s.requiredString("host");
+      BackendConfig.Endpoint imap = endpoint(s.section("imap"), 143, 993);
+      BackendConfig.Endpoint pop3 = endpoint(s.section("pop3"), 110, 995);
+      boolean verify = s.bool("tls-verify", true);
+      Path ca = s.path("ca", null);
+      s.rejectUnknownKeys();
+      out.put(e.getKey(), new BackendConfig(e.getKey(), host, imap, pop3, verify, ca));
+    }
+    if (!out.containsKey(PosternConfig.DEFAULT_BACKEND)) {
+      root.error("backends", "must define a backend named 'default' (used for users whose record"
+          + " names no backend)");
+    }
+    return out;
+  }
+
+  private BackendConfig.Endpoint endpoint(ConfigSection s, int plainPort, int tlsPort) {
+    TlsMode tls = s.choice("tls", TlsMode.class, TlsMode.NONE);
+    int port = s.integer("port", tls == TlsMode.IMPLICIT ? tlsPort : plainPort, 1, MAX_PORT);
+    s.rejectUnknownKeys();
+    return new BackendConfig.Endpoint(port, tls);
+  }
+
+  private LimitsConfig limits(ConfigSection s) {
+    Duration idle = positive(s, "idle-timeout", Duration.ofMinutes(30));
+    if (idle.compareTo(MIN_IDLE) < 0) {
+      s.error("idle-timeout", "must be at least 30m: IMAP IDLE clients re-issue IDLE only every 29"
+          + " minutes (RFC 2177)");
+    }
+    List<Cidr> trusted = new ArrayList<>();
+    List<String> nets = s.strings("trusted-networks");
+    for (String net : nets == null ? List.<String>of() : nets) {
+      try {
+        trusted.add(Cidr.parse(net));
+      } catch (IllegalArgumentException e) {
+        s.error("trusted-networks", e.getMessage());
+      }
+    }
+    LimitsConfig limits = new LimitsConfig(
+        positive(s, "preauth-timeout", Duration.ofSeconds(60)),
+        idle,
+        positive(s, "handshake-timeout", Duration.ofSeconds(10)),
+        positive(s, "backend-connect-timeout", Duration.ofSeconds(5)),
+        positive(s, "backend-login-timeout", Duration.ofSeconds(30)),
+        s.integer("max-line", 8192, 1024, 1 << 20),
+        s.integer("max-literal", 8192, 256, 1 << 20),
+        s.integer("max-bad-commands", 5, 1, 1000),
+        s.integer("max-connections", 50_000, 1, 10_000_000),
+        s.integer("max-connections-per-ip", 100, 1, 10_000_000),
+        trusted,
+        s.duration("shutdown-grace", Duration.ofSeconds(30)));
+    s.rejectUnknownKeys();
+    return limits;
+  }
+
+  private AdminConfig admin(ConfigSection s) {
+    AdminConfig admin =
+        new AdminConfig(s.string("address", "127.0.0.1"), s.integer("port", 9102, 0, MAX_PORT));
+    s.rejectUnknownKeys();
+    return admin;
+  }
+
+  private static Duration positive(ConfigSection s, String name, Duration fallback) {
+    Duration d = s.duration(name, fallback);
+    if (d.isZero() || d.isNegative()) {
+      s.error(name, "must be longer than zero");
+      return fallback;
+    }
+    return d;
+  }
+
+  private void checkListeners(List<ListenerConfig> listeners, TlsConfig tls, AuthConfig auth) {
+    Set<String> names = new HashSet<>();
+    Set<String> endpoints = new HashSet<>();
+    for (int i = 0; i < listeners.size(); i++) {
+      ListenerConfig l = listeners.get(i);
+      String key = "listeners[" + i + "]";
+      if (!names.add(l.name())) {
+        errors.add(new ConfigError(key + ".name", "'" + l.name() + "' is used by two listeners"));
+      }
+      if (l.port() != 0 && !endpoints.add(l.endpoint())) {
+        errors.add(new ConfigError(key + ".port", l.endpoint() + " is used by two listeners"));
+      }
+      if (l.tls() == TlsMode.NONE && auth.cleartext() == AuthConfig.Cleartext.TLS_ONLY) {
+        errors.add(new ConfigError(key + ".tls", "listener '" + l.name() + "' has tls: none but"
+            + " auth.cleartext is tls-only, so nobody could ever log in there; use starttls, or"
+            + " set auth.cleartext: allow"));
+      }
+    }
+    boolean needsCertificates = listeners.stream().anyMatch(l -> l.tls() != TlsMode.NONE);
+    if (needsCertificates && tls.certificates().isEmpty()) {
+      errors.add(new ConfigError("tls.certificates",
+          "at least one certificate is needed by the starttls and implicit listeners"));
+    }
+  }
+}

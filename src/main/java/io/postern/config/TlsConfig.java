@@ -1,0 +1,23 @@
+package io.postern.config;
+
+import java.util.List;
+
+/**
+ * Server-side TLS: the certificates (the first is the default, the others are chosen by SNI),
+ * the protocol versions and the engine.
+ */
+public record TlsConfig(List<CertificateFiles> certificates, List<String> protocols, Engine engine) {
+
+  public TlsConfig {
+    certificates = List.copyOf(certificates);
+    protocols = List.copyOf(protocols);
+  }
+
+  /** Which TLS implementation terminates client connections. */
+  public enum Engine {
+    /** OpenSSL (netty-tcnative) when it loads on this platform, else the JDK. */
+    AUTO,
+    OPENSSL,
+    JDK
+  }
+}

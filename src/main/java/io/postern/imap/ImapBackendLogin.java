@@ -1,0 +1,230 @@
+package io.postern.imap;
+
+import io.postern.auth.Secret;
+import io.postern.backend.BackendConnection;
+import io.postern.backend.BackendConnector;
+import io.postern.backend.BackendLoginException;
+import io.postern.backend.BackendLoginException.Kind;
+import io.postern.backend.BackendSession;
+import io.postern.backend.BackendTarget;
+import io.postern.config.TlsMode;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Logs in to an IMAP backend on the user's behalf: greeting, STARTTLS when configured,
+ * CAPABILITY, the client's ID, then AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN
+ * with literals whenever a string would need quoting rules. Postern uses its own tags; the
+ * client gets one tagged OK, with its own tag and the backend's capabilities.
+ */
+public final class ImapBackendLogin {
+
+  private final BackendConnection conn;
+  private final String clientTag;
+  private Set<String> capabilities;
+
+  private ImapBackendLogin(BackendConnection conn, String clientTag) {
+    this.conn = conn;
+    this.clientTag = clientTag;
+  }
+
+  /** {@code clientId} is the client's ID list to forward, or null. */
+  public static Future<BackendSession> login(BackendConnector connector, BackendTarget target,
+      String clientTag, String user, Secret password, List<byte[]> clientId) {
+    return BackendConnection.open(connector, target).compose(conn -> {
+      ImapBackendLogin login = new ImapBackendLogin(conn, clientTag);
+      return login.run(user, password, clientId).onFailure(e -> conn.abort());
+    });
+  }
+
+  private Future<BackendSession> run(String user, Secret password, List<byte[]> clientId) {
+    return conn.readLine()
+        .compose(this::greeting)
+        .compose(v -> conn.target().tls() == TlsMode.STARTTLS ? startTls() : Future.succeededFuture())
+        .compose(v -> capabilities == null ? askCapabilities("C1") : Future.succeededFuture())
+        .compose(v -> forwardId(clientId))
+        .compose(v -> authenticate(user, password))
+        .compose(this::loggedIn);
+  }
+
+  private Future<Void> greeting(String line) {
+    String upper = line.toUpperCase(java.util.Locale.ROOT);
+    if (upper.startsWith("* PREAUTH")) {
+      // PREAUTH skips the login and makes STARTTLS impossible (RFC 9051 §7.1.4).
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " greeted with PREAUTH"));
+    }
+    if (upper.startsWith("* BYE")) {
+      return conn.failWith(new BackendLoginException(Kind.UNAVAILABLE, conn.target()
+          + " greeted with BYE: " + BackendLoginException.excerpt(line)));
+    }
+    if (!upper.startsWith("* OK")) {
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " sent no IMAP greeting: " + BackendLoginException.excerpt(line)));
+    }
+    capabilitiesFrom(line.length() > 5 ? line.substring(5) : "");
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> startTls() {
+    if (capabilities != null && !capabilities.contains("STARTTLS")) {
+      return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
+          + " does not offer STARTTLS"));
+    }
+    return conn.send("S1 STARTTLS\r\n")
+        .compose(v -> ImapBackendReader.reply(conn, "S1"))
+        .compose(reply -> {
+          if (!reply.status().equals("OK")) {
+            return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
+                + " refused STARTTLS: " + BackendLoginException.excerpt(reply.tagged())));
+          }
+          return conn.startTls();
+        })
+        // Capabilities seen before TLS may have been forged; ask again (RFC 9051 §6.2.1).
+        .onSuccess(v -> capabilities = null);
+  }
+
+  private Future<Void> askCapabilities(String tag) {
+    return conn.send(tag + " CAPABILITY\r\n")
+        .compose(v -> ImapBackendReader.reply(conn, tag))
+        .map(reply -> {
+          for (String line : reply.untagged()) {
+            if (line.regionMatches(true, 0, "* CAPABILITY ", 0, 13)) {
+              capabilities = ImapLines.capabilities(line.substring(13));
+            }
+          }
+          if (capabilities == null) {
+            capabilities = Set.of();
+          }
+          return null;
+        });
+  }
+
+  private Future<Void> forwardId(List<byte[]> clientId) {
+    if (clientId == null || !capabilities.contains("ID")) {
+      return Future.succeededFuture();
+    }
+    StringBuilder list = new StringBuilder();
+    for (int i = 0; i + 1 < clientId.size(); i += 2) {
+      byte[] field = clientId.get(i);
+      byte[] value = clientId.get(i + 1);
+      if (!ImapLines.quotable(field) || value != null && !ImapLines.quotable(value)) {
+        continue;
+      }
+      list.append(list.length() == 0 ? "" : " ").append(ImapLines.quote(field)).append(' ')
+          .append(value == null ? "NIL" : ImapLines.quote(value));
+    }
+    String command = list.length() == 0 ? "I1 ID NIL\r\n" : "I1 ID (" + list + ")\r\n";
+    // The answer is the backend's ID, meant for Postern; the client already got Postern's.
+    return conn.send(command).compose(v -> ImapBackendReader.reply(conn, "I1")).mapEmpty();
+  }
+
+  private Future<ImapReply> authenticate(String user, Secret password) {
+    byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
+    if (capabilities.contains("LOGINDISABLED") && !conn.secured()) {
+      return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
+          + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
+    }
+    if (capabilities.contains("AUTH=PLAIN") && capabilities.contains("SASL-IR")) {
+      byte[] pw = password.bytes();
+      byte[] message = new byte[userBytes.length + pw.length + 2];
+      System.arraycopy(userBytes, 0, message, 1, userBytes.length);
+      System.arraycopy(pw, 0, message, userBytes.length + 2, pw.length);
+      java.util.Arrays.fill(pw, (byte) 0);
+      String ir = Base64.getEncoder().encodeToString(message);
+      java.util.Arrays.fill(message, (byte) 0);
+      return conn.send("L1 AUTHENTICATE PLAIN " + ir + "\r\n")
+          .compose(v -> ImapBackendReader.reply(conn, "L1"));
+    }
+    return sendLogin(userBytes, password);
+  }
+
+  /** LOGIN with quoted strings when plain ASCII, else literals (never re-parsable as commands). */
+  private Future<ImapReply> sendLogin(byte[] user, Secret password) {
+    byte[] pw = password.bytes();
+    boolean literalPlus = capabilities.contains("LITERAL+");
+    Future<Void> sent = conn.send("L1 LOGIN ")
+        .compose(v -> sendString(user, literalPlus))
+        .compose(v -> conn.send(" "))
+        .compose(v -> sendString(pw, literalPlus))
+        .compose(v -> conn.send("\r\n"));
+    return sent.compose(v -> ImapBackendReader.reply(conn, "L1"));
+  }
+
+  private Future<Void> sendString(byte[] value, boolean literalPlus) {
+    if (ImapLines.quotable(value)) {
+      return conn.send(Buffer.buffer(ImapLines.quote(value).getBytes(StandardCharsets.US_ASCII)));
+    }
+    if (literalPlus) {
+      return conn.send("{" + value.length + "+}\r\n").compose(v -> conn.send(Buffer.buffer(value)));
+    }
+    return conn.send("{" + value.length + "}\r\n")
+        .compose(v -> ImapBackendReader.continuation(conn, "L1"))
+        .compose(v -> conn.send(Buffer.buffer(value)));
+  }
+
+  private Future<BackendSession> loggedIn(ImapReply reply) {
+    if (!reply.status().equals("OK")) {
+      return conn.failWith(refusal(reply));
+    }
+    Set<String> after = null;
+    String code = reply.code();
+    if ("CAPABILITY".equals(ImapLines.codeName(code))) {
+      after = ImapLines.capabilities(code);
+    }
+    for (String line : reply.untagged()) {
+      if (line.regionMatches(true, 0, "* CAPABILITY ", 0, 13)) {
+        after = ImapLines.capabilities(line.substring(13));
+      }
+    }
+    if (after != null) {
+      return Future.succeededFuture(conn.finish(clientReply(reply, after)));
+    }
+    // Clients expect the capabilities of the logged-in state; ask when the reply lacks them.
+    capabilities = null;
+    return askCapabilities("C2")
+        .map(v -> conn.finish(clientReply(reply, capabilities)));
+  }
+
+  private Buffer clientReply(ImapReply reply, Set<String> caps) {
+    String text = reply.afterStatus();
+    String code = reply.code();
+    String capabilityCode = "[CAPABILITY " + String.join(" ", caps) + "]";
+    String line;
+    if (code == null) {
+      line = clientTag + " OK " + capabilityCode + " " + (text.isEmpty() ? "Logged in" : text);
+    } else if ("CAPABILITY".equals(ImapLines.codeName(code))) {
+      line = clientTag + " OK " + text;
+    } else {
+      // One code per response: keep the backend's, and give the capabilities untagged first.
+      line = "* CAPABILITY " + String.join(" ", caps) + "\r\n" + clientTag + " OK " + text;
+    }
+    return Buffer.buffer((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private BackendLoginException refusal(ImapReply reply) {
+    String detail = conn.target() + " refused the login: "
+        + BackendLoginException.excerpt(reply.tagged().substring(3));
+    if (!reply.status().equals("NO")) {
+      return new BackendLoginException(Kind.PROTOCOL, detail);
+    }
+    String code = ImapLines.codeName(reply.code());
+    Kind kind = code == null ? Kind.REJECTED : switch (code) {
+      case "UNAVAILABLE", "SERVERBUG" -> Kind.UNAVAILABLE;
+      case "INUSE", "LIMIT" -> Kind.IN_USE;
+      default -> Kind.REJECTED;
+    };
+    return new BackendLoginException(kind, detail);
+  }
+
+  private void capabilitiesFrom(String afterOk) {
+    String code = ImapLines.code(afterOk.trim());
+    if ("CAPABILITY".equals(ImapLines.codeName(code))) {
+      capabilities = ImapLines.capabilities(code);
+    }
+  }
+}

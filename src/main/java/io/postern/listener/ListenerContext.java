@@ -1,0 +1,18 @@
+package io.postern.listener;
+
+import io.postern.auth.Authenticator;
+import io.postern.backend.BackendConnector;
+import io.postern.config.ListenerConfig;
+import io.postern.config.PosternConfig;
+import io.postern.tls.ServerTls;
+import io.vertx.core.Vertx;
+
+/** What a session needs from the listener that accepted it. One per listener instance. */
+public record ListenerContext(
+    Vertx vertx,
+    PosternConfig config,
+    ListenerConfig listener,
+    ServerTls tls,
+    Authenticator authenticator,
+    BackendConnector backends,
+    ShutdownSignal shutdown) {}

@@ -1,0 +1,34 @@
+package io.postern.listener;
+
+import io.postern.auth.Authenticator;
+import io.postern.config.PosternConfig;
+import io.postern.tls.ServerTls;
+import io.vertx.core.net.ClientSSLOptions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What every listener instance shares across event loops: configuration, TLS material, the auth
+ * source, connection counts and the shutdown flag. All of it is immutable or thread-safe.
+ */
+public record SharedServices(
+    PosternConfig config,
+    ServerTls tls,
+    Map<String, ClientSSLOptions> backendTls,
+    Authenticator authenticator,
+    ConnectionLimits limits,
+    ShutdownSignal shutdown,
+    Map<String, Integer> boundPorts) {
+
+  public SharedServices(PosternConfig config, ServerTls tls,
+      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator) {
+    this(config, tls, Map.copyOf(backendTls), authenticator,
+        new ConnectionLimits(config.limits().maxConnections(),
+            config.limits().maxConnectionsPerIp()),
+        new ShutdownSignal(), new ConcurrentHashMap<>());
+  }
+
+  void bound(String listener, int port) {
+    boundPorts.put(listener, port);
+  }
+}

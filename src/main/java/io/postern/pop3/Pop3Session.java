@@ -1,0 +1,290 @@
+package io.postern.pop3;
+
+import io.postern.auth.Credentials;
+import io.postern.config.LimitsConfig;
+import io.postern.config.Protocol;
+import io.postern.config.TlsMode;
+import io.postern.sasl.SaslMechanism;
+import io.postern.sasl.SaslStep;
+import io.postern.session.ClientConnection;
+import io.postern.session.LoginFlow;
+import io.postern.session.LoginOutcome;
+import io.vertx.core.buffer.Buffer;
+
+/** One POP3 client in the AUTHORIZATION state (RFC 1939), then its relay. */
+public final class Pop3Session {
+
+  /** Where the session is; each input is handled by one switch over it. */
+  enum State {
+    /** Reading commands. */
+    AUTHORIZATION,
+    /** AUTH sent a challenge and waits for the client's response line. */
+    SASL,
+    /** STLS accepted; every byte until the handshake completes is dropped. */
+    STLS,
+    /** The auth source and the backend are being asked; input waits (socket paused). */
+    LOGIN,
+    /** Logged in: the relay owns both sockets. */
+    RELAY,
+    /** Closing or closed. */
+    CLOSED
+  }
+
+  private final ClientConnection conn;
+  private final LimitsConfig limits;
+  private final Pop3Decoder decoder;
+  private State state = State.AUTHORIZATION;
+  private int badCommands;
+  private int failedLogins;
+  private int attempts;
+  private String user;
+  private String saslMechanism;
+  private SaslMechanism sasl;
+
+  public Pop3Session(ClientConnection conn) {
+    this.conn = conn;
+    this.limits = conn.context().config().limits();
+    this.decoder = new Pop3Decoder(limits.maxLine());
+  }
+
+  public void start() {
+    conn.socket().handler(this::received);
+    conn.whenClosed(this::closed);
+    conn.socket().shutdownHandler(v -> shuttingDown());
+    conn.startDeadline(limits.preauthTimeout(), this::deadlinePassed);
+    conn.write(Pop3Replies.GREETING);
+  }
+
+  private void received(Buffer data) {
+    switch (state) {
+      case AUTHORIZATION, SASL, LOGIN -> {
+        if (!decoder.feed(data.getBytes())) {
+          end(Pop3Replies.LINE_TOO_LONG, "too_big");
+          return;
+        }
+        process();
+      }
+      // STLS: plaintext that raced the upgrade must never be acted on (CVE-2021-38084).
+      case STLS, RELAY, CLOSED -> { }
+    }
+  }
+
+  private void process() {
+    while (state == State.AUTHORIZATION || state == State.SASL) {
+      byte[] line = decoder.next();
+      if (line == null) {
+        break;
+      }
+      if (line == Pop3Decoder.TOO_LONG) {
+        end(Pop3Replies.LINE_TOO_LONG, "too_big");
+        return;
+      }
+      if (state == State.SASL) {
+        saslResponse(line);
+      } else {
+        command(Pop3Request.parse(line));
+      }
+    }
+    flowControl();
+  }
+
+  private void command(Pop3Request request) {
+    if (request instanceof Pop3Request.Capa) {
+      conn.write(Pop3Replies.capa(conn));
+    } else if (request instanceof Pop3Request.Stls) {
+      startTls();
+    } else if (request instanceof Pop3Request.Quit) {
+      end("+OK Logging out.\r\n", "quit");
+    } else if (request instanceof Pop3Request.User u) {
+      if (conn.cleartextRefused()) {
+        conn.write(Pop3Replies.CLEARTEXT_REFUSED);
+      } else {
+        user = u.name();
+        conn.write("+OK\r\n");
+      }
+    } else if (request instanceof Pop3Request.Pass p) {
+      if (conn.cleartextRefused()) {
+        refuseCleartext();
+      } else if (user == null) {
+        bad("-ERR No USER given.\r\n");
+      } else {
+        String name = user;
+        user = null;
+        login("USER", new Credentials(name, p.password()));
+      }
+    } else if (request instanceof Pop3Request.Auth a) {
+      auth(a);
+    } else {
+      bad("-ERR " + ((Pop3Request.Invalid) request).message() + "\r\n");
+    }
+  }
+
+  private void startTls() {
+    if (conn.context().listener().tls() != TlsMode.STARTTLS || conn.secured()) {
+      bad(conn.secured() ? "-ERR TLS is already active.\r\n" : "-ERR STLS is not available here.\r\n");
+      return;
+    }
+    // Whatever was pipelined after STLS is thrown away (RFC 2595 §4; CVE-2021-38084).
+    decoder.discard();
+    user = null;
+    state = State.STLS;
+    conn.upgrade("+OK Begin TLS negotiation now.\r\n").onComplete(ar -> {
+      if (ar.failed() || state != State.STLS) {
+        end(null, "tls_failed");
+        return;
+      }
+      decoder.discard();
+      state = State.AUTHORIZATION;
+      process();
+    });
+  }
+
+  private void auth(Pop3Request.Auth request) {
+    if (conn.cleartextRefused()) {
+      refuseCleartext();
+      return;
+    }
+    if (request.mechanism() == null) {
+      conn.write("+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+      return;
+    }
+    SaslMechanism mechanism = SaslMechanism.named(request.mechanism());
+    if (mechanism == null) {
+      bad("-ERR Unsupported authentication mechanism.\r\n");
+      return;
+    }
+    saslMechanism = request.mechanism();
+    sasl = mechanism;
+    saslStep(mechanism.start(request.initialResponse()));
+  }
+
+  private void saslResponse(byte[] line) {
+    if (line.length == 1 && line[0] == '*') {
+      sasl = null;
+      state = State.AUTHORIZATION;
+      conn.write("-ERR Authentication cancelled.\r\n");
+      return;
+    }
+    saslStep(sasl.next(line));
+  }
+
+  private void saslStep(SaslStep step) {
+    if (step instanceof SaslStep.Challenge c) {
+      state = State.SASL;
+      conn.write("+ " + c.base64() + "\r\n");
+      return;
+    }
+    sasl = null;
+    state = State.AUTHORIZATION;
+    if (step instanceof SaslStep.Done d) {
+      login(saslMechanism, d.credentials());
+    } else {
+      bad("-ERR " + ((SaslStep.Malformed) step).message() + "\r\n");
+    }
+  }
+
+  private void refuseCleartext() {
+    conn.write(Pop3Replies.CLEARTEXT_REFUSED);
+    failedLogin();
+  }
+
+  private void login(String mechanism, Credentials credentials) {
+    state = State.LOGIN;
+    attempts++;
+    flowControl();
+    LoginFlow.run(conn, Protocol.POP3, mechanism, credentials, attempts,
+            (target, backendUser, password) -> Pop3BackendLogin.login(conn.context().backends(),
+                target, backendUser, password))
+        .onComplete(ar -> loginDone(ar.succeeded() ? ar.result()
+            : new LoginOutcome.Failed(LoginOutcome.Failure.UNAVAILABLE, null)));
+  }
+
+  private void loginDone(LoginOutcome outcome) {
+    if (state != State.LOGIN) {
+      if (outcome instanceof LoginOutcome.LoggedIn in) {
+        in.backend().socket().close();
+      }
+      return;
+    }
+    if (outcome instanceof LoginOutcome.LoggedIn in) {
+      state = State.RELAY;
+      conn.relay(in.backend(), Buffer.buffer(decoder.drain()));
+      return;
+    }
+    LoginOutcome.Failed failed = (LoginOutcome.Failed) outcome;
+    state = State.AUTHORIZATION;
+    switch (failed.failure()) {
+      case BAD_CREDENTIALS -> conn.write(Pop3Replies.AUTH_FAILED);
+      case DISABLED -> conn.write("-ERR [SYS/PERM] " + Pop3Replies.printable(failed.userText())
+          + "\r\n");
+      case UNAVAILABLE -> conn.write(Pop3Replies.UNAVAILABLE);
+      case IN_USE -> conn.write(Pop3Replies.IN_USE);
+    }
+    if (failed.failure() == LoginOutcome.Failure.BAD_CREDENTIALS
+        || failed.failure() == LoginOutcome.Failure.DISABLED) {
+      failedLogin();
+    }
+    process();
+  }
+
+  private void failedLogin() {
+    failedLogins++;
+    if (failedLogins >= conn.context().config().auth().maxAttempts()) {
+      // The failure reply already went out; POP3 has no unsolicited replies, so just close.
+      end(null, "too_many_attempts");
+    }
+  }
+
+  private void bad(String reply) {
+    badCommands++;
+    if (badCommands >= limits.maxBadCommands()) {
+      end(Pop3Replies.TOO_MANY_ERRORS, "too_many_errors");
+    } else {
+      conn.write(reply);
+    }
+  }
+
+  /** Reads only while commands are wanted and the client takes its replies. */
+  private void flowControl() {
+    boolean reading = state == State.AUTHORIZATION || state == State.SASL;
+    if (reading && conn.writeQueueFull()) {
+      conn.socket().pause();
+      conn.socket().drainHandler(v -> flowControl());
+    } else if (reading) {
+      conn.socket().resume();
+    } else if (state == State.LOGIN) {
+      conn.socket().pause();
+    }
+  }
+
+  private void deadlinePassed() {
+    // Not a byte may go out in plaintext while the TLS upgrade is in flight.
+    end(state == State.STLS ? null : Pop3Replies.TIMEOUT, "preauth_timeout");
+  }
+
+  private void shuttingDown() {
+    if (state != State.RELAY && state != State.CLOSED) {
+      end(state == State.STLS ? null : Pop3Replies.SHUTDOWN, "shutdown");
+    }
+  }
+
+  private void end(String lastLine, String result) {
+    if (state == State.CLOSED || state == State.RELAY) {
+      return;
+    }
+    state = State.CLOSED;
+    conn.result(result);
+    if (lastLine == null) {
+      conn.close();
+    } else {
+      conn.closeWith(lastLine);
+    }
+  }
+
+  private void closed() {
+    if (state != State.RELAY) {
+      state = State.CLOSED;
+      conn.logEnd();
+    }
+  }
+}

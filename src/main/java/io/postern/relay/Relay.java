@@ -1,0 +1,139 @@
+package io.postern.relay;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.time.Duration;
+
+/**
+ * The byte pipe between a logged-in client and its backend. Bytes pass unchanged, in order, in
+ * both directions. A side that cannot keep up pauses the other (memory stays at a few socket
+ * buffers per session, whatever the message size). Traffic either way resets the idle timer.
+ * When the client stops sending, the backend is told (half-close) and may still answer; when the
+ * backend ends, the client gets everything already received and then the connection closes.
+ */
+public final class Relay {
+
+  private final Vertx vertx;
+  private final NetSocket client;
+  private final NetSocket backend;
+  private final Duration idleTimeout;
+  private final Promise<RelayResult> done = Promise.promise();
+  private long toClient;
+  private long toBackend;
+  private long lastActivity = System.nanoTime();
+  private long idleTimer = -1;
+  private long lingerTimer = -1;
+  private boolean clientInputEnded;
+  private boolean clientClosed;
+  private boolean backendClosed;
+  private String endedBy;
+
+  private Relay(Vertx vertx, NetSocket client, NetSocket backend, Duration idleTimeout) {
+    this.vertx = vertx;
+    this.client = client;
+    this.backend = backend;
+    this.idleTimeout = idleTimeout;
+  }
+
+  /**
+   * Starts relaying. {@code fromClient} are bytes the client sent after its login command;
+   * {@code fromBackend} bytes the backend sent after its login reply. Both sockets must be paused.
+   */
+  public static Future<RelayResult> start(Vertx vertx, NetSocket client, NetSocket backend,
+      Buffer fromClient, Buffer fromBackend, Duration idleTimeout) {
+    Relay relay = new Relay(vertx, client, backend, idleTimeout);
+    relay.begin(fromClient, fromBackend);
+    return relay.done.future();
+  }
+
+  private void begin(Buffer fromClient, Buffer fromBackend) {
+    if (fromBackend.length() > 0) {
+      toClient += fromBackend.length();
+      client.write(fromBackend);
+    }
+    if (fromClient.length() > 0) {
+      toBackend += fromClient.length();
+      backend.write(fromClient);
+    }
+    pipe(client, backend, true);
+    pipe(backend, client, false);
+    HalfClose.enable(client, this::clientInputEnded);
+    HalfClose.enable(backend, () -> finish("backend"));
+    client.closeHandler(v -> {
+      clientClosed = true;
+      finish("client");
+    });
+    backend.closeHandler(v -> {
+      backendClosed = true;
+      finish("backend");
+    });
+    client.exceptionHandler(e -> finish("client"));
+    backend.exceptionHandler(e -> finish("backend"));
+    long check = Math.max(50, Math.min(idleTimeout.toMillis() / 4, 30_000));
+    idleTimer = vertx.setPeriodic(check, id -> checkIdle());
+    client.resume();
+    backend.resume();
+  }
+
+  private void pipe(NetSocket from, NetSocket to, boolean upstream) {
+    from.handler(data -> {
+      lastActivity = System.nanoTime();
+      if (upstream) {
+        toBackend += data.length();
+      } else {
+        toClient += data.length();
+      }
+      to.write(data);
+      if (to.writeQueueFull()) {
+        from.pause();
+        to.drainHandler(v -> from.resume());
+      }
+    });
+  }
+
+  private void clientInputEnded() {
+    if (clientInputEnded) {
+      return;
+    }
+    clientInputEnded = true;
+    // An empty write completes after everything queued before it has gone out.
+    backend.write(Buffer.buffer()).onComplete(ar -> HalfClose.shutdownOutput(backend));
+  }
+
+  private void checkIdle() {
+    if (System.nanoTime() - lastActivity >= idleTimeout.toNanos()) {
+      finish("idle");
+    }
+  }
+
+  private void finish(String side) {
+    if (endedBy == null) {
+      endedBy = side;
+      vertx.cancelTimer(idleTimer);
+      client.pause();
+      backend.pause();
+      closeAfterFlush(client);
+      closeAfterFlush(backend);
+      // A peer that never reads again must not hold the session open forever.
+      lingerTimer = vertx.setTimer(idleTimeout.toMillis(), id -> {
+        client.close();
+        backend.close();
+      });
+    }
+    if (clientClosed && backendClosed && !done.future().isComplete()) {
+      vertx.cancelTimer(lingerTimer);
+      done.complete(new RelayResult(toClient, toBackend, endedBy));
+    }
+  }
+
+  /**
+   * Closing at once would drop what is still queued for a slow reader (the end of a message, the
+   * tagged OK of a LOGOUT); an empty write completes once everything before it is out.
+   */
+  private static void closeAfterFlush(NetSocket socket) {
+    socket.write(Buffer.buffer()).onComplete(ar -> socket.close());
+  }
+}

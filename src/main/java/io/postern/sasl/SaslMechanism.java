@@ -1,0 +1,36 @@
+package io.postern.sasl;
+
+import java.util.Base64;
+import java.util.Locale;
+
+/**
+ * A server-side SASL exchange for one authentication attempt; one instance per attempt, so
+ * nothing of a cancelled or failed exchange survives into the next (nginx's CVE-2026-27651 was
+ * stale state between attempts).
+ */
+public interface SaslMechanism {
+
+  /** Starts the exchange; {@code initialResponse} is base64 (empty for "=") or null if absent. */
+  SaslStep start(byte[] initialResponse);
+
+  /** Continues with the client's base64 line ({@code *} cancellation is handled by the caller). */
+  SaslStep next(byte[] response);
+
+  /** PLAIN or LOGIN, or null for a mechanism Postern does not offer. */
+  static SaslMechanism named(String name) {
+    return switch (name.toUpperCase(Locale.ROOT)) {
+      case "PLAIN" -> new SaslPlain();
+      case "LOGIN" -> new SaslLogin();
+      default -> null;
+    };
+  }
+
+  /** Strict base64: anything outside the alphabet is an error (RFC 9051 asks for BAD). */
+  static byte[] decode(byte[] base64) {
+    try {
+      return Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package io.postern.sasl;
+
+import io.postern.auth.Credentials;
+import io.postern.auth.Secret;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * PLAIN (RFC 4616): {@code authzid NUL authcid NUL password}. An authorisation identity other than
+ * the user itself is refused, so no one can ask to act as another user.
+ */
+final class SaslPlain implements SaslMechanism {
+
+  @Override
+  public SaslStep start(byte[] initialResponse) {
+    if (initialResponse == null) {
+      return new SaslStep.Challenge("");
+    }
+    return next(initialResponse);
+  }
+
+  @Override
+  public SaslStep next(byte[] response) {
+    byte[] message = SaslMechanism.decode(response);
+    if (message == null) {
+      return new SaslStep.Malformed("Invalid base64 data.");
+    }
+    int first = indexOf(message, 0);
+    int second = first < 0 ? -1 : indexOf(message, first + 1);
+    if (first < 0 || second < 0 || indexOf(message, second + 1) >= 0) {
+      return new SaslStep.Malformed("Invalid PLAIN message.");
+    }
+    String authzid = new String(message, 0, first, StandardCharsets.UTF_8);
+    String authcid = new String(message, first + 1, second - first - 1, StandardCharsets.UTF_8);
+    if (authcid.isEmpty()) {
+      return new SaslStep.Malformed("Invalid PLAIN message.");
+    }
+    if (!authzid.isEmpty() && !authzid.equals(authcid)) {
+      return new SaslStep.Malformed("Acting as another user is not supported.");
+    }
+    Secret password = Secret.of(Arrays.copyOfRange(message, second + 1, message.length));
+    Arrays.fill(message, (byte) 0);
+    return new SaslStep.Done(new Credentials(authcid, password));
+  }
+
+  private static int indexOf(byte[] bytes, int from) {
+    for (int i = from; i < bytes.length; i++) {
+      if (bytes[i] == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

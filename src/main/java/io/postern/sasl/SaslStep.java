@@ -1,0 +1,16 @@
+package io.postern.sasl;
+
+import io.postern.auth.Credentials;
+
+/** What a SASL mechanism needs next. */
+public sealed interface SaslStep {
+
+  /** Send this base64 challenge (possibly empty) and pass the client's next line back. */
+  record Challenge(String base64) implements SaslStep {}
+
+  /** The exchange is complete. */
+  record Done(Credentials credentials) implements SaslStep {}
+
+  /** The client's data is malformed; {@code message} is Postern's own text, safe to send. */
+  record Malformed(String message) implements SaslStep {}
+}

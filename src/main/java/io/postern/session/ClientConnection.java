@@ -1,0 +1,219 @@
+package io.postern.session;
+
+import io.postern.backend.BackendSession;
+import io.postern.config.AuthConfig;
+import io.postern.listener.ListenerContext;
+import io.postern.relay.Relay;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import javax.net.ssl.SSLSession;
+
+/**
+ * A client's socket with the rules every session shares: nothing is written while a STARTTLS
+ * upgrade is in flight (the OK line travels with the upgrade itself), one pre-auth deadline that
+ * incoming bytes do not extend, and exactly one session log line at the end.
+ */
+public final class ClientConnection {
+
+  private final ListenerContext context;
+  private final NetSocket socket;
+  private final InetAddress clientAddress;
+  private final String id;
+  private final long startNanos = System.nanoTime();
+  private boolean upgrading;
+  private boolean closing;
+  private boolean closed;
+  private long deadline = -1;
+  private String user;
+  private String backend;
+  private String result = "closed";
+  private boolean logged;
+  private long toClient;
+  private long toBackend;
+  private Runnable onClosed = this::logEnd;
+  private Runnable onEnd = () -> { };
+
+  public ClientConnection(ListenerContext context, NetSocket socket, InetAddress clientAddress) {
+    this.context = context;
+    this.socket = socket;
+    this.clientAddress = clientAddress;
+    this.id = String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
+    socket.closeHandler(v -> {
+      closed = true;
+      cancelDeadline();
+      onClosed.run();
+    });
+  }
+
+  /** Called once, with the session log line, whichever way the session ended. */
+  public void onEnd(Runnable action) {
+    this.onEnd = action;
+  }
+
+  /** Called once when the socket has closed, whoever closed it. */
+  public void whenClosed(Runnable action) {
+    this.onClosed = action;
+  }
+
+  public ListenerContext context() {
+    return context;
+  }
+
+  public NetSocket socket() {
+    return socket;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public String clientIp() {
+    return clientAddress.getHostAddress();
+  }
+
+  public InetAddress clientAddress() {
+    return clientAddress;
+  }
+
+  public boolean secured() {
+    return socket.isSsl();
+  }
+
+  public boolean upgrading() {
+    return upgrading;
+  }
+
+  public boolean closed() {
+    return closed || closing;
+  }
+
+  /** True when a password must not be accepted on this connection in its current state. */
+  public boolean cleartextRefused() {
+    return !secured() && context.config().auth().cleartext() == AuthConfig.Cleartext.TLS_ONLY;
+  }
+
+  public String tlsProtocol() {
+    SSLSession session = secured() ? socket.sslSession() : null;
+    return session == null ? null : session.getProtocol();
+  }
+
+  public String tlsCipher() {
+    SSLSession session = secured() ? socket.sslSession() : null;
+    return session == null ? null : session.getCipherSuite();
+  }
+
+  /** Writes protocol text; dropped while upgrading or closing (never plaintext after STARTTLS OK). */
+  public void write(String text) {
+    if (!upgrading && !closed()) {
+      socket.write(Buffer.buffer(text.getBytes(StandardCharsets.UTF_8)));
+    }
+  }
+
+  public void write(Buffer data) {
+    if (!upgrading && !closed()) {
+      socket.write(data);
+    }
+  }
+
+  public boolean writeQueueFull() {
+    return socket.writeQueueFull();
+  }
+
+  /**
+   * Starts TLS. {@code okLine} goes out as part of the upgrade, before the TLS handler is in
+   * place; anything written separately could overtake it in plaintext.
+   */
+  public Future<Void> upgrade(String okLine) {
+    upgrading = true;
+    return socket.upgradeToSsl(context.tls().options(),
+            Buffer.buffer(okLine.getBytes(StandardCharsets.US_ASCII)))
+        .andThen(ar -> upgrading = false);
+  }
+
+  /** Sends a last line and closes once it is flushed. */
+  public void closeWith(String lastLine) {
+    write(lastLine);
+    close();
+  }
+
+  public void close() {
+    if (!closing) {
+      closing = true;
+      cancelDeadline();
+      socket.close();
+    }
+  }
+
+  public void startDeadline(Duration after, Runnable onExpiry) {
+    cancelDeadline();
+    deadline = context.vertx().setTimer(after.toMillis(), id -> {
+      deadline = -1;
+      onExpiry.run();
+    });
+  }
+
+  public void cancelDeadline() {
+    if (deadline >= 0) {
+      context.vertx().cancelTimer(deadline);
+      deadline = -1;
+    }
+  }
+
+  public void user(String name) {
+    this.user = name;
+  }
+
+  public void backend(String name) {
+    this.backend = name;
+  }
+
+  public void result(String outcome) {
+    this.result = outcome;
+  }
+
+  public void relayed(long bytesToClient, long bytesToBackend) {
+    this.toClient = bytesToClient;
+    this.toBackend = bytesToBackend;
+  }
+
+  /**
+   * Hands the connection to the relay: sends the login reply, then relays until either side
+   * ends, and writes the session log line. {@code pipelined} are the client's bytes after its
+   * login command.
+   */
+  public void relay(BackendSession session, Buffer pipelined) {
+    cancelDeadline();
+    result("relayed");
+    socket.pause();
+    write(session.clientReply());
+    Relay.start(context.vertx(), socket, session.socket(), pipelined, session.leftover(),
+            context.config().limits().idleTimeout())
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            relayed(ar.result().toClient(), ar.result().toBackend());
+            result("ended_by_" + ar.result().endedBy());
+          }
+          closed = true;
+          logEnd();
+        });
+  }
+
+  /** Writes the session log line; later calls do nothing. */
+  public void logEnd() {
+    if (logged) {
+      return;
+    }
+    logged = true;
+    cancelDeadline();
+    String client = clientAddress.getHostAddress() + ":" + socket.remoteAddress().port();
+    SessionLog.write(new SessionLog.Entry(id, context.listener().name(), client, tlsProtocol(),
+        user, backend, result, Duration.ofNanos(System.nanoTime() - startNanos), toClient,
+        toBackend));
+    onEnd.run();
+  }
+}

@@ -1,0 +1,133 @@
+package io.postern.session;
+
+import io.postern.auth.AuthRequest;
+import io.postern.auth.AuthResult;
+import io.postern.auth.Credentials;
+import io.postern.auth.Secret;
+import io.postern.backend.BackendLoginException;
+import io.postern.backend.BackendSession;
+import io.postern.backend.BackendTarget;
+import io.postern.config.Protocol;
+import io.postern.listener.ListenerContext;
+import io.postern.session.LoginOutcome.Failed;
+import io.postern.session.LoginOutcome.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One login attempt, the same for IMAP and POP3: sanity checks, the auth source, the failure
+ * delay, then the protocol's backend login. Failed logins are logged one line each, with the
+ * client address and never the password, so that fail2ban-style tools can act on them.
+ */
+public final class LoginFlow {
+
+  private static final Logger LOG = LoggerFactory.getLogger("postern.login");
+
+  /** A user name longer than this is not a user name. */
+  static final int MAX_USER_BYTES = 256;
+
+  /** The protocol-specific part: log in at a backend. */
+  @FunctionalInterface
+  public interface BackendLogin {
+    Future<BackendSession> login(BackendTarget target, String user, Secret password);
+  }
+
+  private LoginFlow() {}
+
+  public static Future<LoginOutcome> run(ClientConnection conn, Protocol protocol,
+      String mechanism, Credentials credentials, int attempt, BackendLogin backendLogin) {
+    ListenerContext context = conn.context();
+    conn.user(credentials.user());
+    if (!plausible(credentials)) {
+      return failAfterDelay(conn, mechanism, credentials, Failure.BAD_CREDENTIALS, null,
+          Duration.ZERO, "malformed user name or password");
+    }
+    AuthRequest request = new AuthRequest(protocol, mechanism, credentials, conn.clientIp(),
+        conn.tlsProtocol(), conn.tlsCipher(), attempt);
+    return context.authenticator().authenticate(request).compose(result -> {
+      if (result instanceof AuthResult.Rejected rejected) {
+        Failure failure = rejected.disabledReason() == null ? Failure.BAD_CREDENTIALS
+            : Failure.DISABLED;
+        return failAfterDelay(conn, mechanism, credentials, failure, rejected.disabledReason(),
+            rejected.delay(), failure == Failure.DISABLED ? "account disabled" : "bad credentials");
+      }
+      if (result instanceof AuthResult.Unavailable unavailable) {
+        logFailure(conn, mechanism, credentials, "auth source unavailable: " + unavailable.why());
+        return Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
+      }
+      AuthResult.Accepted accepted = (AuthResult.Accepted) result;
+      BackendTarget target = context.backends().resolve(accepted.route(), protocol);
+      if (target == null) {
+        logFailure(conn, mechanism, credentials,
+            "route names unknown backend '" + accepted.route().backend() + "'");
+        return Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
+      }
+      conn.backend(target.backend());
+      return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())
+          .<LoginOutcome>map(LoginOutcome.LoggedIn::new)
+          .recover(e -> backendFailed(conn, mechanism, credentials, e));
+    });
+  }
+
+  private static Future<LoginOutcome> backendFailed(ClientConnection conn, String mechanism,
+      Credentials credentials, Throwable e) {
+    if (!(e instanceof BackendLoginException failure)) {
+      LOG.error("session={} backend login failed unexpectedly", conn.id(), e);
+      return Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
+    }
+    return switch (failure.kind()) {
+      case REJECTED -> failAfterDelay(conn, mechanism, credentials, Failure.BAD_CREDENTIALS, null,
+          Duration.ZERO, "backend rejected the login: " + failure.getMessage());
+      case IN_USE -> {
+        logFailure(conn, mechanism, credentials, failure.getMessage());
+        yield Future.succeededFuture(new Failed(Failure.IN_USE, null));
+      }
+      default -> {
+        logFailure(conn, mechanism, credentials, "backend " + failure.kind().name()
+            .toLowerCase(java.util.Locale.ROOT) + ": " + failure.getMessage());
+        yield Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
+      }
+    };
+  }
+
+  private static Future<LoginOutcome> failAfterDelay(ClientConnection conn, String mechanism,
+      Credentials credentials, Failure failure, String userText, Duration extraWait,
+      String why) {
+    logFailure(conn, mechanism, credentials, why);
+    Duration delay = conn.context().config().auth().failureDelay().plus(extraWait);
+    Promise<LoginOutcome> done = Promise.promise();
+    LoginOutcome outcome = new Failed(failure, userText);
+    if (delay.isZero()) {
+      done.complete(outcome);
+    } else {
+      conn.context().vertx().setTimer(delay.toMillis(), id -> done.complete(outcome));
+    }
+    return done.future();
+  }
+
+  /** Names nobody can have and passwords no protocol can carry never reach the auth source. */
+  private static boolean plausible(Credentials credentials) {
+    String user = credentials.user();
+    if (user.isEmpty() || user.getBytes(StandardCharsets.UTF_8).length > MAX_USER_BYTES) {
+      return false;
+    }
+    for (int i = 0; i < user.length(); i++) {
+      char c = user.charAt(i);
+      if (c < 0x20 || c == 0x7f || c == '\ufffd') {
+        return false;
+      }
+    }
+    return !credentials.password().isEmpty() && !credentials.password().hasLineBreakOrNul();
+  }
+
+  private static void logFailure(ClientConnection conn, String mechanism,
+      Credentials credentials, String why) {
+    LOG.info("login failed: session={} listener={} client={} user={} mechanism={} reason={}",
+        conn.id(), conn.context().listener().name(), conn.clientIp(),
+        SessionLog.value(credentials.user()), mechanism, SessionLog.value(why));
+  }
+}

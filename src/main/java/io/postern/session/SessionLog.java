@@ -1,0 +1,67 @@
+package io.postern.session;
+
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one line written when a session ends (DESIGN.md §7), as {@code key=value} pairs. Values a
+ * client controls are sanitised, so a user name cannot forge a second line or another key.
+ */
+public final class SessionLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger("postern.session");
+
+  /** Everything the line reports; never a password, a SASL response or an auth-service body. */
+  public record Entry(String session, String listener, String client, String tls, String user,
+      String backend, String result, Duration duration, long toClient, long toBackend) {}
+
+  private SessionLog() {}
+
+  public static void write(Entry e) {
+    if (LOG.isInfoEnabled()) {
+      LOG.info(format(e));
+    }
+  }
+
+  public static String format(Entry e) {
+    return "session=" + e.session()
+        + " listener=" + value(e.listener())
+        + " client=" + value(e.client())
+        + " tls=" + value(e.tls())
+        + " user=" + value(e.user())
+        + " backend=" + value(e.backend())
+        + " result=" + value(e.result())
+        + " duration=" + String.format(java.util.Locale.ROOT, "%.3fs", e.duration().toMillis() / 1000.0)
+        + " to_client=" + e.toClient()
+        + " to_backend=" + e.toBackend();
+  }
+
+  /** {@code -} for absent; quoted with escapes when not a plain token; at most 64 characters. */
+  public static String value(String raw) {
+    if (raw == null || raw.isEmpty()) {
+      return "-";
+    }
+    String s = raw.length() > 64 ? raw.substring(0, 64) + "..." : raw;
+    boolean plain = true;
+    for (int i = 0; i < s.length() && plain; i++) {
+      char c = s.charAt(i);
+      plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+    }
+    if (plain) {
+      return s;
+    }
+    StringBuilder out = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        out.append('\\').append(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        out.append(String.format("\\x%02x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.append('"').toString();
+  }
+}

@@ -1,0 +1,87 @@
+package io.postern.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Real mail clients, run as processes: curl, and the Python scripts in {@code src/test/resources/clients/}. */
+public final class Clients {
+
+  /**
+   * What a client run left behind. stdout and stderr are decoded as ISO-8859-1, so
+   * {@code stdout.getBytes(ISO_8859_1)} gives back exactly the bytes the process wrote.
+   */
+  public record ProcessResult(int exitCode, String stdout, String stderr) {
+
+    /** For assertion messages. */
+    @Override
+    public String toString() {
+      return "exit " + exitCode + ", stdout: " + abbreviate(stdout) + ", stderr: " + abbreviate(stderr);
+    }
+
+    private static String abbreviate(String text) {
+      return text.length() <= 4000 ? text : text.substring(0, 4000) + "...(" + text.length() + " chars)";
+    }
+  }
+
+  private static final Map<String, Path> EXTRACTED_SCRIPTS = new ConcurrentHashMap<>();
+
+  private Clients() {}
+
+  /**
+   * Runs curl with the given arguments. {@code -q} (ignore any ~/.curlrc), {@code --silent} and
+   * {@code --show-error} go first so results don't depend on the user's setup and stderr holds
+   * only real errors; pass {@code -v} to see the protocol exchange. Proxy variables are removed
+   * from curl's environment because curl would route even imap:// and pop3:// through ALL_PROXY.
+   */
+  public static ProcessResult curl(Duration timeout, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(RealParts.require("curl").toString(), "-q", "--silent", "--show-error"));
+    command.addAll(Arrays.asList(args));
+    return ExternalCommand.run(command, timeout,
+        environment -> environment.keySet().removeIf(name -> name.toLowerCase(Locale.ROOT).endsWith("_proxy")));
+  }
+
+  /**
+   * Runs {@code script} (a file name in {@code src/test/resources/clients/}, e.g. {@code imap_client.py})
+   * with python3 in isolated mode, so PYTHON* variables and user site-packages can't change it.
+   */
+  public static ProcessResult python(Duration timeout, String script, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(RealParts.require("python3").toString(), "-I", scriptPath(script).toString()));
+    command.addAll(Arrays.asList(args));
+    return ExternalCommand.run(command, timeout);
+  }
+
+  // Copied out of the class path rather than read from the source tree, so it works from any working
+  // directory and from a test jar alike; one copy per JVM.
+  private static Path scriptPath(String script) {
+    if (!script.matches("[A-Za-z0-9_.-]+\\.py")) {
+      throw new IllegalArgumentException("not a script name from src/test/resources/clients/: " + script);
+    }
+    return EXTRACTED_SCRIPTS.computeIfAbsent(script, name -> {
+      try (InputStream in = Clients.class.getResourceAsStream("/clients/" + name)) {
+        if (in == null) {
+          throw new IllegalArgumentException("no /clients/" + name + " on the test class path");
+        }
+        Path directory = Files.createTempDirectory("postern-it-clients");
+        // deleteOnExit runs in reverse order: the file goes before its directory.
+        directory.toFile().deleteOnExit();
+        Path file = directory.resolve(name);
+        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        file.toFile().deleteOnExit();
+        return file;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+  }
+}

@@ -1,0 +1,617 @@
+package io.postern.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A private, real Dovecot (IMAP + POP3, plaintext with STARTTLS/STLS and implicit TLS) run as a child
+ * process of the test JVM, on free 127.0.0.1 ports, with everything it writes kept under one directory.
+ *
+ * <p>Needs root (Dovecot switches to its own users and to the {@code mail} account for mailbox access)
+ * and the Debian packages dovecot-core, dovecot-imapd, dovecot-pop3d and openssl. Without them the test
+ * is skipped, or fails when {@code CI=true} (see {@link RealParts}).
+ *
+ * <p>Users log in with the password given; Dovecot checks it against a SHA512-CRYPT hash made by
+ * {@code doveadm pw}. Messages delivered with {@link #deliver} get UIDs 1, 2, 3... per user in delivery
+ * order, and POP3 message numbers in the same order.
+ */
+public final class DovecotServer implements AutoCloseable {
+
+  private static final String HOST = "127.0.0.1";
+  // Exists on every Debian system (base-passwd), unlike a vmail account we would have to create, and
+  // keeps mail apart from Dovecot's own service users (dovecot, dovenull). Mail can't be owned by root:
+  // Dovecot refuses mail access as uid 0.
+  private static final String MAIL_ACCOUNT = "mail";
+  // Generous: CI has two cores shared with other builds.
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+  private static final int START_ATTEMPTS = 5;
+  // Keeps config values free of anything Dovecot would quote, expand (%) or treat as a comment.
+  private static final String SAFE_PATH = "[A-Za-z0-9/._+-]+";
+  private static final String SAFE_USER = "[A-Za-z0-9._+@-]+";
+
+  private record Ports(int imap, int imaps, int pop3, int pop3s) {
+
+    /** Free now; Dovecot may still lose a race for one, which start() handles by trying again. */
+    static Ports pick() throws IOException {
+      List<ServerSocket> sockets = new ArrayList<>();
+      try {
+        // All four held open together so they are four different ports.
+        for (int i = 0; i < 4; i++) {
+          sockets.add(new ServerSocket(0, 1, InetAddress.getByName(HOST)));
+        }
+        return new Ports(sockets.get(0).getLocalPort(), sockets.get(1).getLocalPort(),
+            sockets.get(2).getLocalPort(), sockets.get(3).getLocalPort());
+      } finally {
+        for (ServerSocket socket : sockets) {
+          socket.close();
+        }
+      }
+    }
+  }
+
+  private record Account(UserPrincipal user, GroupPrincipal group, int uid, int gid) {}
+
+  /** Dovecot could not bind a port we picked: somebody took it in between. */
+  private static final class PortClash extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    PortClash(String message) {
+      super(message);
+    }
+  }
+
+  private final Path dir;
+  private final Path binary;
+  private final Path config;
+  private final Path output;
+  private final Path log;
+  private final Path certificate;
+  private final Map<String, Path> maildirs;
+  private final Account mailAccount;
+  private final SSLContext probeTls;
+  private final Thread shutdownHook;
+  private Ports ports;
+  private Process process;
+  private long outputOffset;
+  private long lastDeliveryMicros;
+  private long deliveries;
+  private boolean closed;
+
+  private DovecotServer(Path dir, Path binary, Map<String, Path> maildirs, Account mailAccount) throws Exception {
+    this.dir = dir;
+    this.binary = binary;
+    this.config = dir.resolve("dovecot.conf");
+    this.output = dir.resolve("dovecot.out");
+    this.log = dir.resolve("dovecot.log");
+    this.certificate = dir.resolve("tls/cert.pem");
+    this.maildirs = maildirs;
+    this.mailAccount = mailAccount;
+    this.probeTls = trusting(certificate);
+    this.shutdownHook = new Thread(this::close, "dovecot-stopper-" + dir.getFileName());
+  }
+
+  /** Starts a private Dovecot under dir (config, base_dir, mail, logs, TLS files all inside dir). */
+  public static DovecotServer start(Path dir, Map<String, String> usersAndPasswords) throws Exception {
+    Path binary = RealParts.require("dovecot");
+    RealParts.require("doveadm");
+    RealParts.require("doveconf");
+    RealParts.require("openssl");
+    if (!isRoot()) {
+      RealParts.missing("root: Dovecot has to switch to its service users and the mail account");
+    }
+    if (usersAndPasswords.isEmpty()) {
+      throw new IllegalArgumentException("at least one user is needed");
+    }
+    Path root = prepareDirectory(dir);
+    Account account = mailAccount(root);
+    createTlsFiles(root.resolve("tls"));
+    Map<String, Path> maildirs = createUsers(root, usersAndPasswords, account);
+    Files.createDirectories(root.resolve("state"));
+
+    DovecotServer server = new DovecotServer(root, binary, maildirs, account);
+    // Registered before the first launch, so no daemon can outlive a JVM that exits mid-start.
+    Runtime.getRuntime().addShutdownHook(server.shutdownHook);
+    try {
+      server.startOnFreePorts();
+    } catch (Exception | Error e) {
+      // Files stay for diagnosis; the process doesn't.
+      server.stop();
+      server.removeShutdownHook();
+      throw e;
+    }
+    return server;
+  }
+
+  public int imapPort() {
+    return ports.imap();
+  }
+
+  public int imapsPort() {
+    return ports.imaps();
+  }
+
+  public int pop3Port() {
+    return ports.pop3();
+  }
+
+  public int pop3sPort() {
+    return ports.pop3s();
+  }
+
+  /** PEM of the self-signed server certificate (CN and SAN localhost, SAN IP 127.0.0.1); a trust anchor. */
+  public Path certificate() {
+    return certificate;
+  }
+
+  /** Dovecot's log file, for diagnosis in assertion messages. */
+  public Path log() {
+    return log;
+  }
+
+  /**
+   * Puts a message into the user's INBOX (Maildir new/), owned by the mail account, so the next IMAP
+   * SELECT or POP3 login sees it. Store messages with CRLF line ends: Dovecot then serves exactly
+   * these bytes (BODY[], RETR after un-stuffing).
+   */
+  public synchronized void deliver(String user, byte[] rfc5322Message) throws IOException {
+    Path maildir = maildirs.get(user);
+    if (maildir == null) {
+      throw new IllegalArgumentException("unknown user " + user + "; known: " + maildirs.keySet());
+    }
+    // Dovecot numbers new messages in the order of the time in their names, so the names must grow.
+    long micros = Math.max(ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()), lastDeliveryMicros + 1);
+    lastDeliveryMicros = micros;
+    String name = String.format("%d.M%06dP%dQ%d.postern-it", micros / 1_000_000, micros % 1_000_000,
+        ProcessHandle.current().pid(), ++deliveries);
+    // Written in tmp/ and renamed into new/, as Maildir requires, so Dovecot never sees half a message.
+    Path temporary = maildir.resolve("tmp").resolve(name);
+    Files.write(temporary, rfc5322Message, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    own(temporary, PosixFilePermissions.fromString("rw-------"));
+    Files.move(temporary, maildir.resolve("new").resolve(name), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Stops the Dovecot process (and its children) by pid; {@link #restart()} starts it again. */
+  public synchronized void stop() {
+    if (process == null) {
+      return;
+    }
+    Process master = process;
+    process = null;
+    List<ProcessHandle> children = master.descendants().toList();
+    boolean interrupted = false;
+    try {
+      // SIGTERM: the master stops its own children and removes its sockets.
+      master.destroy();
+      if (!master.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        master.destroyForcibly();
+        master.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      interrupted = true;
+      master.destroyForcibly();
+    }
+    // A leftover login process would still hold our listening ports.
+    for (ProcessHandle child : children) {
+      try {
+        child.onExit().get(interrupted ? 0 : 5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+        child.destroyForcibly();
+      } catch (ExecutionException | TimeoutException e) {
+        child.destroyForcibly();
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Starts Dovecot again after {@link #stop()}: same ports, same config, same mail. */
+  public synchronized void restart() throws Exception {
+    if (closed) {
+      throw new IllegalStateException("closed");
+    }
+    stop();
+    launch();
+    awaitReady();
+  }
+
+  /** Stops Dovecot and deletes everything it wrote under dir. Also runs at JVM exit. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    stop();
+    removeShutdownHook();
+    try (Stream<Path> tree = Files.walk(dir)) {
+      for (Path path : tree.sorted(Comparator.reverseOrder()).filter(path -> !path.equals(dir)).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not clean up " + dir, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Dovecot in " + dir + " on " + ports + (process == null ? " (stopped)" : " (pid " + process.pid() + ")");
+  }
+
+  private void removeShutdownHook() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // We are the hook, or the JVM is exiting anyway; nothing is left to deregister.
+    }
+  }
+
+  private void startOnFreePorts() throws Exception {
+    PortClash lastClash = null;
+    for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+      ports = Ports.pick();
+      Files.writeString(config, configuration());
+      if (attempt == 1) {
+        checkConfiguration();
+      }
+      launch();
+      try {
+        awaitReady();
+        return;
+      } catch (PortClash clash) {
+        stop();
+        lastClash = clash;
+      }
+    }
+    throw new IOException("Dovecot lost a port race " + START_ATTEMPTS + " times in a row", lastClash);
+  }
+
+  private void checkConfiguration() throws Exception {
+    Clients.ProcessResult result = ExternalCommand.run(
+        List.of(RealParts.require("doveconf").toString(), "-c", config.toString(), "-n"), TOOL_TIMEOUT);
+    if (result.exitCode() != 0) {
+      if (result.stderr().contains("Unknown protocol")) {
+        RealParts.missing("Dovecot's IMAP or POP3 server (Debian: apt-get install dovecot-imapd dovecot-pop3d): "
+            + result.stderr().strip());
+      }
+      throw new IllegalStateException("doveconf rejects " + config + ": " + result.stderr());
+    }
+  }
+
+  private void launch() throws IOException {
+    // Our previous master is gone (stop() waited for it); a stale pid file could name an unrelated process.
+    Files.deleteIfExists(dir.resolve("run/master.pid"));
+    outputOffset = Files.exists(output) ? Files.size(output) : 0;
+    process = new ProcessBuilder(binary.toString(), "-F", "-c", config.toString())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
+        .start();
+  }
+
+  /** Polls until all four listeners greet; fails fast if the master dies. */
+  private void awaitReady() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (true) {
+      if (!process.isAlive()) {
+        String startupOutput = startupOutput();
+        String message = "Dovecot exited with status " + process.exitValue() + " while starting on " + ports
+            + ". Output: " + startupOutput + "\nLog: " + tail(log);
+        if (startupOutput.contains("Address already in use")) {
+          throw new PortClash(message);
+        }
+        throw new IOException(message);
+      }
+      if (greets(ports.imap(), false, "* OK") && greets(ports.imaps(), true, "* OK")
+          && greets(ports.pop3(), false, "+OK") && greets(ports.pop3s(), true, "+OK")) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("Dovecot (pid " + process.pid() + ") did not greet on all of " + ports + " within "
+            + START_TIMEOUT + ". Output: " + startupOutput() + "\nLog: " + tail(log));
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private boolean greets(int port, boolean implicitTls, String greeting) {
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(HOST, port), (int) PROBE_TIMEOUT.toMillis());
+      plain.setSoTimeout((int) PROBE_TIMEOUT.toMillis());
+      Socket socket = plain;
+      if (implicitTls) {
+        SSLSocket tls = (SSLSocket) probeTls.getSocketFactory().createSocket(plain, HOST, port, true);
+        tls.startHandshake();
+        socket = tls;
+      }
+      try (Socket open = socket) {
+        String line = readLine(open.getInputStream());
+        OutputStream out = open.getOutputStream();
+        out.write((greeting.startsWith("*") ? "a LOGOUT\r\n" : "QUIT\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return line.startsWith(greeting);
+      }
+    } catch (IOException notYet) {
+      return false;
+    }
+  }
+
+  private static String readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    for (int b = in.read(); b != -1 && b != '\n' && line.size() < 1024; b = in.read()) {
+      line.write(b);
+    }
+    return line.toString(StandardCharsets.US_ASCII);
+  }
+
+  private String configuration() {
+    String d = dir.toString();
+    return """
+        # Written by io.postern.it.DovecotServer for one test run; every path is under %1$s.
+        base_dir = %1$s/run
+        state_dir = %1$s/state
+        instance_name = postern-it-%2$d
+        log_path = %1$s/dovecot.log
+        info_log_path = %1$s/dovecot.log
+        debug_log_path = %1$s/dovecot.log
+
+        protocols = imap pop3
+        listen = %3$s
+        ssl = yes
+        ssl_cert = <%1$s/tls/cert.pem
+        ssl_key = <%1$s/tls/key.pem
+        # Our own (RFC 7919 ffdhe2048) so Dovecot never looks for the system's dh.pem.
+        ssl_dh = <%1$s/tls/dh.pem
+        ssl_min_protocol = TLSv1.2
+
+        # The proxy logs in over plain TCP to some backends.
+        disable_plaintext_auth = no
+        auth_mechanisms = plain login
+        # Default %%Lu would lower-case names, so a user "Alice" could never log in.
+        auth_username_format = %%u
+        # Logs why a login failed ("Password mismatch", "unknown user"): the assertion messages show it.
+        auth_verbose = yes
+        # Tests try wrong passwords on purpose; the default 2 s delay only slows them down.
+        auth_failure_delay = 0
+        passdb {
+          driver = passwd-file
+          args = %1$s/users
+        }
+        userdb {
+          driver = passwd-file
+          args = %1$s/users
+        }
+
+        # Mail is owned by the "%4$s" account, whose ids are below Dovecot's default minimum of 500.
+        first_valid_uid = %5$d
+        first_valid_gid = %6$d
+        mail_location = maildir:~/Maildir
+        # Load tests open many sessions per user from 127.0.0.1; the default allows 10.
+        mail_max_userip_connections = 1000
+        # Headroom over the default 256 MiB address-space limit for 64 MiB messages.
+        default_vsz_limit = 1G
+
+        # Repeated wrong passwords from one IP would otherwise delay later logins by up to 15 s.
+        # Mode 0 means the listener is never created, so the auth process finds no socket and turns
+        # the penalty off at once (a stale socket file would make it retry for 5 s instead).
+        service anvil {
+          unix_listener anvil-auth-penalty {
+            mode = 0
+          }
+        }
+
+        service imap-login {
+          inet_listener imap {
+            port = %7$d
+          }
+          inet_listener imaps {
+            port = %8$d
+            ssl = yes
+          }
+        }
+        service pop3-login {
+          inet_listener pop3 {
+            port = %9$d
+          }
+          inet_listener pop3s {
+            port = %10$d
+            ssl = yes
+          }
+        }
+        """.formatted(d, ports.imap(), HOST, MAIL_ACCOUNT, mailAccount.uid(), mailAccount.gid(),
+        ports.imap(), ports.imaps(), ports.pop3(), ports.pop3s());
+  }
+
+  private String startupOutput() throws IOException {
+    if (!Files.exists(output)) {
+      return "";
+    }
+    byte[] all = Files.readAllBytes(output);
+    int from = (int) Math.min(outputOffset, all.length);
+    return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+  }
+
+  private static String tail(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return "(no " + file.getFileName() + ")";
+    }
+    List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  private static boolean isRoot() throws IOException {
+    return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+  }
+
+  private static Path prepareDirectory(Path dir) throws IOException {
+    Path root = dir.toAbsolutePath().normalize();
+    if (!root.toString().matches(SAFE_PATH)) {
+      throw new IllegalArgumentException("Dovecot directory must match " + SAFE_PATH + ": " + root);
+    }
+    Files.createDirectories(root);
+    try (Stream<Path> entries = Files.list(root)) {
+      if (entries.findAny().isPresent()) {
+        throw new IllegalArgumentException("Dovecot directory must be empty: " + root);
+      }
+    }
+    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+    // Dovecot's auth user and the mail account must reach files below; JUnit's @TempDir is rwx------.
+    Path temp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+    for (Path ancestor = root.getParent(); ancestor != null; ancestor = ancestor.getParent()) {
+      var permissions = Files.getPosixFilePermissions(ancestor);
+      if (permissions.contains(PosixFilePermission.OTHERS_EXECUTE)) {
+        continue;
+      }
+      if (!ancestor.startsWith(temp) || ancestor.equals(temp)) {
+        throw new AccessDeniedException(ancestor.toString(), null,
+            "Dovecot's users could not reach " + root + "; use a directory under " + temp);
+      }
+      permissions.add(PosixFilePermission.OTHERS_EXECUTE);
+      Files.setPosixFilePermissions(ancestor, permissions);
+    }
+    return root;
+  }
+
+  private static Account mailAccount(Path root) throws IOException {
+    UserPrincipalLookupService lookup = root.getFileSystem().getUserPrincipalLookupService();
+    UserPrincipal user;
+    GroupPrincipal group;
+    try {
+      user = lookup.lookupPrincipalByName(MAIL_ACCOUNT);
+      group = lookup.lookupPrincipalByGroupName(MAIL_ACCOUNT);
+    } catch (UserPrincipalNotFoundException e) {
+      throw new IllegalStateException("no '" + MAIL_ACCOUNT + "' user and group to own the test mail", e);
+    }
+    // The numeric ids, which Dovecot's first_valid_uid/gid need, via a file we give to that account.
+    Path probe = Files.createDirectories(root.resolve("home"));
+    PosixFileAttributeView view = Files.getFileAttributeView(probe, PosixFileAttributeView.class);
+    view.setOwner(user);
+    view.setGroup(group);
+    return new Account(user, group, (Integer) Files.getAttribute(probe, "unix:uid"),
+        (Integer) Files.getAttribute(probe, "unix:gid"));
+  }
+
+  private static void createTlsFiles(Path tls) throws Exception {
+    Files.createDirectories(tls);
+    String openssl = RealParts.require("openssl").toString();
+    run(List.of(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650",
+        "-keyout", tls.resolve("key.pem").toString(), "-out", tls.resolve("cert.pem").toString(),
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"));
+    // A named RFC 7919 group: instant, where generating fresh DH parameters takes many seconds.
+    run(List.of(openssl, "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048",
+        "-out", tls.resolve("dh.pem").toString()));
+    Files.setPosixFilePermissions(tls.resolve("key.pem"), PosixFilePermissions.fromString("rw-------"));
+  }
+
+  private static Map<String, Path> createUsers(Path root, Map<String, String> usersAndPasswords, Account account)
+      throws Exception {
+    String doveadm = RealParts.require("doveadm").toString();
+    StringBuilder passwd = new StringBuilder();
+    Map<String, Path> maildirs = new LinkedHashMap<>();
+    for (Map.Entry<String, String> entry : usersAndPasswords.entrySet()) {
+      String user = entry.getKey();
+      String password = entry.getValue();
+      if (!user.matches(SAFE_USER)) {
+        throw new IllegalArgumentException("user name must match " + SAFE_USER + ": " + user);
+      }
+      if (password.isEmpty() || password.chars().anyMatch(c -> c == 0 || c == '\n' || c == '\r')) {
+        throw new IllegalArgumentException("password of " + user + " must be non-empty, one line, no NUL");
+      }
+      // -O: no config file needed, so this works before ours exists and without /etc/dovecot.
+      String hash = run(List.of(doveadm, "-O", "pw", "-s", "SHA512-CRYPT", "-p", password)).strip();
+      if (!hash.startsWith("{SHA512-CRYPT}$6$")) {
+        throw new IllegalStateException("unexpected doveadm pw output: " + hash);
+      }
+      Path home = root.resolve("home").resolve(user);
+      Path maildir = home.resolve("Maildir");
+      for (Path path : List.of(home, maildir, maildir.resolve("cur"), maildir.resolve("new"), maildir.resolve("tmp"))) {
+        Files.createDirectories(path);
+        ownBy(path, account, PosixFilePermissions.fromString("rwx------"));
+      }
+      maildirs.put(user, maildir);
+      // user:password:uid:gid:gecos:home:shell:extra
+      passwd.append(user).append(':').append(hash).append(':').append(account.uid()).append(':')
+          .append(account.gid()).append("::").append(home).append("::\n");
+    }
+    Path users = root.resolve("users");
+    Files.writeString(users, passwd);
+    // Read by Dovecot's auth process, which runs as the unprivileged "dovecot" user.
+    Files.setPosixFilePermissions(users, PosixFilePermissions.fromString("rw-r--r--"));
+    return Map.copyOf(maildirs);
+  }
+
+  private void own(Path path, Set<PosixFilePermission> permissions) throws IOException {
+    ownBy(path, mailAccount, permissions);
+  }
+
+  private static void ownBy(Path path, Account account, Set<PosixFilePermission> permissions)
+      throws IOException {
+    PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
+    view.setOwner(account.user());
+    view.setGroup(account.group());
+    view.setPermissions(permissions);
+  }
+
+  private static String run(List<String> command) throws Exception {
+    Clients.ProcessResult result = ExternalCommand.run(command, TOOL_TIMEOUT);
+    if (result.exitCode() != 0) {
+      throw new IOException(command.get(0) + " " + command.get(1) + " failed: " + result);
+    }
+    return result.stdout();
+  }
+
+  private static SSLContext trusting(Path certificatePem) throws Exception {
+    KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
+    anchors.load(null, null);
+    try (InputStream in = Files.newInputStream(certificatePem)) {
+      anchors.setCertificateEntry("dovecot", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(anchors);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, trust.getTrustManagers(), null);
+    return context;
+  }
+}

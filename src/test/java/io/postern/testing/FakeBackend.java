@@ -1,0 +1,111 @@
+package io.postern.testing;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLServerSocketFactory;
+
+/**
+ * A scripted mail server on a loopback port, one thread per connection: each connection runs the
+ * script against a {@link Conversation}. Blocking I/O keeps scripts readable, including faults
+ * (silence, early close, injected bytes) that a real server would never produce.
+ */
+public final class FakeBackend implements AutoCloseable {
+
+  /** What the server does on one connection. */
+  @FunctionalInterface
+  public interface Script {
+    void run(Conversation conversation) throws Exception;
+  }
+
+  private final ServerSocket server;
+  private final Script script;
+  private final TestTls tls;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final List<String> received = Collections.synchronizedList(new ArrayList<>());
+  private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
+  private final List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+
+  private FakeBackend(ServerSocket server, Script script, TestTls tls) {
+    this.server = server;
+    this.script = script;
+    this.tls = tls;
+    Thread accept = new Thread(this::acceptLoop, "fake-backend-" + server.getLocalPort());
+    accept.setDaemon(true);
+    accept.start();
+  }
+
+  /** A plaintext backend; {@code tls} is used if the script upgrades with STARTTLS. */
+  public static FakeBackend start(Script script, TestTls tls) throws IOException {
+    return new FakeBackend(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), script, tls);
+  }
+
+  /** An implicit-TLS backend presenting {@code tls}'s certificate. */
+  public static FakeBackend startImplicitTls(Script script, TestTls tls) throws IOException {
+    SSLServerSocketFactory factory = tls.serverContext().getServerSocketFactory();
+    return new FakeBackend(factory.createServerSocket(0, 50, InetAddress.getLoopbackAddress()),
+        script, tls);
+  }
+
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  public int connections() {
+    return connections.get();
+  }
+
+  /** Every line any connection received, in arrival order. */
+  public List<String> received() {
+    synchronized (received) {
+      return List.copyOf(received);
+    }
+  }
+
+  /** Exceptions scripts threw (other than the peer going away). */
+  public List<Throwable> failures() {
+    synchronized (failures) {
+      return List.copyOf(failures);
+    }
+  }
+
+  private void acceptLoop() {
+    while (!server.isClosed()) {
+      try {
+        Socket socket = server.accept();
+        connections.incrementAndGet();
+        open.add(socket);
+        Thread t = new Thread(() -> serve(socket), "fake-backend-conn");
+        t.setDaemon(true);
+        t.start();
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket socket) {
+    try (Conversation c = new Conversation(socket, tls, received)) {
+      script.run(c);
+    } catch (Conversation.PeerGone e) {
+      // The proxy closed the connection: a normal end for most scripts.
+    } catch (Throwable e) {
+      failures.add(e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    synchronized (open) {
+      for (Socket s : open) {
+        s.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,250 @@
+package io.postern.testing;
+
+import io.postern.PosternServer;
+import io.postern.auth.Authenticator;
+import io.postern.config.AdminConfig;
+import io.postern.config.AuthConfig;
+import io.postern.config.BackendConfig;
+import io.postern.config.CertificateFiles;
+import io.postern.config.LimitsConfig;
+import io.postern.config.ListenerConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.Protocol;
+import io.postern.config.TlsConfig;
+import io.postern.config.TlsMode;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.apache.commons.codec.digest.Crypt;
+
+/**
+ * Postern running inside the test JVM on loopback ports chosen by the OS: listeners {@code imap}
+ * (STARTTLS), {@code imaps}, {@code pop3} (STLS) and {@code pop3s}, a passwd-file with the given
+ * users, and backends pointing wherever the test says. Timeouts are short so tests stay fast.
+ */
+public final class PosternFixture implements AutoCloseable {
+
+  private final Vertx vertx;
+  private final PosternServer server;
+  private final TestTls tls;
+  private final PosternConfig config;
+
+  private PosternFixture(Vertx vertx, PosternServer server, TestTls tls, PosternConfig config) {
+    this.vertx = vertx;
+    this.server = server;
+    this.tls = tls;
+    this.config = config;
+  }
+
+  public static Builder builder(Path dir) {
+    return new Builder(dir);
+  }
+
+  public int port(String listener) {
+    return server.port(listener);
+  }
+
+  public TestTls tls() {
+    return tls;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public PosternConfig config() {
+    return config;
+  }
+
+  public PosternServer server() {
+    return server;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      server.stop().await();
+    } finally {
+      vertx.close().await();
+      tls.close();
+    }
+  }
+
+  /** Test settings; anything not set has a fast, safe default. */
+  public static final class Builder {
+    private final Path dir;
+    private final Map<String, String> users = new LinkedHashMap<>();
+    private final List<String> extraLines = new ArrayList<>();
+    private final Map<String, BackendConfig> backends = new LinkedHashMap<>();
+    private final List<ListenerConfig> extraListeners = new ArrayList<>();
+    private AuthConfig.Cleartext cleartext = AuthConfig.Cleartext.TLS_ONLY;
+    private Duration failureDelay = Duration.ZERO;
+    private int maxAttempts = 3;
+    private Duration preauthTimeout = Duration.ofSeconds(20);
+    private Duration idleTimeout = Duration.ofMinutes(30);
+    private Duration backendConnectTimeout = Duration.ofSeconds(2);
+    private Duration backendLoginTimeout = Duration.ofSeconds(3);
+    private int maxLine = 8192;
+    private int maxLiteral = 8192;
+    private int maxBadCommands = 5;
+    private int maxConnections = 1000;
+    private int maxPerIp = 1000;
+    private UnaryOperator<Authenticator> wrapAuth = UnaryOperator.identity();
+    private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
+
+    private Builder(Path dir) {
+      this.dir = dir;
+    }
+
+    public Builder user(String name, String password) {
+      users.put(name, password);
+      return this;
+    }
+
+    /** A raw passwd-file line, e.g. with extra fields. */
+    public Builder passwdLine(String line) {
+      extraLines.add(line);
+      return this;
+    }
+
+    /** Points the {@code default} backend at a plaintext server on loopback. */
+    public Builder backend(int imapPort, int pop3Port) {
+      return backend("default", "127.0.0.1", imapPort, TlsMode.NONE, pop3Port, TlsMode.NONE,
+          true, null);
+    }
+
+    public Builder backend(String name, String host, int imapPort, TlsMode imapTls, int pop3Port,
+        TlsMode pop3Tls, boolean verify, Path ca) {
+      backends.put(name, new BackendConfig(name, host, new BackendConfig.Endpoint(imapPort,
+          imapTls), new BackendConfig.Endpoint(pop3Port, pop3Tls), verify, ca));
+      return this;
+    }
+
+    /** An extra plaintext IMAP and POP3 listener pair, {@code imap-plain}/{@code pop3-plain}. */
+    public Builder plaintextListeners() {
+      extraListeners.add(new ListenerConfig("imap-plain", Protocol.IMAP, "127.0.0.1", 0,
+          TlsMode.NONE, false));
+      extraListeners.add(new ListenerConfig("pop3-plain", Protocol.POP3, "127.0.0.1", 0,
+          TlsMode.NONE, false));
+      return this;
+    }
+
+    public Builder cleartext(AuthConfig.Cleartext value) {
+      cleartext = value;
+      return this;
+    }
+
+    public Builder failureDelay(Duration value) {
+      failureDelay = value;
+      return this;
+    }
+
+    public Builder maxAttempts(int value) {
+      maxAttempts = value;
+      return this;
+    }
+
+    public Builder preauthTimeout(Duration value) {
+      preauthTimeout = value;
+      return this;
+    }
+
+    /** Below the 30m floor of the configuration file: only tests may do this. */
+    public Builder idleTimeout(Duration value) {
+      idleTimeout = value;
+      return this;
+    }
+
+    public Builder backendTimeouts(Duration connect, Duration login) {
+      backendConnectTimeout = connect;
+      backendLoginTimeout = login;
+      return this;
+    }
+
+    public Builder maxLine(int value) {
+      maxLine = value;
+      return this;
+    }
+
+    public Builder maxLiteral(int value) {
+      maxLiteral = value;
+      return this;
+    }
+
+    public Builder maxBadCommands(int value) {
+      maxBadCommands = value;
+      return this;
+    }
+
+    public Builder connectionLimits(int total, int perIp) {
+      maxConnections = total;
+      maxPerIp = perIp;
+      return this;
+    }
+
+    public Builder engine(TlsConfig.Engine value) {
+      engine = value;
+      return this;
+    }
+
+    /** Wraps the passwd-file authenticator, e.g. to count how often it is asked. */
+    public Builder wrapAuthenticator(UnaryOperator<Authenticator> wrap) {
+      wrapAuth = wrap;
+      return this;
+    }
+
+    public PosternFixture start() throws Exception {
+      Files.createDirectories(dir);
+      Path passwd = dir.resolve("users.passwd");
+      List<String> lines = new ArrayList<>();
+      for (Map.Entry<String, String> u : users.entrySet()) {
+        lines.add(u.getKey() + ":{SHA512-CRYPT}" + Crypt.crypt(u.getValue(), "$6$testsalt"));
+      }
+      lines.addAll(extraLines);
+      Files.write(passwd, lines);
+      if (!backends.containsKey("default")) {
+        backend(1, 1);
+      }
+      TestTls tls = TestTls.shared("localhost");
+      List<ListenerConfig> listeners = new ArrayList<>(List.of(
+          new ListenerConfig("imap", Protocol.IMAP, "127.0.0.1", 0, TlsMode.STARTTLS, false),
+          new ListenerConfig("imaps", Protocol.IMAP, "127.0.0.1", 0, TlsMode.IMPLICIT, false),
+          new ListenerConfig("pop3", Protocol.POP3, "127.0.0.1", 0, TlsMode.STARTTLS, false),
+          new ListenerConfig("pop3s", Protocol.POP3, "127.0.0.1", 0, TlsMode.IMPLICIT, false)));
+      listeners.addAll(extraListeners);
+      PosternConfig config = new PosternConfig(
+          listeners,
+          new TlsConfig(List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
+              List.of("TLSv1.3", "TLSv1.2"), engine),
+          new AuthConfig(AuthConfig.Source.PASSWD_FILE, passwd,
+              new AuthConfig.Http(List.of("http://127.0.0.1:9/auth"), Duration.ofSeconds(5),
+                  Map.of()),
+              cleartext, failureDelay, maxAttempts,
+              new AuthConfig.Cache(Duration.ofSeconds(60), Duration.ofSeconds(5), 1000)),
+          backends,
+          new LimitsConfig(preauthTimeout, idleTimeout, Duration.ofSeconds(5),
+              backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
+              maxConnections, maxPerIp, List.of(), Duration.ofSeconds(1)),
+          new AdminConfig("127.0.0.1", 0));
+      Vertx vertx = Vertx.vertx();
+      try {
+        PosternServer.Resources loaded = PosternServer.load(vertx, config, null);
+        PosternServer.Resources resources = new PosternServer.Resources(loaded.config(),
+            loaded.tls(), loaded.backendTls(), wrapAuth.apply(loaded.authenticator()),
+            loaded.users());
+        PosternServer server = PosternServer.start(vertx, resources, 2).await();
+        return new PosternFixture(vertx, server, tls, config);
+      } catch (Exception e) {
+        vertx.close();
+        tls.close();
+        throw e;
+      }
+    }
+  }
+}
