@@ -91,16 +91,27 @@ public final class PosternServer {
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig listener = listeners.get(i);
       int index = i;
-      chain = chain.compose(v -> vertx.deployVerticle(() -> new ListenerVerticle(shared, listener),
-              new DeploymentOptions().setInstances(instances))
-          .map(id -> {
-            deployments.add(id);
-            return (Void) null;
-          })
-          .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e))));
+      // The first instance binds alone, so that the others find it bound when they listen (see
+      // SharedServerTls: they must adopt its TLS context before their first connection).
+      chain = chain
+          .compose(v -> deploy(vertx, shared, listener, 1, deployments))
+          .compose(v -> instances > 1
+              ? deploy(vertx, shared, listener, instances - 1, deployments)
+              : Future.succeededFuture())
+          .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e)));
     }
     PosternServer server = new PosternServer(vertx, shared, deployments);
     return chain.map(v -> server).recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  private static Future<Void> deploy(Vertx vertx, SharedServices shared, ListenerConfig listener,
+      int instances, List<String> deployments) {
+    return vertx.deployVerticle(() -> new ListenerVerticle(shared, listener),
+            new DeploymentOptions().setInstances(instances))
+        .map(id -> {
+          deployments.add(id);
+          return null;
+        });
   }
 
   /** The port a listener is bound to (useful when the configuration says 0). */

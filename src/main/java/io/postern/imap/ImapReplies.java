@@ -19,6 +19,7 @@ final class ImapReplies {
   static final String BYE_LITERAL_TOO_BIG = "* BYE [TOOBIG] Literal too big.\r\n";
   static final String BYE_TIMEOUT = "* BYE Timed out waiting for login.\r\n";
   static final String BYE_SHUTDOWN = "* BYE [UNAVAILABLE] Server shutting down.\r\n";
+  static final String BYE_INTERNAL = "* BYE [SERVERBUG] Internal error, sorry.\r\n";
   static final String CONTINUE_LITERAL = "+ Ready for literal data\r\n";
 
   private ImapReplies() {}

@@ -10,6 +10,8 @@ import io.postern.session.ClientConnection;
 import io.postern.session.LoginFlow;
 import io.postern.session.LoginOutcome;
 import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -35,6 +37,8 @@ public final class ImapSession {
     CLOSED
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(ImapSession.class);
+
   private final ClientConnection conn;
   private final LimitsConfig limits;
   private final ImapDecoder decoder;
@@ -55,6 +59,7 @@ public final class ImapSession {
 
   public void start() {
     conn.socket().handler(this::received);
+    conn.socket().exceptionHandler(e -> end(null, "network_error"));
     conn.whenClosed(this::closed);
     conn.socket().shutdownHandler(v -> shuttingDown());
     conn.startDeadline(limits.preauthTimeout(), this::deadlinePassed);
@@ -62,6 +67,16 @@ public final class ImapSession {
   }
 
   private void received(Buffer data) {
+    try {
+      receivedUnguarded(data);
+    } catch (RuntimeException e) {
+      // A bug must cost one connection, never the event loop or another session.
+      LOG.error("session={} internal error, closing", conn.id(), e);
+      end(ImapReplies.BYE_INTERNAL, "internal_error");
+    }
+  }
+
+  private void receivedUnguarded(Buffer data) {
     switch (state) {
       case COMMAND, AUTHENTICATE, LOGIN -> {
         if (!decoder.feed(data.getBytes())) {

@@ -47,8 +47,11 @@ public final class ListenerVerticle extends VerticleBase {
         shared.authenticator(), backends, shared.shutdown());
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)
-        .listen(listener.port(), listener.address())
-        .onSuccess(s -> shared.bound(listener.name(), s.actualPort()));
+        .listen(vertxPort(), listener.address())
+        .onSuccess(s -> {
+          SharedServerTls.adopt(s);
+          shared.bound(listener.name(), s.actualPort());
+        });
   }
 
   @Override
@@ -57,6 +60,18 @@ public final class ListenerVerticle extends VerticleBase {
     return server.shutdown(shared.config().limits().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS)
         .eventually(() -> context.backends().close());
+  }
+
+  /**
+   * Vert.x shares a port between instances, except port 0, where each instance would get its own
+   * random port; a negative number asks for one random port shared by all instances (distinct per
+   * listener, or two port-0 listeners would share one server).
+   */
+  private int vertxPort() {
+    if (listener.port() != 0) {
+      return listener.port();
+    }
+    return -1 - shared.config().listeners().indexOf(listener);
   }
 
   private NetServerOptions options() {

@@ -16,6 +16,7 @@ final class Pop3Replies {
   static final String TOO_MANY_ERRORS = "-ERR Too many invalid commands.\r\n";
   static final String LINE_TOO_LONG = "-ERR Command line too long.\r\n";
   static final String TIMEOUT = "-ERR Timed out waiting for login.\r\n";
+  static final String INTERNAL = "-ERR [SYS/TEMP] Internal error, sorry.\r\n";
   static final String SHUTDOWN = "-ERR [SYS/TEMP] Server shutting down.\r\n";
 
   private Pop3Replies() {}

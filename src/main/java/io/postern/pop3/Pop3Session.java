@@ -10,6 +10,8 @@ import io.postern.session.ClientConnection;
 import io.postern.session.LoginFlow;
 import io.postern.session.LoginOutcome;
 import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One POP3 client in the AUTHORIZATION state (RFC 1939), then its relay. */
 public final class Pop3Session {
@@ -30,6 +32,8 @@ public final class Pop3Session {
     CLOSED
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(Pop3Session.class);
+
   private final ClientConnection conn;
   private final LimitsConfig limits;
   private final Pop3Decoder decoder;
@@ -49,6 +53,7 @@ public final class Pop3Session {
 
   public void start() {
     conn.socket().handler(this::received);
+    conn.socket().exceptionHandler(e -> end(null, "network_error"));
     conn.whenClosed(this::closed);
     conn.socket().shutdownHandler(v -> shuttingDown());
     conn.startDeadline(limits.preauthTimeout(), this::deadlinePassed);
@@ -56,6 +61,16 @@ public final class Pop3Session {
   }
 
   private void received(Buffer data) {
+    try {
+      receivedUnguarded(data);
+    } catch (RuntimeException e) {
+      // A bug must cost one connection, never the event loop or another session.
+      LOG.error("session={} internal error, closing", conn.id(), e);
+      end(Pop3Replies.INTERNAL, "internal_error");
+    }
+  }
+
+  private void receivedUnguarded(Buffer data) {
     switch (state) {
       case AUTHORIZATION, SASL, LOGIN -> {
         if (!decoder.feed(data.getBytes())) {

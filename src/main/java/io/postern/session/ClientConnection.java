@@ -33,6 +33,8 @@ public final class ClientConnection {
   private String backend;
   private String result = "closed";
   private boolean logged;
+  private String tlsProtocol;
+  private String tlsCipher;
   private long toClient;
   private long toBackend;
   private Runnable onClosed = this::logEnd;
@@ -43,6 +45,7 @@ public final class ClientConnection {
     this.socket = socket;
     this.clientAddress = clientAddress;
     this.id = String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
+    rememberTls();
     socket.closeHandler(v -> {
       closed = true;
       cancelDeadline();
@@ -97,14 +100,21 @@ public final class ClientConnection {
     return !secured() && context.config().auth().cleartext() == AuthConfig.Cleartext.TLS_ONLY;
   }
 
+  /** The negotiated TLS version, or null before TLS; still known after the socket closed. */
   public String tlsProtocol() {
-    SSLSession session = secured() ? socket.sslSession() : null;
-    return session == null ? null : session.getProtocol();
+    return tlsProtocol;
   }
 
   public String tlsCipher() {
-    SSLSession session = secured() ? socket.sslSession() : null;
-    return session == null ? null : session.getCipherSuite();
+    return tlsCipher;
+  }
+
+  private void rememberTls() {
+    SSLSession session = socket.isSsl() ? socket.sslSession() : null;
+    if (session != null) {
+      tlsProtocol = session.getProtocol();
+      tlsCipher = session.getCipherSuite();
+    }
   }
 
   /** Writes protocol text; dropped while upgrading or closing (never plaintext after STARTTLS OK). */
@@ -130,9 +140,18 @@ public final class ClientConnection {
    */
   public Future<Void> upgrade(String okLine) {
     upgrading = true;
-    return socket.upgradeToSsl(context.tls().options(),
-            Buffer.buffer(okLine.getBytes(StandardCharsets.US_ASCII)))
-        .andThen(ar -> upgrading = false);
+    Future<Void> upgraded;
+    try {
+      upgraded = socket.upgradeToSsl(context.tls().options(),
+          Buffer.buffer(okLine.getBytes(StandardCharsets.US_ASCII)));
+    } catch (RuntimeException e) {
+      upgraded = Future.failedFuture(e);
+    }
+    return upgraded
+        .andThen(ar -> {
+          upgrading = false;
+          rememberTls();
+        });
   }
 
   /** Sends a last line and closes once it is flushed. */

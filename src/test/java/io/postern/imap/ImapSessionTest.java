@@ -106,6 +106,21 @@ class ImapSessionTest {
   }
 
   @Test
+  void startTlsShouldWorkOnEveryListenerInstance() throws Exception {
+    // Connections are spread over the listener's instances (one per event loop); each must be
+    // able to upgrade, not only the instance that bound the port.
+    for (int i = 0; i < 8; i++) {
+      try (Conversation c = imap()) {
+        c.send("a STARTTLS\r\n");
+        assertThat(c.readLine()).as("connection %d", i).isEqualTo("a OK Begin TLS negotiation now.");
+        c.startTls(true);
+        c.send("b NOOP\r\n");
+        assertThat(c.readLine()).isEqualTo("b OK NOOP completed.");
+      }
+    }
+  }
+
+  @Test
   void startTlsShouldBeRefusedOnTheImplicitTlsListener() throws Exception {
     try (Conversation c = imaps()) {
       c.send("a STARTTLS\r\nb NOOP\r\n");
