@@ -60,15 +60,18 @@ public final class Relay {
     }
     pipe(client, backend, true);
     pipe(backend, client, false);
-    HalfClose.enable(client, this::clientInputEnded);
-    HalfClose.enable(backend, () -> finish("backend"));
+    HalfClose.enable(client);
+    // End handlers run after every byte queued before the end: acting on the (unordered) close
+    // event instead would cut off what a paused socket still holds.
+    client.endHandler(v -> finish("client"));
+    backend.endHandler(v -> finish("backend"));
     client.closeHandler(v -> {
       clientClosed = true;
-      finish("client");
+      complete();
     });
     backend.closeHandler(v -> {
       backendClosed = true;
-      finish("backend");
+      complete();
     });
     client.exceptionHandler(e -> finish("client"));
     backend.exceptionHandler(e -> finish("backend"));
@@ -80,6 +83,11 @@ public final class Relay {
 
   private void pipe(NetSocket from, NetSocket to, boolean upstream) {
     from.handler(data -> {
+      if (data.length() == 0) {
+        // The half-close marker (see HalfClose): only the client sends it.
+        clientInputEnded();
+        return;
+      }
       lastActivity = System.nanoTime();
       if (upstream) {
         toBackend += data.length();
@@ -123,9 +131,14 @@ public final class Relay {
         backend.close();
       });
     }
+    complete();
+  }
+
+  private void complete() {
     if (clientClosed && backendClosed && !done.future().isComplete()) {
+      vertx.cancelTimer(idleTimer);
       vertx.cancelTimer(lingerTimer);
-      done.complete(new RelayResult(toClient, toBackend, endedBy));
+      done.complete(new RelayResult(toClient, toBackend, endedBy == null ? "client" : endedBy));
     }
   }
 

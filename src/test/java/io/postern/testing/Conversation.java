@@ -151,12 +151,9 @@ public final class Conversation implements AutoCloseable {
     out = ssl.getOutputStream();
   }
 
+  /** Half-close: a FIN, or on TLS a close_notify (TLS 1.3 lets the other direction go on). */
   public void shutdownOutput() throws IOException {
-    if (socket instanceof SSLSocket) {
-      socket.close();
-    } else {
-      socket.shutdownOutput();
-    }
+    socket.shutdownOutput();
   }
 
   public boolean isTls() {
