@@ -4,7 +4,6 @@ import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.file.FileProps;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,8 +28,15 @@ public final class PasswdFileAuthenticator implements Authenticator {
   private final AtomicReference<Loaded> current;
   private final String unknownUserHash;
   private final long timer;
+  private final java.util.concurrent.atomic.AtomicInteger refusedReloads =
+      new java.util.concurrent.atomic.AtomicInteger();
 
-  private record Loaded(PasswdFile users, long modified, long size) {}
+  private record Version(long modified, long size) {}
+
+  private record Loaded(PasswdFile users, Version version) {}
+
+  private static final Version MISSING = new Version(-1, -1);
+  private volatile Version refused;
 
   private PasswdFileAuthenticator(Vertx vertx, Path file, Set<String> backends, Loaded first) {
     this.vertx = vertx;
@@ -75,6 +81,11 @@ public final class PasswdFileAuthenticator implements Authenticator {
     return current.get().users().size();
   }
 
+  /** How many times a changed file was refused (it did not parse); the old one stayed. */
+  public int refusedReloads() {
+    return refusedReloads.get();
+  }
+
   private AuthResult accept(PasswdEntry entry, Credentials credentials) {
     if (entry.nologin()) {
       return new AuthResult.Rejected(
@@ -92,19 +103,33 @@ public final class PasswdFileAuthenticator implements Authenticator {
 
   private void reloadIfChanged() {
     Loaded before = current.get();
-    vertx.fileSystem().props(file.toString())
-        .compose(props -> changed(before, props) ? read(vertx, file, backends) : Future.succeededFuture())
-        .onSuccess(loaded -> {
-          if (loaded != null && current.compareAndSet(before, loaded)) {
-            LOG.info("passwd-file {} re-read: {} users", file, loaded.users().size());
-          }
-        })
-        .onFailure(e -> LOG.error("passwd-file {} not re-read, keeping the previous version: {}",
-            file, e.getMessage()));
+    vertx.fileSystem().props(file.toString()).onComplete(ar -> {
+      if (ar.failed()) {
+        refuse(null, "cannot read it: " + ar.cause().getMessage());
+        return;
+      }
+      Version version = new Version(ar.result().lastModifiedTime(), ar.result().size());
+      if (version.equals(before.version()) || version.equals(refused)) {
+        return;
+      }
+      read(vertx, file, backends).onComplete(loaded -> {
+        if (loaded.failed()) {
+          refuse(version, loaded.cause().getMessage());
+        } else if (current.compareAndSet(before, loaded.result())) {
+          refused = null;
+          LOG.info("passwd-file {} re-read: {} users", file, loaded.result().users().size());
+        }
+      });
+    });
   }
 
-  private static boolean changed(Loaded before, FileProps props) {
-    return props.lastModifiedTime() != before.modified() || props.size() != before.size();
+  /** Logs a refused version once; it is tried again only after it changes. */
+  private void refuse(Version version, String why) {
+    if (version == null ? refused != MISSING : !version.equals(refused)) {
+      refused = version == null ? MISSING : version;
+      refusedReloads.incrementAndGet();
+      LOG.error("passwd-file {} not re-read, keeping the previous version: {}", file, why);
+    }
   }
 
   private static Future<Loaded> read(Vertx vertx, Path file, Set<String> backends) {
@@ -114,7 +139,7 @@ public final class PasswdFileAuthenticator implements Authenticator {
               PasswdFile users = PasswdFile.parse(
                   new String(bytes.getBytes(), StandardCharsets.UTF_8), file.toString());
               checkBackends(users, backends, file);
-              return new Loaded(users, props.lastModifiedTime(), props.size());
+              return new Loaded(users, new Version(props.lastModifiedTime(), props.size()));
             }, false)))
         .recover(e -> Future.failedFuture(describe(file, e)));
   }

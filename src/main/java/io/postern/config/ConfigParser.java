@@ -161,7 +161,8 @@ public final class ConfigParser {
     ConfigSection all = root.section("backends");
     for (Map.Entry<String, ConfigSection> e : all.children().entrySet()) {
       ConfigSection s = e.getValue();
-      String host = s.requiredString("host");
+      String host = e.getKey().equals(PosternConfig.DEFAULT_BACKEND)
+          ? s.string("host", "127.0.0.1") : s.requiredString("host");
       BackendConfig.Endpoint imap = endpoint(s.section("imap"), 143, 993);
       BackendConfig.Endpoint pop3 = endpoint(s.section("pop3"), 110, 995);
       boolean verify = s.bool("tls-verify", true);

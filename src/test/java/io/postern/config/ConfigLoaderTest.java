@@ -1,0 +1,176 @@
+package io.postern.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConfigLoaderTest {
+
+  private Vertx vertx;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  void stop() {
+    vertx.close().await();
+  }
+
+  private PosternConfig load(String yaml, Map<String, String> env) throws Exception {
+    Path file = dir.resolve("postern.yaml");
+    Files.writeString(file, yaml);
+    return ConfigLoader.load(vertx, file, env).await();
+  }
+
+  private List<String> errors(String yaml) {
+    return errors(yaml, Map.of());
+  }
+
+  private List<String> errors(String yaml, Map<String, String> env) {
+    try {
+      load(yaml, env);
+    } catch (ConfigException e) {
+      return e.errors().stream().map(ConfigError::toString).toList();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("configuration was accepted");
+  }
+
+  @Test
+  void shippedConfigurationShouldHoldTheDesignDefaults() throws Exception {
+    PosternConfig c = ConfigLoader.load(vertx, Path.of("conf/postern.yaml"), Map.of()).await();
+    assertThat(c.listeners()).extracting(ListenerConfig::name, ListenerConfig::port,
+            ListenerConfig::tls)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("imap", 143, TlsMode.STARTTLS),
+            org.assertj.core.groups.Tuple.tuple("imaps", 993, TlsMode.IMPLICIT),
+            org.assertj.core.groups.Tuple.tuple("pop3", 110, TlsMode.STARTTLS),
+            org.assertj.core.groups.Tuple.tuple("pop3s", 995, TlsMode.IMPLICIT));
+    assertThat(c.tls().protocols()).containsExactly("TLSv1.3", "TLSv1.2");
+    assertThat(c.auth().cleartext()).isEqualTo(AuthConfig.Cleartext.TLS_ONLY);
+    assertThat(c.auth().failureDelay()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.auth().maxAttempts()).isEqualTo(3);
+    assertThat(c.defaultBackend().imap()).isEqualTo(new BackendConfig.Endpoint(143, TlsMode.NONE));
+    assertThat(c.limits().idleTimeout()).isEqualTo(Duration.ofMinutes(30));
+    assertThat(c.limits().maxLine()).isEqualTo(8192);
+    assertThat(c.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9102));
+  }
+
+  @Test
+  void anEmptyFileShouldMeanAllDefaults() throws Exception {
+    PosternConfig c = load("{}\n", Map.of());
+    PosternConfig shipped =
+        ConfigLoader.load(vertx, Path.of("conf/postern.yaml"), Map.of()).await();
+    assertThat(c.listeners()).isEqualTo(shipped.listeners());
+    assertThat(c.limits()).isEqualTo(shipped.limits());
+    assertThat(c.backends()).isEqualTo(shipped.backends());
+  }
+
+  @Test
+  void everyProblemShouldBeReportedWithItsKey() {
+    List<String> errors = errors("""
+        listeners:
+          - { name: imap, protocol: imap, port: 70000, tls: sometimes }
+          - { name: imap, protocol: smtp, port: 25 }
+        tls: { protocols: [TLSv1.1] }
+        auth: { failure-delay: soon, max-attemps: 3 }
+        limits: { idle-timeout: 10m, max-line: 100 }
+        """);
+    assertThat(errors).contains(
+        "listeners[0].port: must be between 0 and 65535 (is 70000)",
+        "listeners[0].tls: must be one of none, starttls, implicit (is 'sometimes')",
+        "listeners[1].protocol: must be one of imap, pop3 (is 'smtp')",
+        "tls.protocols: 'TLSv1.1' is not allowed; Postern speaks only TLSv1.3 and TLSv1.2",
+        "auth.failure-delay: 'soon' is not a duration (use a number and ms, s, m, h or d, e.g."
+            + " 30s)",
+        "auth.max-attemps: unknown key",
+        "limits.max-line: must be between 1024 and 1048576 (is 100)");
+    assertThat(errors).anyMatch(e -> e.startsWith("limits.idle-timeout: must be at least 30m"));
+  }
+
+  @Test
+  void listenersShouldBeCheckedAgainstEachOther() {
+    assertThat(errors("""
+        listeners:
+          - { name: a, protocol: imap, port: 1143, tls: starttls }
+          - { name: a, protocol: pop3, port: 1143, tls: none }
+        """)).contains(
+        "listeners[1].name: 'a' is used by two listeners",
+        "listeners[1].port: 0.0.0.0:1143 is used by two listeners")
+        .anyMatch(e -> e.startsWith("listeners[1].tls: listener 'a' has tls: none but"));
+  }
+
+  @Test
+  void backendsShouldNeedADefaultAndAHost() {
+    assertThat(errors("backends: { other: { host: 10.0.0.1 } }\n"))
+        .anyMatch(e -> e.startsWith("backends: must define a backend named 'default'"));
+    assertThat(errors("backends: { default: { host: 10.0.0.1 }, b2: { imap: { port: 993 } } }\n"))
+        .contains("backends.b2.host: is required");
+  }
+
+  @Test
+  void backendPortsShouldFollowTheirTlsMode() throws Exception {
+    PosternConfig c = load("""
+        backends:
+          default: { host: mail.example.org, imap: { tls: implicit }, pop3: { tls: starttls } }
+        """, Map.of());
+    assertThat(c.defaultBackend().imap()).isEqualTo(new BackendConfig.Endpoint(993,
+        TlsMode.IMPLICIT));
+    assertThat(c.defaultBackend().pop3()).isEqualTo(new BackendConfig.Endpoint(110,
+        TlsMode.STARTTLS));
+  }
+
+  @Test
+  void environmentVariablesShouldOverrideTheFile() throws Exception {
+    PosternConfig c = load("""
+        listeners:
+          - { name: imap, protocol: imap, port: 143, tls: starttls }
+        """, Map.of("POSTERN_LIMITS__IDLE_TIMEOUT", "45m",
+        "POSTERN_LISTENERS__0__PORT", "10143",
+        "POSTERN_AUTH__PASSWD_FILE", "/etc/postern/users",
+        "POSTERN_BACKENDS__DEFAULT__IMAP__TLS", "starttls",
+        "HOME", "/root"));
+    assertThat(c.limits().idleTimeout()).isEqualTo(Duration.ofMinutes(45));
+    assertThat(c.listeners().get(0).port()).isEqualTo(10143);
+    assertThat(c.auth().passwdFile()).isEqualTo(Path.of("/etc/postern/users"));
+    assertThat(c.defaultBackend().imap().tls()).isEqualTo(TlsMode.STARTTLS);
+  }
+
+  @Test
+  void environmentVariablesShouldBeCheckedLikeTheFile() {
+    assertThat(errors("{}\n", Map.of("POSTERN_LIMITS__MAX_LINES", "1")))
+        .contains("limits.max-lines: unknown key");
+    assertThat(errors("{}\n", Map.of("POSTERN_LISTENERS__7__PORT", "1")))
+        .anyMatch(e -> e.startsWith("POSTERN_LISTENERS__7__PORT: cannot set it"));
+  }
+
+  @Test
+  void aMissingFileShouldSaySo() {
+    assertThatThrownBy(() -> ConfigLoader.load(vertx, dir.resolve("nope.yaml"), Map.of())
+        .await()).isInstanceOf(ConfigException.class).hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void brokenYamlShouldSaySo() {
+    assertThat(errors("listeners: [ {\n")).singleElement().asString()
+        .startsWith("--config: cannot read");
+  }
+}
