@@ -93,12 +93,11 @@ public final class PosternServer {
       int index = i;
       // The first instance binds alone, so that the others find it bound when they listen (see
       // SharedServerTls: they must adopt its TLS context before their first connection).
-      chain = chain
-          .compose(v -> deploy(vertx, shared, listener, 1, deployments))
-          .compose(v -> instances > 1
+      chain = chain.compose(v -> deploy(vertx, shared, listener, 1, deployments)
+          .compose(x -> instances > 1
               ? deploy(vertx, shared, listener, instances - 1, deployments)
               : Future.succeededFuture())
-          .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e)));
+          .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e))));
     }
     PosternServer server = new PosternServer(vertx, shared, deployments);
     return chain.map(v -> server).recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
