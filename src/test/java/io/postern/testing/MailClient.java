@@ -20,4 +20,12 @@ public final class MailClient {
     socket.startHandshake();
     return new Conversation(socket, tls, null);
   }
+
+  /** Implicit TLS trusting only the PEM certificate {@code trusted}. */
+  public static Conversation implicitTls(int port, java.nio.file.Path trusted) throws IOException {
+    SSLSocket socket = (SSLSocket) TestTls.trusting(trusted).getSocketFactory()
+        .createSocket(InetAddress.getLoopbackAddress(), port);
+    socket.startHandshake();
+    return new Conversation(socket, null, null);
+  }
 }

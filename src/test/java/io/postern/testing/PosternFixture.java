@@ -42,6 +42,12 @@ public final class PosternFixture implements AutoCloseable {
     this.config = config;
   }
 
+  /** A passwd-file line with a real SHA512-CRYPT hash and the given extra fields. */
+  public static String passwdLine(String user, String password, String extraFields) {
+    return user + ":{SHA512-CRYPT}" + Crypt.crypt(password.getBytes(
+        java.nio.charset.StandardCharsets.UTF_8), "$6$testsalt") + "::::::" + extraFields;
+  }
+
   public static Builder builder(Path dir) {
     return new Builder(dir);
   }
@@ -97,6 +103,7 @@ public final class PosternFixture implements AutoCloseable {
     private int maxPerIp = 1000;
     private UnaryOperator<Authenticator> wrapAuth = UnaryOperator.identity();
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
+    private CertificateFiles certificate;
 
     private Builder(Path dir) {
       this.dir = dir;
@@ -188,6 +195,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** Serve this certificate instead of the shared self-signed test one. */
+    public Builder certificate(Path cert, Path key) {
+      certificate = new CertificateFiles(cert, key);
+      return this;
+    }
+
     public Builder engine(TlsConfig.Engine value) {
       engine = value;
       return this;
@@ -204,7 +217,7 @@ public final class PosternFixture implements AutoCloseable {
       Path passwd = dir.resolve("users.passwd");
       List<String> lines = new ArrayList<>();
       for (Map.Entry<String, String> u : users.entrySet()) {
-        lines.add(u.getKey() + ":{SHA512-CRYPT}" + Crypt.crypt(u.getValue(), "$6$testsalt"));
+        lines.add(PosternFixture.passwdLine(u.getKey(), u.getValue(), ""));
       }
       lines.addAll(extraLines);
       Files.write(passwd, lines);
@@ -220,7 +233,8 @@ public final class PosternFixture implements AutoCloseable {
       listeners.addAll(extraListeners);
       PosternConfig config = new PosternConfig(
           listeners,
-          new TlsConfig(List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
+          new TlsConfig(List.of(certificate != null ? certificate
+              : new CertificateFiles(tls.certPath(), tls.keyPath())),
               List.of("TLSv1.3", "TLSv1.2"), engine),
           new AuthConfig(AuthConfig.Source.PASSWD_FILE, passwd,
               new AuthConfig.Http(List.of("http://127.0.0.1:9/auth"), Duration.ofSeconds(5),

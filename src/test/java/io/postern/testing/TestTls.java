@@ -49,10 +49,16 @@ public final class TestTls implements AutoCloseable {
 
   /** A client context that trusts only this certificate. */
   public SSLContext clientContext() {
-    try {
+    return trusting(certPath());
+  }
+
+  /** A client context that trusts only the PEM certificate in {@code pem}. */
+  public static SSLContext trusting(Path pem) {
+    try (InputStream in = Files.newInputStream(pem)) {
       KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
       trust.load(null, null);
-      trust.setCertificateEntry("test", certificate());
+      trust.setCertificateEntry("test",
+          CertificateFactory.getInstance("X.509").generateCertificate(in));
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
