@@ -45,6 +45,18 @@ public final class FakeBackend implements AutoCloseable {
     return new FakeBackend(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), script, tls);
   }
 
+  /**
+   * A plaintext backend on a chosen loopback address and port ({@code 0}: any free port), e.g.
+   * {@code 127.0.0.2} on the port another backend got on {@code 127.0.0.1}, to tell hosts apart.
+   */
+  public static FakeBackend start(Script script, TestTls tls, InetAddress address, int port)
+      throws IOException {
+    if (!address.isLoopbackAddress()) {
+      throw new IllegalArgumentException("fake backends listen on loopback only: " + address);
+    }
+    return new FakeBackend(new ServerSocket(port, 50, address), script, tls);
+  }
+
   /** An implicit-TLS backend presenting {@code tls}'s certificate. */
   public static FakeBackend startImplicitTls(Script script, TestTls tls) throws IOException {
     SSLServerSocketFactory factory = tls.serverContext().getServerSocketFactory();
