@@ -60,7 +60,7 @@ public final class PosternServer {
     for (BackendConfig backend : config.backends().values()) {
       try {
         backendTls.put(backend.name(),
-            BackendTls.options(backend, config.limits().handshakeTimeout()));
+            BackendTls.options(backend, config.limits().backendLoginTimeout()));
       } catch (CertificatePair.CertificateProblem e) {
         errors.add(new ConfigError("backends." + backend.name() + ".ca", e.getMessage()));
       }

@@ -50,11 +50,30 @@ public final class BackendConnection {
         target + ": " + BackendConnector.describe(e))));
   }
 
-  /** Connects (with the TLS handshake for implicit TLS) and starts the login deadline. */
+  /**
+   * Connects (with the TLS handshake for implicit TLS). One deadline, {@code backend-login-timeout},
+   * covers connect, handshake and login: a backend that accepts TCP and then stalls its TLS
+   * handshake costs no more than one that never greets.
+   */
   public static Future<BackendConnection> open(BackendConnector connector, BackendTarget target) {
+    io.vertx.core.Vertx vertx = connector.vertx();
     Duration timeout = connector.limits().backendLoginTimeout();
-    return connector.connect(target)
-        .map(socket -> new BackendConnection(socket, target, timeout, connector.vertx()));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Promise<BackendConnection> opened = Promise.promise();
+    long timer = vertx.setTimer(timeout.toMillis(), id -> opened.tryFail(new BackendLoginException(
+        Kind.TIMEOUT, target + " did not connect within " + timeout.toSeconds() + "s")));
+    connector.connect(target).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.failed()) {
+        opened.tryFail(ar.cause());
+      } else if (opened.future().isComplete()) {
+        ar.result().close();
+      } else {
+        Duration left = Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+        opened.complete(new BackendConnection(ar.result(), target, left, vertx));
+      }
+    });
+    return opened.future();
   }
 
   public BackendTarget target() {

@@ -73,12 +73,22 @@ public final class BackendConnector {
       }
     }
     return client.connect(options).recover(e -> Future.failedFuture(new BackendLoginException(
-        BackendLoginException.Kind.UNREACHABLE, "cannot connect to " + target + ": "
-            + describe(e))));
+        isTls(e) ? BackendLoginException.Kind.TLS : BackendLoginException.Kind.UNREACHABLE,
+        (isTls(e) ? "TLS with " : "cannot connect to ") + target + ": " + describe(e))));
   }
 
   public Future<Void> close() {
     return client.close();
+  }
+
+  private static boolean isTls(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException
+          || t instanceof java.security.cert.CertificateException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String describe(Throwable e) {

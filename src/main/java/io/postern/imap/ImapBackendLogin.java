@@ -13,7 +13,6 @@ import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Logs in to an IMAP backend on the user's behalf: greeting, STARTTLS when configured,
@@ -25,7 +24,7 @@ public final class ImapBackendLogin {
 
   private final BackendConnection conn;
   private final String clientTag;
-  private Set<String> capabilities;
+  private ImapCapabilities capabilities;
 
   private ImapBackendLogin(BackendConnection conn, String clientTag) {
     this.conn = conn;
@@ -71,7 +70,7 @@ public final class ImapBackendLogin {
   }
 
   private Future<Void> startTls() {
-    if (capabilities != null && !capabilities.contains("STARTTLS")) {
+    if (capabilities != null && !capabilities.has("STARTTLS")) {
       return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
           + " does not offer STARTTLS"));
     }
@@ -94,18 +93,18 @@ public final class ImapBackendLogin {
         .map(reply -> {
           for (String line : reply.untagged()) {
             if (line.regionMatches(true, 0, "* CAPABILITY ", 0, 13)) {
-              capabilities = ImapLines.capabilities(line.substring(13));
+              capabilities = ImapCapabilities.parse(line.substring(13));
             }
           }
           if (capabilities == null) {
-            capabilities = Set.of();
+            capabilities = ImapCapabilities.NONE;
           }
           return null;
         });
   }
 
   private Future<Void> forwardId(List<byte[]> clientId) {
-    if (clientId == null || !capabilities.contains("ID")) {
+    if (clientId == null || !capabilities.has("ID")) {
       return Future.succeededFuture();
     }
     StringBuilder list = new StringBuilder();
@@ -125,11 +124,11 @@ public final class ImapBackendLogin {
 
   private Future<ImapReply> authenticate(String user, Secret password) {
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
-    if (capabilities.contains("LOGINDISABLED") && !conn.secured()) {
+    if (capabilities.has("LOGINDISABLED") && !conn.secured()) {
       return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
           + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
     }
-    if (capabilities.contains("AUTH=PLAIN") && capabilities.contains("SASL-IR")) {
+    if (capabilities.has("AUTH=PLAIN") && capabilities.has("SASL-IR")) {
       byte[] pw = password.bytes();
       byte[] message = new byte[userBytes.length + pw.length + 2];
       System.arraycopy(userBytes, 0, message, 1, userBytes.length);
@@ -146,7 +145,7 @@ public final class ImapBackendLogin {
   /** LOGIN with quoted strings when plain ASCII, else literals (never re-parsable as commands). */
   private Future<ImapReply> sendLogin(byte[] user, Secret password) {
     byte[] pw = password.bytes();
-    boolean literalPlus = capabilities.contains("LITERAL+");
+    boolean literalPlus = capabilities.has("LITERAL+");
     Future<Void> sent = conn.send("L1 LOGIN ")
         .compose(v -> sendString(user, literalPlus))
         .compose(v -> conn.send(" "))
@@ -171,14 +170,14 @@ public final class ImapBackendLogin {
     if (!reply.status().equals("OK")) {
       return conn.failWith(refusal(reply));
     }
-    Set<String> after = null;
+    ImapCapabilities after = null;
     String code = reply.code();
     if ("CAPABILITY".equals(ImapLines.codeName(code))) {
-      after = ImapLines.capabilities(code);
+      after = ImapCapabilities.parse(code);
     }
     for (String line : reply.untagged()) {
       if (line.regionMatches(true, 0, "* CAPABILITY ", 0, 13)) {
-        after = ImapLines.capabilities(line.substring(13));
+        after = ImapCapabilities.parse(line.substring(13));
       }
     }
     if (after != null) {
@@ -190,10 +189,10 @@ public final class ImapBackendLogin {
         .map(v -> conn.finish(clientReply(reply, capabilities)));
   }
 
-  private Buffer clientReply(ImapReply reply, Set<String> caps) {
+  private Buffer clientReply(ImapReply reply, ImapCapabilities caps) {
     String text = reply.afterStatus();
     String code = reply.code();
-    String capabilityCode = "[CAPABILITY " + String.join(" ", caps) + "]";
+    String capabilityCode = "[CAPABILITY " + caps.joined() + "]";
     String line;
     if (code == null) {
       line = clientTag + " OK " + capabilityCode + " " + (text.isEmpty() ? "Logged in" : text);
@@ -201,7 +200,7 @@ public final class ImapBackendLogin {
       line = clientTag + " OK " + text;
     } else {
       // One code per response: keep the backend's, and give the capabilities untagged first.
-      line = "* CAPABILITY " + String.join(" ", caps) + "\r\n" + clientTag + " OK " + text;
+      line = "* CAPABILITY " + caps.joined() + "\r\n" + clientTag + " OK " + text;
     }
     return Buffer.buffer((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
   }
@@ -224,7 +223,7 @@ public final class ImapBackendLogin {
   private void capabilitiesFrom(String afterOk) {
     String code = ImapLines.code(afterOk.trim());
     if ("CAPABILITY".equals(ImapLines.codeName(code))) {
-      capabilities = ImapLines.capabilities(code);
+      capabilities = ImapCapabilities.parse(code);
     }
   }
 }

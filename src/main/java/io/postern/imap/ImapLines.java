@@ -1,8 +1,6 @@
 package io.postern.imap;
 
-import java.util.LinkedHashSet;
 import java.util.Locale;
-import java.util.Set;
 
 /** Small readers for backend response lines. */
 final class ImapLines {
@@ -25,18 +23,6 @@ final class ImapLines {
     }
     int space = code.indexOf(' ');
     return (space < 0 ? code : code.substring(0, space)).toUpperCase(Locale.ROOT);
-  }
-
-  /** The capability names of a {@code CAPABILITY ...} code or untagged line body, upper case. */
-  static Set<String> capabilities(String list) {
-    Set<String> out = new LinkedHashSet<>();
-    for (String word : list.trim().split(" +")) {
-      if (!word.isEmpty()) {
-        out.add(word.toUpperCase(Locale.ROOT));
-      }
-    }
-    out.remove("CAPABILITY");
-    return out;
   }
 
   /** The length of a literal announced at the end of a server line, or -1. */

@@ -2,6 +2,7 @@ package io.postern.imap;
 
 import io.postern.auth.Secret;
 import io.postern.imap.ImapTokenizer.SyntaxError;
+import io.postern.sasl.SaslInitialResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -61,7 +62,7 @@ public final class ImapRequests {
     byte[] initial = null;
     if (words.more()) {
       // RFC 9051 §6.2.2: the initial response is base64 in an atom, never quoted or a literal.
-      initial = words.atom().getBytes(StandardCharsets.US_ASCII);
+      initial = SaslInitialResponse.bytes(words.atom());
     }
     return new ImapRequest.Authenticate(tag, mechanism, initial);
   }

@@ -1,6 +1,7 @@
 package io.postern.pop3;
 
 import io.postern.auth.Secret;
+import io.postern.sasl.SaslInitialResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
@@ -63,7 +64,7 @@ public sealed interface Pop3Request {
     if (parts.length > 2 || parts[0].isEmpty()) {
       return new Invalid("AUTH takes a mechanism and an optional initial response.");
     }
-    byte[] initial = parts.length == 2 ? parts[1].getBytes(StandardCharsets.US_ASCII) : null;
+    byte[] initial = parts.length == 2 ? SaslInitialResponse.bytes(parts[1]) : null;
     return new Auth(parts[0].toUpperCase(Locale.ROOT), initial);
   }
 }

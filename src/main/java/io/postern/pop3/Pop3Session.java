@@ -156,7 +156,12 @@ public final class Pop3Session {
 
   private void auth(Pop3Request.Auth request) {
     if (conn.cleartextRefused()) {
-      refuseCleartext();
+      if (request.mechanism() == null) {
+        // Only asks which mechanisms exist: no password was offered, so no attempt is spent.
+        conn.write(Pop3Replies.CLEARTEXT_REFUSED);
+      } else {
+        refuseCleartext();
+      }
       return;
     }
     if (request.mechanism() == null) {

@@ -128,6 +128,6 @@ public final class LoginFlow {
       Credentials credentials, String why) {
     LOG.info("login failed: session={} listener={} client={} user={} mechanism={} reason={}",
         conn.id(), conn.context().listener().name(), conn.clientIp(),
-        SessionLog.value(credentials.user()), mechanism, SessionLog.value(why));
+        SessionLog.value(credentials.user()), mechanism, SessionLog.value(why, 400));
   }
 }

@@ -39,10 +39,15 @@ public final class SessionLog {
 
   /** {@code -} for absent; quoted with escapes when not a plain token; at most 64 characters. */
   public static String value(String raw) {
+    return value(raw, 64);
+  }
+
+  /** As {@link #value(String)}, cut at {@code max} characters. */
+  public static String value(String raw, int max) {
     if (raw == null || raw.isEmpty()) {
       return "-";
     }
-    String s = raw.length() > 64 ? raw.substring(0, 64) + "..." : raw;
+    String s = raw.length() > max ? raw.substring(0, max) + "..." : raw;
     boolean plain = true;
     for (int i = 0; i < s.length() && plain; i++) {
       char c = s.charAt(i);

@@ -82,6 +82,8 @@ class ImapRequestsTest {
         .isEqualTo("AGJvYgBwdw==");
     assertThat(((ImapRequest.Authenticate) parse("a AUTHENTICATE LOGIN\r\n")).initialResponse())
         .isNull();
+    assertThat(((ImapRequest.Authenticate) parse("a AUTHENTICATE LOGIN =\r\n")).initialResponse())
+        .isEmpty();
   }
 
   @Test

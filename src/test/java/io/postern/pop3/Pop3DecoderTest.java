@@ -79,5 +79,7 @@ class Pop3DecoderTest {
     assertThat(auth.mechanism()).isEqualTo("PLAIN");
     assertThat(new String(auth.initialResponse())).isEqualTo("AGJvYgBwdw==");
     assertThat(((Pop3Request.Auth) Pop3Request.parse("AUTH".getBytes())).mechanism()).isNull();
+    assertThat(((Pop3Request.Auth) Pop3Request.parse("AUTH LOGIN =".getBytes()))
+        .initialResponse()).isEmpty();
   }
 }

@@ -172,6 +172,17 @@ class Pop3SessionTest {
   }
 
   @Test
+  void askingForTheMechanismListBeforeTlsShouldNotCostAnAttempt() throws Exception {
+    try (Conversation c = pop3()) {
+      for (int i = 0; i < 4; i++) {
+        c.send("AUTH\r\n");
+        assertThat(c.readLine()).startsWith("-ERR [AUTH] ");
+      }
+      assertThat(capa(c)).contains("STLS");
+    }
+  }
+
+  @Test
   void passwordsSentBeforeTlsShouldCountAsFailedAttempts() throws Exception {
     try (Conversation c = pop3()) {
       c.send("PASS one\r\n");
