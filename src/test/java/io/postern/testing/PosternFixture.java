@@ -103,7 +103,8 @@ public final class PosternFixture implements AutoCloseable {
     private int maxPerIp = 1000;
     private UnaryOperator<Authenticator> wrapAuth = UnaryOperator.identity();
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
-    private CertificateFiles certificate;
+    private final List<CertificateFiles> certificates = new ArrayList<>();
+    private final List<io.postern.config.Cidr> trusted = new ArrayList<>();
 
     private Builder(Path dir) {
       this.dir = dir;
@@ -195,9 +196,27 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
-    /** Serve this certificate instead of the shared self-signed test one. */
+    /**
+     * Serve this certificate instead of the shared self-signed test one; call again to add more
+     * (the first is the default, the others are chosen by SNI).
+     */
     public Builder certificate(Path cert, Path key) {
-      certificate = new CertificateFiles(cert, key);
+      certificates.add(new CertificateFiles(cert, key));
+      return this;
+    }
+
+    /** Adds listeners {@code imap-proxied} and {@code pop3-proxied} (implicit TLS, PROXY header). */
+    public Builder proxyProtocolListeners() {
+      extraListeners.add(new ListenerConfig("imap-proxied", Protocol.IMAP, "127.0.0.1", 0,
+          TlsMode.IMPLICIT, true));
+      extraListeners.add(new ListenerConfig("pop3-proxied", Protocol.POP3, "127.0.0.1", 0,
+          TlsMode.IMPLICIT, true));
+      return this;
+    }
+
+    /** A CIDR of limits.trusted-networks (may send PROXY headers). */
+    public Builder trustedNetwork(String cidr) {
+      trusted.add(io.postern.config.Cidr.parse(cidr));
       return this;
     }
 
@@ -233,8 +252,8 @@ public final class PosternFixture implements AutoCloseable {
       listeners.addAll(extraListeners);
       PosternConfig config = new PosternConfig(
           listeners,
-          new TlsConfig(List.of(certificate != null ? certificate
-              : new CertificateFiles(tls.certPath(), tls.keyPath())),
+          new TlsConfig(!certificates.isEmpty() ? certificates
+              : List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
               List.of("TLSv1.3", "TLSv1.2"), engine),
           new AuthConfig(AuthConfig.Source.PASSWD_FILE, passwd,
               new AuthConfig.Http(List.of("http://127.0.0.1:9/auth"), Duration.ofSeconds(5),
@@ -244,7 +263,7 @@ public final class PosternFixture implements AutoCloseable {
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, Duration.ofSeconds(5),
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
-              maxConnections, maxPerIp, List.of(), Duration.ofSeconds(1)),
+              maxConnections, maxPerIp, trusted, Duration.ofSeconds(1)),
           new AdminConfig("127.0.0.1", 0));
       Vertx vertx = Vertx.vertx();
       try {
