@@ -46,7 +46,7 @@ class ImapSessionTest {
         .backend(backend.port(), 1)
         .maxAttempts(5)
         .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(a));
+          auth.set(new CountingAuthenticator(new UnavailableFor("down", a)));
           return auth.get();
         })
         .start();
@@ -61,6 +61,18 @@ class ImapSessionTest {
   void stop() throws Exception {
     postern.close();
     backend.close();
+  }
+
+  /** An auth source that is down for one user name and fine for everyone else. */
+  private record UnavailableFor(String user, io.postern.auth.Authenticator delegate)
+      implements io.postern.auth.Authenticator {
+    @Override
+    public io.vertx.core.Future<io.postern.auth.AuthResult> authenticate(
+        io.postern.auth.AuthRequest request) {
+      return request.credentials().user().equals(user)
+          ? io.vertx.core.Future.succeededFuture(new io.postern.auth.AuthResult.Unavailable("test"))
+          : delegate.authenticate(request);
+    }
   }
 
   private Conversation imap() throws Exception {
@@ -293,6 +305,30 @@ class ImapSessionTest {
     try (Conversation c = imap()) {
       c.send("a LOGOUT\r\n");
       assertThat(c.readUntil("a ")).containsExactly("* BYE Logging out.", "a OK Logout completed.");
+      assertThat(c.closedByPeer(5000)).isTrue();
+    }
+  }
+
+  @Test
+  void anUnavailableAuthSourceShouldGetUnavailableAndKeepTheConnection() throws Exception {
+    try (Conversation c = imaps()) {
+      c.send("a LOGIN down whatever\r\n");
+      assertThat(c.readLine()).isEqualTo(
+          "a NO [UNAVAILABLE] Service temporarily unavailable, try again later.");
+      c.send("b LOGIN alice alice-pw\r\n");
+      assertThat(c.readLine()).startsWith("b OK");
+    }
+  }
+
+  @Test
+  void maxAttemptsFailedLoginsShouldEndWithBye() throws Exception {
+    try (Conversation c = imaps()) {
+      for (int i = 1; i <= 5; i++) {
+        c.send("a" + i + " LOGIN alice wrong" + i + "\r\n");
+        assertThat(c.readLine()).isEqualTo("a" + i
+            + " NO [AUTHENTICATIONFAILED] Authentication failed.");
+      }
+      assertThat(c.readLine()).isEqualTo("* BYE Too many authentication failures.");
       assertThat(c.closedByPeer(5000)).isTrue();
     }
   }

@@ -158,28 +158,40 @@ class RelayTest {
   }
 
   @Test
-  void relayShouldCarryEveryByteValueUnchangedBothWays() throws Exception {
-    byte[] data = pattern(16 << 20);
-    for (int b = 0; b < 256; b++) {
-      data[b] = (byte) b;
-    }
-    data[300] = '\r';
-    data[301] = '\n';
-    data[302] = '.';
+  void relayShouldCarryOver100MegabytesOfEveryByteValueUnchangedBothWays() throws Exception {
+    long total = 130L << 20;
     try (Conversation c = login("imaps", 1)) {
       c.send("b ECHO\r\n");
+      MessageDigest sent = MessageDigest.getInstance("SHA-256");
       CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+        Random random = new Random(7);
+        byte[] chunk = new byte[256 * 1024];
         try {
-          for (int off = 0; off < data.length; off += 100_000) {
-            c.sendRaw(java.util.Arrays.copyOfRange(data, off, Math.min(data.length, off + 100_000)));
+          for (long done = 0; done < total; done += chunk.length) {
+            random.nextBytes(chunk);
+            for (int b = 0; b < 256; b++) {
+              chunk[b] = (byte) b;
+            }
+            sent.update(chunk);
+            c.sendRaw(chunk);
           }
         } catch (IOException e) {
           throw new IllegalStateException(e);
         }
       });
-      byte[] back = c.readBytes(data.length);
-      writer.get(60, TimeUnit.SECONDS);
-      assertThat(sha256(back)).isEqualTo(sha256(data));
+      MessageDigest received = MessageDigest.getInstance("SHA-256");
+      InputStream in = c.socket().getInputStream();
+      byte[] buf = new byte[256 * 1024];
+      long got = 0;
+      while (got < total) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, total - got));
+        assertThat(n).as("stream ended after %d bytes", got).isPositive();
+        received.update(buf, 0, n);
+        got += n;
+      }
+      writer.get(120, TimeUnit.SECONDS);
+      assertThat(HexFormat.of().formatHex(received.digest()))
+          .isEqualTo(HexFormat.of().formatHex(sent.digest()));
     }
   }
 

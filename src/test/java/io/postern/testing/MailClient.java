@@ -10,6 +10,11 @@ public final class MailClient {
 
   private MailClient() {}
 
+  /** A conversation over a socket the test connected itself (e.g. from a chosen address). */
+  public static Conversation wrap(Socket socket, TestTls tls) throws IOException {
+    return new Conversation(socket, tls, null);
+  }
+
   public static Conversation plain(int port, TestTls tls) throws IOException {
     return new Conversation(new Socket(InetAddress.getLoopbackAddress(), port), tls, null);
   }
