@@ -55,6 +55,7 @@ public final class PosternServer {
   public static Resources load(Vertx vertx, PosternConfig config, Authenticator authenticator)
       throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
+    proxyProtocolSupport(config, errors);
     ServerTls tls = serverTls(vertx, config, errors);
     Map<String, ClientSSLOptions> backendTls = new HashMap<>();
     for (BackendConfig backend : config.backends().values()) {
@@ -134,6 +135,23 @@ public final class PosternServer {
       undeployed.add(vertx.undeploy(id));
     }
     return Future.join(undeployed).eventually(() -> shared.authenticator().close()).mapEmpty();
+  }
+
+  /**
+   * Without netty-codec-haproxy Vert.x only logs a warning and hands the PROXY header to the
+   * session as data; refuse to start instead.
+   */
+  private static void proxyProtocolSupport(PosternConfig config, List<ConfigError> errors) {
+    for (int i = 0; i < config.listeners().size(); i++) {
+      if (config.listeners().get(i).proxyProtocol()) {
+        try {
+          Class.forName("io.netty.handler.codec.haproxy.HAProxyMessageDecoder");
+        } catch (ClassNotFoundException e) {
+          errors.add(new ConfigError("listeners[" + i + "].proxy-protocol", "needs"
+              + " netty-codec-haproxy on the class path, which this build lacks"));
+        }
+      }
+    }
   }
 
   private static ServerTls serverTls(Vertx vertx, PosternConfig config, List<ConfigError> errors) {
