@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.testing.Conversation;
 import io.postern.testing.MailClient;
+import io.postern.testing.SClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -131,6 +132,35 @@ class PosternJarIT {
       assertThat(output.toString()).contains("Postern stopping").contains("result=shutdown")
           .contains("listener=imaps").contains("user=demo");
     } finally {
+      p.destroyForcibly();
+      reader.join(10_000);
+    }
+  }
+
+  @Test
+  void theJarWithTheJdkEngineShouldRefuseClientInitiatedRenegotiation() throws Exception {
+    Path cwd = work();
+    int port = freePort();
+    Map<String, String> env = Map.of("POSTERN_TLS__ENGINE", "jdk",
+        "POSTERN_LISTENERS__1__PORT", String.valueOf(port),
+        "POSTERN_LISTENERS__1__ADDRESS", "127.0.0.1",
+        "POSTERN_LISTENERS__0__PORT", String.valueOf(freePort()),
+        "POSTERN_LISTENERS__2__PORT", String.valueOf(freePort()),
+        "POSTERN_LISTENERS__3__PORT", String.valueOf(freePort()));
+    Process p = java(cwd, env, "--demo").redirectErrorStream(true).start();
+    StringBuffer output = new StringBuffer();
+    Thread reader = new Thread(() -> drain(p.getInputStream(), output));
+    reader.start();
+    try {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+          .until(() -> output.toString().contains("started") || !p.isAlive());
+      SClient.Renegotiation r = SClient.renegotiate(
+          new SClient.Target("imaps", port, null), "r NOOP");
+      assertThat(r.attempted()).as(r.client()).isTrue();
+      assertThat(r.completed()).as(r.client()).isFalse();
+    } finally {
+      p.toHandle().destroy();
+      p.waitFor(30, TimeUnit.SECONDS);
       p.destroyForcibly();
       reader.join(10_000);
     }

@@ -1,0 +1,37 @@
+package io.postern.testing;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Self-signed RSA-2048 certificates made with the openssl CLI, with a chosen CN and SANs. */
+public final class OpensslCertificates {
+
+  /** The PEM files of one certificate and its PKCS#8 key. */
+  public record Pair(Path cert, Path key) {}
+
+  private OpensslCertificates() {}
+
+  /**
+   * Writes {@code name.crt} and {@code name.key} in {@code dir}: subject {@code CN=cn}, DNS SANs
+   * {@code dnsNames} (none: no SAN extension), valid for 30 days.
+   */
+  public static Pair selfSigned(Path dir, String name, String cn, String... dnsNames)
+      throws Exception {
+    Path cert = dir.resolve(name + ".crt");
+    Path key = dir.resolve(name + ".key");
+    List<String> args = new ArrayList<>(List.of("req", "-x509", "-newkey", "rsa:2048", "-nodes",
+        "-sha256", "-days", "30", "-keyout", key.toString(), "-out", cert.toString(),
+        "-subj", "/CN=" + cn));
+    if (dnsNames.length > 0) {
+      List<String> sans = new ArrayList<>();
+      for (String dns : dnsNames) {
+        sans.add("DNS:" + dns);
+      }
+      args.addAll(List.of("-addext", "subjectAltName=" + String.join(",", sans)));
+    }
+    OpensslTool.run(args, Duration.ofSeconds(60));
+    return new Pair(cert, key);
+  }
+}
