@@ -33,7 +33,12 @@ public final class PasswdFileAuthenticator implements Authenticator {
 
   private record Version(long modified, long size) {}
 
-  private record Loaded(PasswdFile users, Version version) {}
+  private record Loaded(PasswdFile users, Version version, String standIn) {
+    Loaded(PasswdFile users, Version version) {
+      this(users, version, users.entries().stream().map(PasswdEntry::password)
+          .filter(p -> p != null && !p.isEmpty()).findFirst().orElse(null));
+    }
+  }
 
   private static final Version MISSING = new Version(-1, -1);
   private volatile Version refused;
@@ -43,7 +48,7 @@ public final class PasswdFileAuthenticator implements Authenticator {
     this.file = file;
     this.backends = Set.copyOf(backends);
     this.current = new AtomicReference<>(first);
-    // A well-formed hash nobody knows the password of: unknown users cost the same as known ones.
+    // For a file without any password: a well-formed hash nobody knows the password of.
     this.unknownUserHash = "{SHA512-CRYPT}"
         + org.apache.commons.codec.digest.Crypt.crypt(java.util.UUID.randomUUID().toString(),
             "$6$" + Long.toHexString(System.nanoTime()));
@@ -60,8 +65,12 @@ public final class PasswdFileAuthenticator implements Authenticator {
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
     Credentials credentials = request.credentials();
-    PasswdEntry entry = current.get().users().find(credentials.user()).orElse(null);
-    String stored = entry == null ? unknownUserHash : entry.password();
+    Loaded loaded = current.get();
+    PasswdEntry entry = loaded.users().find(credentials.user()).orElse(null);
+    // An unknown user costs a check against a real user's hash: same scheme, same cost, so the
+    // answer's timing does not tell which names exist. The result is ignored (entry == null).
+    String stored = entry != null ? entry.password()
+        : loaded.standIn() != null ? loaded.standIn() : unknownUserHash;
     return vertx.executeBlocking(() -> PasswordSchemes.verify(stored, credentials.password()), false)
         .map(ok -> entry != null && ok ? accept(entry, credentials) : AuthResult.Rejected
             .badCredentials())

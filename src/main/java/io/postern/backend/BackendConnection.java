@@ -111,7 +111,10 @@ public final class BackendConnection {
     if (failure != null) {
       return Future.failedFuture(failure);
     }
-    return socket.write(command);
+    // A write that fails because the connection went away reports why it went away.
+    return socket.write(command).recover(e -> Future.failedFuture(failure != null ? failure
+        : new BackendLoginException(Kind.UNREACHABLE, target + ": " + BackendConnector
+            .describe(e))));
   }
 
   public Future<Void> send(String asciiCommand) {

@@ -40,6 +40,11 @@ public final class ConfigLoader {
   /** For tests and tools: parse a tree that is already in memory. */
   public static Future<PosternConfig> parse(JsonObject json, Map<String, String> env) {
     JsonObject copy = json.copy();
+    if (!copy.containsKey("listeners") && env.keySet().stream()
+        .anyMatch(k -> k.startsWith(EnvOverrides.PREFIX + "LISTENERS__"))) {
+      // So that POSTERN_LISTENERS__0__PORT also works when the file keeps the default four.
+      copy.put("listeners", ConfigParser.defaultListenersJson());
+    }
     List<ConfigError> envErrors = EnvOverrides.apply(copy, env);
     if (!envErrors.isEmpty()) {
       return Future.failedFuture(new ConfigException(envErrors));

@@ -44,7 +44,7 @@ public final class ConfigParser {
     LimitsConfig limits = limits(root.section("limits"));
     AdminConfig admin = admin(root.section("admin"));
     root.rejectUnknownKeys();
-    checkListeners(listeners, tls, auth);
+    checkListeners(listeners, tls, auth, limits.trustedNetworks());
     return new PosternConfig(listeners, tls, auth, backends, limits, admin);
   }
 
@@ -54,6 +54,15 @@ public final class ConfigParser {
         new ListenerConfig("imaps", Protocol.IMAP, "0.0.0.0", 993, TlsMode.IMPLICIT, false),
         new ListenerConfig("pop3", Protocol.POP3, "0.0.0.0", 110, TlsMode.STARTTLS, false),
         new ListenerConfig("pop3s", Protocol.POP3, "0.0.0.0", 995, TlsMode.IMPLICIT, false));
+  }
+
+  static io.vertx.core.json.JsonArray defaultListenersJson() {
+    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+    for (ListenerConfig l : defaultListeners()) {
+      out.add(new JsonObject().put("name", l.name()).put("protocol", l.protocol().id())
+          .put("address", l.address()).put("port", l.port()).put("tls", l.tls().id()));
+    }
+    return out;
   }
 
   private ListenerConfig listener(ConfigSection s) {
@@ -119,8 +128,8 @@ public final class ConfigParser {
     int maxAttempts = s.integer("max-attempts", 3, 1, 100);
     ConfigSection c = s.section("cache");
     AuthConfig.Cache cache = new AuthConfig.Cache(
-        positive(c, "ttl", Duration.ofSeconds(60)),
-        positive(c, "negative-ttl", Duration.ofSeconds(5)),
+        positive(c, "ttl", Duration.ofSeconds(60), Duration.ofDays(7)),
+        positive(c, "negative-ttl", Duration.ofSeconds(5), Duration.ofDays(7)),
         c.integer("max-entries", 100_000, 0, 100_000_000));
     c.rejectUnknownKeys();
     s.rejectUnknownKeys();
@@ -143,7 +152,7 @@ public final class ConfigParser {
         s.error("url", "'" + url + "' is not a URL");
       }
     }
-    Duration timeout = positive(s, "timeout", Duration.ofSeconds(5));
+    Duration timeout = positive(s, "timeout", Duration.ofSeconds(5), Duration.ofMinutes(10));
     Map<String, String> headers = s.stringMap("headers");
     s.rejectUnknownKeys();
     return new AuthConfig.Http(urls, timeout, headers);
@@ -185,7 +194,7 @@ public final class ConfigParser {
   }
 
   private LimitsConfig limits(ConfigSection s) {
-    Duration idle = positive(s, "idle-timeout", Duration.ofMinutes(30));
+    Duration idle = positive(s, "idle-timeout", Duration.ofMinutes(30), Duration.ofDays(7));
     if (idle.compareTo(MIN_IDLE) < 0) {
       s.error("idle-timeout", "must be at least 30m: IMAP IDLE clients re-issue IDLE only every 29"
           + " minutes (RFC 2177)");
@@ -200,18 +209,18 @@ public final class ConfigParser {
       }
     }
     LimitsConfig limits = new LimitsConfig(
-        positive(s, "preauth-timeout", Duration.ofSeconds(60)),
+        positive(s, "preauth-timeout", Duration.ofSeconds(60), Duration.ofHours(1)),
         idle,
-        positive(s, "handshake-timeout", Duration.ofSeconds(10)),
-        positive(s, "backend-connect-timeout", Duration.ofSeconds(5)),
-        positive(s, "backend-login-timeout", Duration.ofSeconds(30)),
+        positive(s, "handshake-timeout", Duration.ofSeconds(10), Duration.ofMinutes(10)),
+        positive(s, "backend-connect-timeout", Duration.ofSeconds(5), Duration.ofMinutes(10)),
+        positive(s, "backend-login-timeout", Duration.ofSeconds(30), Duration.ofMinutes(10)),
         s.integer("max-line", 8192, 1024, 1 << 20),
         s.integer("max-literal", 8192, 256, 1 << 20),
         s.integer("max-bad-commands", 5, 1, 1000),
         s.integer("max-connections", 50_000, 1, 10_000_000),
         s.integer("max-connections-per-ip", 100, 1, 10_000_000),
         trusted,
-        s.duration("shutdown-grace", Duration.ofSeconds(30)));
+        positive(s, "shutdown-grace", Duration.ofSeconds(30), Duration.ofHours(1)));
     s.rejectUnknownKeys();
     return limits;
   }
@@ -223,16 +232,23 @@ public final class ConfigParser {
     return admin;
   }
 
-  private static Duration positive(ConfigSection s, String name, Duration fallback) {
+  /** Longer than zero and at most {@code max}: no timeout may be "forever" by accident. */
+  private static Duration positive(ConfigSection s, String name, Duration fallback,
+      Duration max) {
     Duration d = s.duration(name, fallback);
     if (d.isZero() || d.isNegative()) {
       s.error(name, "must be longer than zero");
       return fallback;
     }
+    if (d.compareTo(max) > 0) {
+      s.error(name, "must be at most " + Durations.format(max));
+      return fallback;
+    }
     return d;
   }
 
-  private void checkListeners(List<ListenerConfig> listeners, TlsConfig tls, AuthConfig auth) {
+  private void checkListeners(List<ListenerConfig> listeners, TlsConfig tls, AuthConfig auth,
+      List<Cidr> trusted) {
     Set<String> names = new HashSet<>();
     Set<String> endpoints = new HashSet<>();
     for (int i = 0; i < listeners.size(); i++) {
@@ -248,6 +264,13 @@ public final class ConfigParser {
         errors.add(new ConfigError(key + ".tls", "listener '" + l.name() + "' has tls: none but"
             + " auth.cleartext is tls-only, so nobody could ever log in there; use starttls, or"
             + " set auth.cleartext: allow"));
+      }
+    }
+    for (int i = 0; i < listeners.size(); i++) {
+      if (listeners.get(i).proxyProtocol() && trusted.isEmpty()) {
+        errors.add(new ConfigError("listeners[" + i + "].proxy-protocol", "is true but"
+            + " limits.trusted-networks is empty, so every connection would be refused; list the"
+            + " load balancers' addresses there"));
       }
     }
     boolean needsCertificates = listeners.stream().anyMatch(l -> l.tls() != TlsMode.NONE);

@@ -8,10 +8,10 @@ import io.postern.backend.BackendLoginException.Kind;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.TlsMode;
+import io.postern.sasl.SaslPlain;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -21,6 +21,12 @@ import java.util.List;
  * client gets one tagged OK, with its own tag and the backend's capabilities.
  */
 public final class ImapBackendLogin {
+
+  /** The fields RFC 2971 §3.3 defines. */
+  static final java.util.Set<String> ID_FIELDS = java.util.Set.of("name", "version", "os",
+      "os-version", "vendor", "support-url", "address", "date", "command", "arguments",
+      "environment");
+  static final int MAX_ID_VALUE = 1024;
 
   private final BackendConnection conn;
   private final String clientTag;
@@ -103,6 +109,11 @@ public final class ImapBackendLogin {
         });
   }
 
+  /**
+   * Forwards the client's ID, keeping only RFC 2971's own fields within its size limits: a
+   * backend such as Dovecot trusts {@code x-originating-ip} and other {@code x-} fields from its
+   * proxy, so a client must not be able to supply them.
+   */
   private Future<Void> forwardId(List<byte[]> clientId) {
     if (clientId == null || !capabilities.has("ID")) {
       return Future.succeededFuture();
@@ -111,7 +122,9 @@ public final class ImapBackendLogin {
     for (int i = 0; i + 1 < clientId.size(); i += 2) {
       byte[] field = clientId.get(i);
       byte[] value = clientId.get(i + 1);
-      if (!ImapLines.quotable(field) || value != null && !ImapLines.quotable(value)) {
+      if (!ImapLines.quotable(field) || !ID_FIELDS.contains(new String(field,
+          StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT))
+          || value != null && (!ImapLines.quotable(value) || value.length > MAX_ID_VALUE)) {
         continue;
       }
       list.append(list.length() == 0 ? "" : " ").append(ImapLines.quote(field)).append(' ')
@@ -129,14 +142,7 @@ public final class ImapBackendLogin {
           + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
     }
     if (capabilities.has("AUTH=PLAIN") && capabilities.has("SASL-IR")) {
-      byte[] pw = password.bytes();
-      byte[] message = new byte[userBytes.length + pw.length + 2];
-      System.arraycopy(userBytes, 0, message, 1, userBytes.length);
-      System.arraycopy(pw, 0, message, userBytes.length + 2, pw.length);
-      java.util.Arrays.fill(pw, (byte) 0);
-      String ir = Base64.getEncoder().encodeToString(message);
-      java.util.Arrays.fill(message, (byte) 0);
-      return conn.send("L1 AUTHENTICATE PLAIN " + ir + "\r\n")
+      return conn.send("L1 AUTHENTICATE PLAIN " + SaslPlain.encode(user, password) + "\r\n")
           .compose(v -> ImapBackendReader.reply(conn, "L1"));
     }
     return sendLogin(userBytes, password);

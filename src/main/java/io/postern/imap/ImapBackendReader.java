@@ -7,22 +7,35 @@ import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads a backend's replies during login, stepping over literals in untagged lines. */
+/**
+ * Reads a backend's replies during login, stepping over literals in untagged lines. Every line
+ * read for one reply counts against one budget: a chatty or hostile backend fails the login
+ * instead of growing a list, or a chain of futures, without end.
+ */
 final class ImapBackendReader {
 
-  /** A login exchange never needs more; a chattier backend is broken or hostile. */
-  private static final int MAX_UNTAGGED = 200;
+  /** A login exchange never needs more lines for one reply. */
+  static final int MAX_LINES = 200;
 
-  private ImapBackendReader() {}
+  private final BackendConnection conn;
+  private int lines;
+
+  private ImapBackendReader(BackendConnection conn) {
+    this.conn = conn;
+  }
 
   /** Reads up to and including the line tagged {@code tag}. */
   static Future<ImapReply> reply(BackendConnection conn, String tag) {
-    return collect(conn, tag, new ArrayList<>());
+    return new ImapBackendReader(conn).collect(tag, new ArrayList<>());
   }
 
   /** Waits for a {@code +} continuation; a tagged line instead means the command was refused. */
   static Future<Void> continuation(BackendConnection conn, String tag) {
-    return conn.readLine().compose(line -> {
+    return new ImapBackendReader(conn).awaitContinuation(tag);
+  }
+
+  private Future<Void> awaitContinuation(String tag) {
+    return line().compose(line -> {
       if (line.startsWith("+")) {
         return Future.succeededFuture();
       }
@@ -30,31 +43,38 @@ final class ImapBackendReader {
         return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
             + " refused a literal: " + BackendLoginException.excerpt(line)));
       }
-      return skipLiteral(conn, line).compose(v -> continuation(conn, tag));
+      return skipLiteral(line).compose(v -> awaitContinuation(tag));
     });
   }
 
-  private static Future<ImapReply> collect(BackendConnection conn, String tag,
-      List<String> untagged) {
-    return conn.readLine().compose(line -> {
+  private Future<ImapReply> collect(String tag, List<String> untagged) {
+    return line().compose(line -> {
       if (line.startsWith(tag + " ")) {
         return Future.succeededFuture(new ImapReply(untagged, line));
       }
-      if (!line.startsWith("* ") || untagged.size() >= MAX_UNTAGGED) {
+      if (!line.startsWith("* ")) {
         return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
             + " sent an unexpected line: " + BackendLoginException.excerpt(line)));
       }
       untagged.add(line);
-      return skipLiteral(conn, line).compose(v -> collect(conn, tag, untagged));
+      return skipLiteral(line).compose(v -> collect(tag, untagged));
     });
   }
 
   /** A line ending in {@code {n}} is followed by n bytes and then the rest of the response. */
-  private static Future<Void> skipLiteral(BackendConnection conn, String line) {
+  private Future<Void> skipLiteral(String line) {
     long n = ImapLines.literalAtEnd(line);
     if (n < 0) {
       return Future.succeededFuture();
     }
-    return conn.skip(n).compose(v -> conn.readLine()).compose(rest -> skipLiteral(conn, rest));
+    return conn.skip(n).compose(v -> line()).compose(this::skipLiteral);
+  }
+
+  private Future<String> line() {
+    if (++lines > MAX_LINES) {
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " sent more than " + MAX_LINES + " lines for one reply during login"));
+    }
+    return conn.readLine();
   }
 }

@@ -37,14 +37,4 @@ final class ImapReplies {
   static String greeting(ClientConnection conn) {
     return "* OK [CAPABILITY " + capabilities(conn) + "] " + GREETING_TEXT + "\r\n";
   }
-
-  /** A user-facing reason from an account record, kept to one short printable line. */
-  static String printable(String text) {
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < text.length() && out.length() < 200; i++) {
-      char c = text.charAt(i);
-      out.append(c < 0x20 || c == 0x7f ? ' ' : c);
-    }
-    return out.toString();
-  }
 }

@@ -4,14 +4,13 @@ import io.postern.auth.Credentials;
 import io.postern.config.LimitsConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
+import io.postern.relay.SocketEnds;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.session.ClientConnection;
 import io.postern.session.LoginFlow;
 import io.postern.session.LoginOutcome;
 import io.vertx.core.buffer.Buffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -37,14 +36,10 @@ public final class ImapSession {
     CLOSED
   }
 
-  private static final Logger LOG = LoggerFactory.getLogger(ImapSession.class);
-
   private final ClientConnection conn;
   private final LimitsConfig limits;
   private final ImapDecoder decoder;
   private State state = State.COMMAND;
-  private int badCommands;
-  private int failedLogins;
   private int attempts;
   private String saslTag;
   private String saslMechanism;
@@ -58,7 +53,7 @@ public final class ImapSession {
   }
 
   public void start() {
-    conn.socket().handler(this::received);
+    conn.socket().handler(data -> guarded(() -> received(data)));
     conn.socket().exceptionHandler(e -> end(null, "network_error"));
     conn.whenClosed(this::closed);
     conn.socket().shutdownHandler(v -> shuttingDown());
@@ -67,19 +62,11 @@ public final class ImapSession {
   }
 
   private void received(Buffer data) {
-    try {
-      receivedUnguarded(data);
-    } catch (RuntimeException e) {
-      // A bug must cost one connection, never the event loop or another session.
-      LOG.error("session={} internal error, closing", conn.id(), e);
-      end(ImapReplies.BYE_INTERNAL, "internal_error");
-    }
-  }
-
-  private void receivedUnguarded(Buffer data) {
     switch (state) {
       case COMMAND, AUTHENTICATE, LOGIN -> {
-        if (!decoder.feed(data.getBytes())) {
+        if (SocketEnds.isInputEnd(data)) {
+          conn.inputEnded();
+        } else if (!decoder.feed(data.getBytes())) {
           end(ImapReplies.BYE_LINE_TOO_LONG, "too_big");
           return;
         }
@@ -97,6 +84,10 @@ public final class ImapSession {
         break;
       }
       handle(input);
+    }
+    if (conn.hasInputEnded() && (state == State.COMMAND || state == State.AUTHENTICATE)) {
+      // Nothing more will come: every complete command has its reply; say nothing more.
+      end(null, "closed");
     }
     flowControl();
   }
@@ -150,10 +141,14 @@ public final class ImapSession {
       bad(tag, conn.secured() ? "TLS is already active." : "STARTTLS is not available here.");
       return;
     }
-    // RFC 9051 §6.2.1 option 2: whatever was pipelined after STARTTLS is thrown away.
+    // RFC 9051 §6.2.1 option 2: whatever was pipelined after STARTTLS is thrown away, and so is
+    // anything said before it that would otherwise be remembered (the client's ID).
     decoder.discard();
+    clientId = null;
     state = State.STARTTLS;
-    conn.upgrade(tag + " OK Begin TLS negotiation now.\r\n").onComplete(ar -> {
+    // Bytes held back while a login was under way are delivered now, and dropped in this state.
+    conn.socket().resume();
+    conn.upgrade(tag + " OK Begin TLS negotiation now.\r\n").onComplete(ar -> guarded(() -> {
       if (ar.failed() || state != State.STARTTLS) {
         end(null, "tls_failed");
         return;
@@ -161,7 +156,7 @@ public final class ImapSession {
       decoder.discard();
       state = State.COMMAND;
       process();
-    });
+    }));
   }
 
   private void authenticate(ImapRequest.Authenticate request) {
@@ -218,14 +213,14 @@ public final class ImapSession {
     LoginFlow.run(conn, Protocol.IMAP, mechanism, credentials, attempts,
             (target, user, password) -> ImapBackendLogin.login(conn.context().backends(), target,
                 tag, user, password, clientId))
-        .onComplete(ar -> loginDone(tag, ar.succeeded() ? ar.result()
-            : new LoginOutcome.Failed(LoginOutcome.Failure.UNAVAILABLE, null)));
+        .onComplete(ar -> guarded(() -> loginDone(tag, ar.succeeded() ? ar.result()
+            : new LoginOutcome.Failed(LoginOutcome.Failure.UNAVAILABLE, null))));
   }
 
   private void loginDone(String tag, LoginOutcome outcome) {
     if (state != State.LOGIN) {
       if (outcome instanceof LoginOutcome.LoggedIn in) {
-        in.backend().socket().close();
+        SocketEnds.close(in.backend().socket());
       }
       return;
     }
@@ -239,7 +234,7 @@ public final class ImapSession {
     switch (failed.failure()) {
       case BAD_CREDENTIALS -> conn.write(tag + " " + ImapReplies.AUTH_FAILED + "\r\n");
       case DISABLED -> conn.write(tag + " NO [CONTACTADMIN] "
-          + ImapReplies.printable(failed.userText()) + "\r\n");
+          + failed.userText() + "\r\n");
       case UNAVAILABLE -> conn.write(tag + " " + ImapReplies.UNAVAILABLE + "\r\n");
       case IN_USE -> conn.write(tag + " " + ImapReplies.IN_USE + "\r\n");
     }
@@ -251,31 +246,36 @@ public final class ImapSession {
   }
 
   private void failedLogin() {
-    failedLogins++;
-    if (failedLogins >= conn.context().config().auth().maxAttempts()) {
+    if (conn.failedLogin()) {
       end(ImapReplies.BYE_TOO_MANY_ATTEMPTS, "too_many_attempts");
     }
   }
 
   private void bad(String tag, String message) {
     conn.write((tag == null ? "*" : tag) + " BAD " + message + "\r\n");
-    badCommands++;
-    if (badCommands >= limits.maxBadCommands()) {
+    if (conn.badCommand()) {
       end(ImapReplies.BYE_TOO_MANY_ERRORS, "too_many_errors");
     }
   }
 
   /** Reads only while commands are wanted and the client takes its replies. */
   private void flowControl() {
-    boolean reading = state == State.COMMAND || state == State.AUTHENTICATE;
-    if (reading && conn.writeQueueFull()) {
-      conn.socket().pause();
-      conn.socket().drainHandler(v -> flowControl());
-    } else if (reading) {
-      conn.socket().resume();
-    } else if (state == State.LOGIN) {
-      conn.socket().pause();
+    switch (state) {
+      case COMMAND, AUTHENTICATE -> {
+        if (conn.writeQueueFull()) {
+          conn.socket().pause();
+          conn.socket().drainHandler(v -> guarded(this::flowControl));
+        } else {
+          conn.socket().resume();
+        }
+      }
+      case LOGIN -> conn.socket().pause();
+      case STARTTLS, RELAY, CLOSED -> { }
     }
+  }
+
+  private void guarded(Runnable action) {
+    conn.guarded(action, () -> end(ImapReplies.BYE_INTERNAL, "internal_error"));
   }
 
   private void deadlinePassed() {

@@ -8,11 +8,11 @@ import io.postern.backend.BackendLoginException.Kind;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.TlsMode;
+import io.postern.sasl.SaslPlain;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 
@@ -96,14 +96,7 @@ public final class Pop3BackendLogin {
         .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
     if (plain) {
-      byte[] pw = password.bytes();
-      byte[] message = new byte[userBytes.length + pw.length + 2];
-      System.arraycopy(userBytes, 0, message, 1, userBytes.length);
-      System.arraycopy(pw, 0, message, userBytes.length + 2, pw.length);
-      java.util.Arrays.fill(pw, (byte) 0);
-      String ir = Base64.getEncoder().encodeToString(message);
-      java.util.Arrays.fill(message, (byte) 0);
-      return conn.send("AUTH PLAIN " + ir + "\r\n").compose(v -> conn.readLine())
+      return conn.send("AUTH PLAIN " + SaslPlain.encode(user, password) + "\r\n").compose(v -> conn.readLine())
           .compose(this::verdict);
     }
     if (!Pop3Lines.fitsOnLine(userBytes) || password.hasLineBreakOrNul()) {

@@ -13,6 +13,7 @@ final class Pop3Replies {
   static final String UNAVAILABLE =
       "-ERR [SYS/TEMP] Service temporarily unavailable, try again later.\r\n";
   static final String IN_USE = "-ERR [IN-USE] Mailbox is in use.\r\n";
+  static final String TOO_MANY_ATTEMPTS = "-ERR [SYS/TEMP] Too many authentication failures.\r\n";
   static final String TOO_MANY_ERRORS = "-ERR Too many invalid commands.\r\n";
   static final String LINE_TOO_LONG = "-ERR Command line too long.\r\n";
   static final String TIMEOUT = "-ERR Timed out waiting for login.\r\n";
@@ -32,14 +33,5 @@ final class Pop3Replies {
     }
     return out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION Postern\r\n.\r\n")
         .toString();
-  }
-
-  static String printable(String text) {
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < text.length() && out.length() < 200; i++) {
-      char c = text.charAt(i);
-      out.append(c < 0x20 || c == 0x7f ? ' ' : c);
-    }
-    return out.toString();
   }
 }

@@ -4,14 +4,13 @@ import io.postern.auth.Credentials;
 import io.postern.config.LimitsConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
+import io.postern.relay.SocketEnds;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.session.ClientConnection;
 import io.postern.session.LoginFlow;
 import io.postern.session.LoginOutcome;
 import io.vertx.core.buffer.Buffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** One POP3 client in the AUTHORIZATION state (RFC 1939), then its relay. */
 public final class Pop3Session {
@@ -32,14 +31,10 @@ public final class Pop3Session {
     CLOSED
   }
 
-  private static final Logger LOG = LoggerFactory.getLogger(Pop3Session.class);
-
   private final ClientConnection conn;
   private final LimitsConfig limits;
   private final Pop3Decoder decoder;
   private State state = State.AUTHORIZATION;
-  private int badCommands;
-  private int failedLogins;
   private int attempts;
   private String user;
   private String saslMechanism;
@@ -52,7 +47,7 @@ public final class Pop3Session {
   }
 
   public void start() {
-    conn.socket().handler(this::received);
+    conn.socket().handler(data -> guarded(() -> received(data)));
     conn.socket().exceptionHandler(e -> end(null, "network_error"));
     conn.whenClosed(this::closed);
     conn.socket().shutdownHandler(v -> shuttingDown());
@@ -61,19 +56,11 @@ public final class Pop3Session {
   }
 
   private void received(Buffer data) {
-    try {
-      receivedUnguarded(data);
-    } catch (RuntimeException e) {
-      // A bug must cost one connection, never the event loop or another session.
-      LOG.error("session={} internal error, closing", conn.id(), e);
-      end(Pop3Replies.INTERNAL, "internal_error");
-    }
-  }
-
-  private void receivedUnguarded(Buffer data) {
     switch (state) {
       case AUTHORIZATION, SASL, LOGIN -> {
-        if (!decoder.feed(data.getBytes())) {
+        if (SocketEnds.isInputEnd(data)) {
+          conn.inputEnded();
+        } else if (!decoder.feed(data.getBytes())) {
           end(Pop3Replies.LINE_TOO_LONG, "too_big");
           return;
         }
@@ -99,6 +86,10 @@ public final class Pop3Session {
       } else {
         command(Pop3Request.parse(line));
       }
+    }
+    if (conn.hasInputEnded() && (state == State.AUTHORIZATION || state == State.SASL)) {
+      // Nothing more will come: every complete command has its reply; say nothing more.
+      end(null, "closed");
     }
     flowControl();
   }
@@ -136,14 +127,17 @@ public final class Pop3Session {
 
   private void startTls() {
     if (conn.context().listener().tls() != TlsMode.STARTTLS || conn.secured()) {
-      bad(conn.secured() ? "-ERR TLS is already active.\r\n" : "-ERR STLS is not available here.\r\n");
+      bad(conn.secured() ? "-ERR TLS is already active.\r\n"
+          : "-ERR STLS is not available here.\r\n");
       return;
     }
     // Whatever was pipelined after STLS is thrown away (RFC 2595 §4; CVE-2021-38084).
     decoder.discard();
     user = null;
     state = State.STLS;
-    conn.upgrade("+OK Begin TLS negotiation now.\r\n").onComplete(ar -> {
+    // Bytes held back while a login was under way are delivered now, and dropped in this state.
+    conn.socket().resume();
+    conn.upgrade("+OK Begin TLS negotiation now.\r\n").onComplete(ar -> guarded(() -> {
       if (ar.failed() || state != State.STLS) {
         end(null, "tls_failed");
         return;
@@ -151,7 +145,7 @@ public final class Pop3Session {
       decoder.discard();
       state = State.AUTHORIZATION;
       process();
-    });
+    }));
   }
 
   private void auth(Pop3Request.Auth request) {
@@ -204,8 +198,7 @@ public final class Pop3Session {
   }
 
   private void refuseCleartext() {
-    conn.write(Pop3Replies.CLEARTEXT_REFUSED);
-    failedLogin();
+    failure(Pop3Replies.CLEARTEXT_REFUSED);
   }
 
   private void login(String mechanism, Credentials credentials) {
@@ -215,14 +208,14 @@ public final class Pop3Session {
     LoginFlow.run(conn, Protocol.POP3, mechanism, credentials, attempts,
             (target, backendUser, password) -> Pop3BackendLogin.login(conn.context().backends(),
                 target, backendUser, password))
-        .onComplete(ar -> loginDone(ar.succeeded() ? ar.result()
-            : new LoginOutcome.Failed(LoginOutcome.Failure.UNAVAILABLE, null)));
+        .onComplete(ar -> guarded(() -> loginDone(ar.succeeded() ? ar.result()
+            : new LoginOutcome.Failed(LoginOutcome.Failure.UNAVAILABLE, null))));
   }
 
   private void loginDone(LoginOutcome outcome) {
     if (state != State.LOGIN) {
       if (outcome instanceof LoginOutcome.LoggedIn in) {
-        in.backend().socket().close();
+        SocketEnds.close(in.backend().socket());
       }
       return;
     }
@@ -234,30 +227,29 @@ public final class Pop3Session {
     LoginOutcome.Failed failed = (LoginOutcome.Failed) outcome;
     state = State.AUTHORIZATION;
     switch (failed.failure()) {
-      case BAD_CREDENTIALS -> conn.write(Pop3Replies.AUTH_FAILED);
-      case DISABLED -> conn.write("-ERR [SYS/PERM] " + Pop3Replies.printable(failed.userText())
+      case BAD_CREDENTIALS -> failure(Pop3Replies.AUTH_FAILED);
+      case DISABLED -> failure("-ERR [SYS/PERM] " + failed.userText()
           + "\r\n");
       case UNAVAILABLE -> conn.write(Pop3Replies.UNAVAILABLE);
       case IN_USE -> conn.write(Pop3Replies.IN_USE);
     }
-    if (failed.failure() == LoginOutcome.Failure.BAD_CREDENTIALS
-        || failed.failure() == LoginOutcome.Failure.DISABLED) {
-      failedLogin();
-    }
     process();
   }
 
-  private void failedLogin() {
-    failedLogins++;
-    if (failedLogins >= conn.context().config().auth().maxAttempts()) {
-      // The failure reply already went out; POP3 has no unsolicited replies, so just close.
-      end(null, "too_many_attempts");
+  /**
+   * Answers a failed login; the one that reaches {@code max-attempts} is answered
+   * {@code -ERR [SYS/TEMP]} instead and the connection closed (DESIGN.md §5).
+   */
+  private void failure(String reply) {
+    if (conn.failedLogin()) {
+      end(Pop3Replies.TOO_MANY_ATTEMPTS, "too_many_attempts");
+    } else {
+      conn.write(reply);
     }
   }
 
   private void bad(String reply) {
-    badCommands++;
-    if (badCommands >= limits.maxBadCommands()) {
+    if (conn.badCommand()) {
       end(Pop3Replies.TOO_MANY_ERRORS, "too_many_errors");
     } else {
       conn.write(reply);
@@ -266,15 +258,22 @@ public final class Pop3Session {
 
   /** Reads only while commands are wanted and the client takes its replies. */
   private void flowControl() {
-    boolean reading = state == State.AUTHORIZATION || state == State.SASL;
-    if (reading && conn.writeQueueFull()) {
-      conn.socket().pause();
-      conn.socket().drainHandler(v -> flowControl());
-    } else if (reading) {
-      conn.socket().resume();
-    } else if (state == State.LOGIN) {
-      conn.socket().pause();
+    switch (state) {
+      case AUTHORIZATION, SASL -> {
+        if (conn.writeQueueFull()) {
+          conn.socket().pause();
+          conn.socket().drainHandler(v -> guarded(this::flowControl));
+        } else {
+          conn.socket().resume();
+        }
+      }
+      case LOGIN -> conn.socket().pause();
+      case STLS, RELAY, CLOSED -> { }
     }
+  }
+
+  private void guarded(Runnable action) {
+    conn.guarded(action, () -> end(Pop3Replies.INTERNAL, "internal_error"));
   }
 
   private void deadlinePassed() {

@@ -16,6 +16,9 @@ import java.time.Duration;
  */
 public final class Relay {
 
+  /** How long an ending session may take to hand over what is still queued. */
+  static final long MAX_LINGER_MILLIS = 300_000;
+
   private final Vertx vertx;
   private final NetSocket client;
   private final NetSocket backend;
@@ -40,16 +43,18 @@ public final class Relay {
 
   /**
    * Starts relaying. {@code fromClient} are bytes the client sent after its login command;
-   * {@code fromBackend} bytes the backend sent after its login reply. Both sockets must be paused.
+   * {@code fromBackend} bytes the backend sent after its login reply; {@code clientDone} says the
+   * client already stopped sending. Both sockets must be paused, and the client's must allow
+   * half-close ({@link SocketEnds#allowHalfClose}).
    */
   public static Future<RelayResult> start(Vertx vertx, NetSocket client, NetSocket backend,
-      Buffer fromClient, Buffer fromBackend, Duration idleTimeout) {
+      Buffer fromClient, Buffer fromBackend, boolean clientDone, Duration idleTimeout) {
     Relay relay = new Relay(vertx, client, backend, idleTimeout);
-    relay.begin(fromClient, fromBackend);
+    relay.begin(fromClient, fromBackend, clientDone);
     return relay.done.future();
   }
 
-  private void begin(Buffer fromClient, Buffer fromBackend) {
+  private void begin(Buffer fromClient, Buffer fromBackend, boolean clientDone) {
     if (fromBackend.length() > 0) {
       toClient += fromBackend.length();
       client.write(fromBackend);
@@ -58,9 +63,11 @@ public final class Relay {
       toBackend += fromClient.length();
       backend.write(fromClient);
     }
+    if (clientDone) {
+      clientInputEnded();
+    }
     pipe(client, backend, true);
     pipe(backend, client, false);
-    HalfClose.enable(client);
     // End handlers run after every byte queued before the end: acting on the (unordered) close
     // event instead would cut off what a paused socket still holds.
     client.endHandler(v -> finish("client"));
@@ -83,8 +90,8 @@ public final class Relay {
 
   private void pipe(NetSocket from, NetSocket to, boolean upstream) {
     from.handler(data -> {
-      if (data.length() == 0) {
-        // The half-close marker (see HalfClose): only the client sends it.
+      if (SocketEnds.isInputEnd(data)) {
+        // Only the client's socket carries the marker.
         clientInputEnded();
         return;
       }
@@ -108,7 +115,7 @@ public final class Relay {
     }
     clientInputEnded = true;
     // An empty write completes after everything queued before it has gone out.
-    backend.write(Buffer.buffer()).onComplete(ar -> HalfClose.shutdownOutput(backend));
+    backend.write(Buffer.buffer()).onComplete(ar -> SocketEnds.shutdownOutput(backend));
   }
 
   private void checkIdle() {
@@ -121,14 +128,16 @@ public final class Relay {
     if (endedBy == null) {
       endedBy = side;
       vertx.cancelTimer(idleTimer);
-      client.pause();
-      backend.pause();
+      // Nothing more is relayed; what still arrives is read and dropped until the close.
+      SocketEnds.discardInput(client);
+      SocketEnds.discardInput(backend);
       closeAfterFlush(client);
       closeAfterFlush(backend);
-      // A peer that never reads again must not hold the session open forever.
-      lingerTimer = vertx.setTimer(idleTimeout.toMillis(), id -> {
-        client.close();
-        backend.close();
+      // A peer that never reads again must not hold the session open forever: its graceful
+      // close would wait for a flush that never comes.
+      lingerTimer = vertx.setTimer(Math.min(idleTimeout.toMillis(), MAX_LINGER_MILLIS), id -> {
+        SocketEnds.abort(client);
+        SocketEnds.abort(backend);
       });
     }
     complete();
@@ -147,6 +156,6 @@ public final class Relay {
    * tagged OK of a LOGOUT); an empty write completes once everything before it is out.
    */
   private static void closeAfterFlush(NetSocket socket) {
-    socket.write(Buffer.buffer()).onComplete(ar -> socket.close());
+    socket.write(Buffer.buffer()).onComplete(ar -> SocketEnds.close(socket));
   }
 }

@@ -9,7 +9,20 @@ import java.util.Arrays;
  * PLAIN (RFC 4616): {@code authzid NUL authcid NUL password}. An authorisation identity other than
  * the user itself is refused, so no one can ask to act as another user.
  */
-final class SaslPlain implements SaslMechanism {
+public final class SaslPlain implements SaslMechanism {
+
+  /** The client side: base64 of {@code NUL user NUL password}, for logging in at a backend. */
+  public static String encode(String user, Secret password) {
+    byte[] u = user.getBytes(StandardCharsets.UTF_8);
+    byte[] pw = password.bytes();
+    byte[] message = new byte[u.length + pw.length + 2];
+    System.arraycopy(u, 0, message, 1, u.length);
+    System.arraycopy(pw, 0, message, u.length + 2, pw.length);
+    Arrays.fill(pw, (byte) 0);
+    String base64 = java.util.Base64.getEncoder().encodeToString(message);
+    Arrays.fill(message, (byte) 0);
+    return base64;
+  }
 
   @Override
   public SaslStep start(byte[] initialResponse) {

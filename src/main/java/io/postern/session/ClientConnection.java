@@ -4,6 +4,7 @@ import io.postern.backend.BackendSession;
 import io.postern.config.AuthConfig;
 import io.postern.listener.ListenerContext;
 import io.postern.relay.Relay;
+import io.postern.relay.SocketEnds;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
@@ -20,6 +21,9 @@ import javax.net.ssl.SSLSession;
  */
 public final class ClientConnection {
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ClientConnection.class);
+
   private final ListenerContext context;
   private final NetSocket socket;
   private final InetAddress clientAddress;
@@ -35,6 +39,9 @@ public final class ClientConnection {
   private boolean logged;
   private String tlsProtocol;
   private String tlsCipher;
+  private boolean inputEnded;
+  private int badCommands;
+  private int failedLogins;
   private long toClient;
   private long toBackend;
   private Runnable onClosed = this::logEnd;
@@ -46,6 +53,8 @@ public final class ClientConnection {
     this.clientAddress = clientAddress;
     this.id = String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
     rememberTls();
+    // A client that stops sending after its last command still gets every reply.
+    SocketEnds.allowHalfClose(socket);
     socket.closeHandler(v -> {
       closed = true;
       cancelDeadline();
@@ -160,11 +169,52 @@ public final class ClientConnection {
     close();
   }
 
+  /**
+   * Closes once the queued replies are out, or after {@code limits.handshake-timeout} in any case:
+   * a client that never reads would otherwise hold the connection (and its slot) forever.
+   */
   public void close() {
     if (!closing) {
       closing = true;
       cancelDeadline();
-      socket.close();
+      SocketEnds.close(socket);
+      context.vertx().setTimer(context.config().limits().handshakeTimeout().toMillis(), id -> {
+        if (!closed) {
+          SocketEnds.abort(socket);
+        }
+      });
+    }
+  }
+
+  /** The client has stopped sending (FIN or TLS close_notify); replies may still go out. */
+  public void inputEnded() {
+    inputEnded = true;
+  }
+
+  public boolean hasInputEnded() {
+    return inputEnded;
+  }
+
+  /** Counts an invalid command; true once {@code limits.max-bad-commands} is reached. */
+  public boolean badCommand() {
+    return ++badCommands >= context.config().limits().maxBadCommands();
+  }
+
+  /** Counts a failed login; true once {@code auth.max-attempts} is reached. */
+  public boolean failedLogin() {
+    return ++failedLogins >= context.config().auth().maxAttempts();
+  }
+
+  /**
+   * Runs session code so that a bug costs this one connection, never the event loop or another
+   * session: {@code onBug} ends the session with the protocol's apology.
+   */
+  public void guarded(Runnable action, Runnable onBug) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      LOG.error("session={} internal error, closing", id, e);
+      onBug.run();
     }
   }
 
@@ -210,16 +260,23 @@ public final class ClientConnection {
     result("relayed");
     socket.pause();
     write(session.clientReply());
-    Relay.start(context.vertx(), socket, session.socket(), pipelined, session.leftover(),
-            context.config().limits().idleTimeout())
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
+    try {
+      Relay.start(context.vertx(), socket, session.socket(), pipelined, session.leftover(),
+              inputEnded, context.config().limits().idleTimeout())
+          .onComplete(ar -> {
             relayed(ar.result().toClient(), ar.result().toBackend());
             result("ended_by_" + ar.result().endedBy());
-          }
-          closed = true;
-          logEnd();
-        });
+            closed = true;
+            logEnd();
+          });
+    } catch (RuntimeException e) {
+      LOG.error("session={} relay failed to start", id, e);
+      SocketEnds.abort(session.socket());
+      SocketEnds.abort(socket);
+      result("internal_error");
+      closed = true;
+      logEnd();
+    }
   }
 
   /** Writes the session log line; later calls do nothing. */
@@ -229,10 +286,14 @@ public final class ClientConnection {
     }
     logged = true;
     cancelDeadline();
-    String client = clientAddress.getHostAddress() + ":" + socket.remoteAddress().port();
-    SessionLog.write(new SessionLog.Entry(id, context.listener().name(), client, tlsProtocol(),
-        user, backend, result, Duration.ofNanos(System.nanoTime() - startNanos), toClient,
-        toBackend));
-    onEnd.run();
+    try {
+      String client = clientAddress.getHostAddress() + ":" + socket.remoteAddress().port();
+      SessionLog.write(new SessionLog.Entry(id, context.listener().name(), client, tlsProtocol(),
+          user, backend, result, Duration.ofNanos(System.nanoTime() - startNanos), toClient,
+          toBackend));
+    } finally {
+      // Releases the connection-limit slot whatever happened above.
+      onEnd.run();
+    }
   }
 }

@@ -52,7 +52,8 @@ public final class LoginFlow {
       if (result instanceof AuthResult.Rejected rejected) {
         Failure failure = rejected.disabledReason() == null ? Failure.BAD_CREDENTIALS
             : Failure.DISABLED;
-        return failAfterDelay(conn, mechanism, credentials, failure, rejected.disabledReason(),
+        return failAfterDelay(conn, mechanism, credentials, failure,
+            rejected.disabledReason() == null ? null : printable(rejected.disabledReason()),
             rejected.delay(), failure == Failure.DISABLED ? "account disabled" : "bad credentials");
       }
       if (result instanceof AuthResult.Unavailable unavailable) {
@@ -107,6 +108,16 @@ public final class LoginFlow {
       conn.context().vertx().setTimer(delay.toMillis(), id -> done.complete(outcome));
     }
     return done.future();
+  }
+
+  /** An account's reason for a reply: one line, printable, at most 200 characters. */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < text.length() && out.length() < 200; i++) {
+      char c = text.charAt(i);
+      out.append(c < 0x20 || c == 0x7f ? ' ' : c);
+    }
+    return out.toString();
   }
 
   /** Names nobody can have and passwords no protocol can carry never reach the auth source. */

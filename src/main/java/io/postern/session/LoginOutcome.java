@@ -8,7 +8,10 @@ public sealed interface LoginOutcome {
   /** Logged in at the backend; relay next. */
   record LoggedIn(BackendSession backend) implements LoginOutcome {}
 
-  /** Not logged in; {@code userText} is set for {@link Failure#DISABLED} (the account's reason). */
+  /**
+   * Not logged in; {@code userText} is set for {@link Failure#DISABLED}: the account's reason,
+   * already one short line of printable text, safe to put in a reply.
+   */
   record Failed(Failure failure, String userText) implements LoginOutcome {}
 
   /** Failure classes; each protocol maps them to its reply and response code. */

@@ -155,6 +155,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void environmentVariablesShouldReachTheDefaultListeners() throws Exception {
+    // What the bind error advises a newcomer without root, with the shipped default listeners.
+    PosternConfig c = load("auth: { cleartext: tls-only }\n",
+        Map.of("POSTERN_LISTENERS__0__PORT", "10143", "POSTERN_LISTENERS__3__PORT", "10995"));
+    assertThat(c.listeners()).extracting(ListenerConfig::port)
+        .containsExactly(10143, 993, 110, 10995);
+  }
+
+  @Test
+  void timeoutsShouldHaveAnUpperBoundAndProxyListenersTrustedPeers() {
+    assertThat(errors("limits: { backend-connect-timeout: 30d, preauth-timeout: 2h }\n"))
+        .contains("limits.backend-connect-timeout: must be at most 10m",
+            "limits.preauth-timeout: must be at most 1h");
+    assertThat(errors("listeners: [ { name: x, protocol: imap, port: 1993, tls: implicit,"
+        + " proxy-protocol: true } ]\n"))
+        .anyMatch(e -> e.startsWith("listeners[0].proxy-protocol: is true but"
+            + " limits.trusted-networks is empty"));
+  }
+
+  @Test
   void environmentVariablesShouldBeCheckedLikeTheFile() {
     assertThat(errors("{}\n", Map.of("POSTERN_LIMITS__MAX_LINES", "1")))
         .contains("limits.max-lines: unknown key");

@@ -259,13 +259,29 @@ class ImapSessionTest {
   @Test
   void idShouldBeAnsweredByPosternAndForwardedToTheBackend() throws Exception {
     try (Conversation c = imaps()) {
-      c.send("a ID (\"name\" \"TestClient\" \"version\" \"1.0\")\r\n");
+      c.send("a ID (\"name\" \"TestClient\" \"x-originating-ip\" \"203.0.113.66\""
+          + " \"version\" \"1.0\" \"x-forward-user\" \"root\")\r\n");
       assertThat(c.readUntil("a ")).containsExactly("* ID (\"name\" \"Postern\")",
           "a OK ID completed.");
       c.send("b LOGIN alice alice-pw\r\n");
       assertThat(c.readLine()).startsWith("b OK");
     }
+    // Only RFC 2971's own fields go on: x- fields are what backends trust from their proxy.
     assertThat(backend.received()).contains("I1 ID (\"name\" \"TestClient\" \"version\" \"1.0\")");
+  }
+
+  @Test
+  void anIdSentBeforeStartTlsShouldBeForgotten() throws Exception {
+    try (Conversation c = imap()) {
+      c.send("a ID (\"name\" \"InjectedBeforeTls\")\r\n");
+      c.readUntil("a ");
+      c.send("b STARTTLS\r\n");
+      c.expect("b OK");
+      c.startTls(true);
+      c.send("c LOGIN alice alice-pw\r\n");
+      assertThat(c.readLine()).startsWith("c OK");
+    }
+    assertThat(backend.received()).noneMatch(l -> l.contains("InjectedBeforeTls"));
   }
 
   @Test

@@ -190,7 +190,7 @@ class Pop3SessionTest {
       c.send("AUTH PLAIN " + b64("\0alice\0two") + "\r\n");
       assertThat(c.readLine()).startsWith("-ERR [AUTH] ");
       c.send("AUTH LOGIN\r\n");
-      assertThat(c.readLine()).startsWith("-ERR [AUTH] ");
+      assertThat(c.readLine()).isEqualTo("-ERR [SYS/TEMP] Too many authentication failures.");
       assertThat(c.closedByPeer(5000)).as("closed after max-attempts (3) refusals").isTrue();
     }
     assertThat(auth.get().calls()).isZero();
@@ -482,7 +482,8 @@ class Pop3SessionTest {
       c.send("AUTH LOGIN\r\n" + b64("alice") + "\r\n" + b64("wrong3") + "\r\n");
       assertThat(c.readLine()).isEqualTo("+ VXNlcm5hbWU6");
       assertThat(c.readLine()).isEqualTo("+ UGFzc3dvcmQ6");
-      assertThat(c.readLine()).isEqualTo(AUTH_FAILED);
+      // DESIGN.md §5: too many attempts is -ERR [SYS/TEMP], then the connection closes.
+      assertThat(c.readLine()).isEqualTo("-ERR [SYS/TEMP] Too many authentication failures.");
       assertThat(c.closedByPeer(5000)).isTrue();
     }
     assertThat(auth.get().calls()).isEqualTo(3);

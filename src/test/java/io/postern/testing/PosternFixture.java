@@ -94,6 +94,7 @@ public final class PosternFixture implements AutoCloseable {
     private int maxAttempts = 3;
     private Duration preauthTimeout = Duration.ofSeconds(20);
     private Duration idleTimeout = Duration.ofMinutes(30);
+    private Duration handshakeTimeout = Duration.ofSeconds(5);
     private Duration backendConnectTimeout = Duration.ofSeconds(2);
     private Duration backendLoginTimeout = Duration.ofSeconds(3);
     private int maxLine = 8192;
@@ -166,6 +167,12 @@ public final class PosternFixture implements AutoCloseable {
     /** Below the 30m floor of the configuration file: only tests may do this. */
     public Builder idleTimeout(Duration value) {
       idleTimeout = value;
+      return this;
+    }
+
+    /** TLS handshakes, PROXY headers, and the last flush of a closing connection. */
+    public Builder handshakeTimeout(Duration value) {
+      handshakeTimeout = value;
       return this;
     }
 
@@ -261,7 +268,7 @@ public final class PosternFixture implements AutoCloseable {
               cleartext, failureDelay, maxAttempts,
               new AuthConfig.Cache(Duration.ofSeconds(60), Duration.ofSeconds(5), 1000)),
           backends,
-          new LimitsConfig(preauthTimeout, idleTimeout, Duration.ofSeconds(5),
+          new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
               maxConnections, maxPerIp, trusted, Duration.ofSeconds(1)),
           new AdminConfig("127.0.0.1", 0));

@@ -13,24 +13,25 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 
 /**
- * TCP and TLS half-close, which Vert.x's public NetSocket API does not expose: a client that sends
- * {@code LOGOUT} and then shuts down its sending side must still get the backend's {@code BYE}
- * and tagged {@code OK}. Netty supports it; this reaches Netty through Vert.x's internal socket
- * interface.
+ * How sockets end, where Vert.x's public NetSocket API has no word for it: half-close (a client
+ * that sends {@code LOGOUT} and then shuts down its sending side must still get the backend's
+ * {@code BYE} and tagged {@code OK}), and an abort for a peer that stops reading, whose graceful
+ * close would wait forever for the queued data to drain. Netty has both; this reaches Netty
+ * through Vert.x's internal socket interface.
  */
-final class HalfClose {
+public final class SocketEnds {
 
   /** Name of the handler that turns "the peer stopped sending" into an in-band marker. */
   static final String MARKER = "postern-input-end";
 
-  private HalfClose() {}
+  private SocketEnds() {}
 
   /**
-   * Makes a peer's FIN (or TLS close_notify) arrive as one empty buffer, in order after every
+   * Makes a peer's FIN (or TLS close_notify) arrive as one empty buffer (see {@link #isInputEnd}), in order after every
    * byte before it, instead of closing the socket. Vert.x queues data while a socket is paused
    * but hands events over at once, so an event would overtake data still waiting to be relayed.
    */
-  static void enable(NetSocket socket) {
+  public static void allowHalfClose(NetSocket socket) {
     if (!(socket instanceof NetSocketInternal internal)) {
       return;
     }
@@ -42,8 +43,13 @@ final class HalfClose {
     channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
   }
 
+  /** True for the marker {@link #allowHalfClose} delivers when the peer stops sending. */
+  public static boolean isInputEnd(io.vertx.core.buffer.Buffer data) {
+    return data.length() == 0;
+  }
+
   /** Ends our sending side (close_notify first on TLS) while still reading. */
-  static void shutdownOutput(NetSocket socket) {
+  public static void shutdownOutput(NetSocket socket) {
     if (!(socket instanceof NetSocketInternal internal)) {
       socket.close();
       return;
@@ -55,6 +61,34 @@ final class HalfClose {
     } else {
       shutdownTcpOutput(channel);
     }
+  }
+
+  /**
+   * Closes once what is queued for the peer has gone out. Input still held back by a pause is
+   * read and dropped first: Vert.x frees a network buffer only when it hands it over, so closing
+   * a paused socket would leak whatever it was holding.
+   */
+  public static void close(NetSocket socket) {
+    discardInput(socket);
+    socket.close();
+  }
+
+  /** Closes at once, dropping whatever is still queued for a peer that does not read it. */
+  public static void abort(NetSocket socket) {
+    discardInput(socket);
+    if (socket instanceof NetSocketInternal internal) {
+      // From Vert.x's own handler context, so the close starts below that handler: Vert.x would
+      // otherwise fold it into the graceful close already waiting for the flush.
+      internal.channelHandlerContext().close();
+    } else {
+      socket.close();
+    }
+  }
+
+  /** From now on, input is read and dropped (and so freed) instead of handled or held back. */
+  public static void discardInput(NetSocket socket) {
+    socket.handler(data -> { });
+    socket.resume();
   }
 
   private static void shutdownTcpOutput(Channel channel) {
