@@ -15,8 +15,4 @@ public record BackendConfig(
   public Endpoint endpoint(Protocol protocol) {
     return protocol == Protocol.IMAP ? imap : pop3;
   }
-
-  public BackendConfig withHost(String otherHost) {
-    return new BackendConfig(name, otherHost, imap, pop3, tlsVerify, ca);
-  }
 }

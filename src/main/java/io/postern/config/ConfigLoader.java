@@ -6,7 +6,6 @@ import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +53,6 @@ public final class ConfigLoader {
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
-  }
-
-  public static boolean isReadable(Path file) {
-    return Files.isReadable(file);
   }
 
   private static String firstLine(Throwable e) {

@@ -31,16 +31,4 @@ public record PosternConfig(
   public PosternConfig withTls(TlsConfig otherTls) {
     return new PosternConfig(listeners, otherTls, auth, backends, limits, admin);
   }
-
-  public PosternConfig withListeners(List<ListenerConfig> otherListeners) {
-    return new PosternConfig(otherListeners, tls, auth, backends, limits, admin);
-  }
-
-  public PosternConfig withLimits(LimitsConfig otherLimits) {
-    return new PosternConfig(listeners, tls, auth, backends, otherLimits, admin);
-  }
-
-  public PosternConfig withAuth(AuthConfig otherAuth) {
-    return new PosternConfig(listeners, tls, otherAuth, backends, limits, admin);
-  }
 }

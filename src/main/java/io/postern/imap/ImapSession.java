@@ -58,6 +58,11 @@ public final class ImapSession {
     conn.whenClosed(this::closed);
     conn.socket().shutdownHandler(v -> shuttingDown());
     conn.startDeadline(limits.preauthTimeout(), this::deadlinePassed);
+    if (conn.context().shutdown().stopping()) {
+      // Accepted while Postern stops: the goodbye instead of a greeting.
+      shuttingDown();
+      return;
+    }
     conn.write(ImapReplies.greeting(conn));
   }
 
@@ -261,14 +266,7 @@ public final class ImapSession {
   /** Reads only while commands are wanted and the client takes its replies. */
   private void flowControl() {
     switch (state) {
-      case COMMAND, AUTHENTICATE -> {
-        if (conn.writeQueueFull()) {
-          conn.socket().pause();
-          conn.socket().drainHandler(v -> guarded(this::flowControl));
-        } else {
-          conn.socket().resume();
-        }
-      }
+      case COMMAND, AUTHENTICATE -> conn.readCommands(() -> guarded(this::flowControl));
       case LOGIN -> conn.socket().pause();
       case STARTTLS, RELAY, CLOSED -> { }
     }
@@ -294,12 +292,7 @@ public final class ImapSession {
       return;
     }
     state = State.CLOSED;
-    conn.result(result);
-    if (lastLine == null) {
-      conn.close();
-    } else {
-      conn.closeWith(lastLine);
-    }
+    conn.end(lastLine, result);
   }
 
   private void closed() {

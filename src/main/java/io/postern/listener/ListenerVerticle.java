@@ -123,13 +123,6 @@ public final class ListenerVerticle extends VerticleBase {
     }
     ClientConnection conn = new ClientConnection(context, socket, client);
     conn.onEnd(() -> shared.limits().release(client));
-    if (shared.shutdown().stopping()) {
-      conn.result("shutdown");
-      conn.closeWith(listener.protocol() == Protocol.IMAP
-          ? "* BYE [UNAVAILABLE] Server shutting down.\r\n"
-          : "-ERR [SYS/TEMP] Server shutting down.\r\n");
-      return;
-    }
     if (listener.protocol() == Protocol.IMAP) {
       new ImapSession(conn).start();
     } else {

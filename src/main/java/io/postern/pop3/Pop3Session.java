@@ -52,6 +52,11 @@ public final class Pop3Session {
     conn.whenClosed(this::closed);
     conn.socket().shutdownHandler(v -> shuttingDown());
     conn.startDeadline(limits.preauthTimeout(), this::deadlinePassed);
+    if (conn.context().shutdown().stopping()) {
+      // Accepted while Postern stops: the goodbye instead of a greeting.
+      shuttingDown();
+      return;
+    }
     conn.write(Pop3Replies.GREETING);
   }
 
@@ -259,14 +264,7 @@ public final class Pop3Session {
   /** Reads only while commands are wanted and the client takes its replies. */
   private void flowControl() {
     switch (state) {
-      case AUTHORIZATION, SASL -> {
-        if (conn.writeQueueFull()) {
-          conn.socket().pause();
-          conn.socket().drainHandler(v -> guarded(this::flowControl));
-        } else {
-          conn.socket().resume();
-        }
-      }
+      case AUTHORIZATION, SASL -> conn.readCommands(() -> guarded(this::flowControl));
       case LOGIN -> conn.socket().pause();
       case STLS, RELAY, CLOSED -> { }
     }
@@ -292,12 +290,7 @@ public final class Pop3Session {
       return;
     }
     state = State.CLOSED;
-    conn.result(result);
-    if (lastLine == null) {
-      conn.close();
-    } else {
-      conn.closeWith(lastLine);
-    }
+    conn.end(lastLine, result);
   }
 
   private void closed() {

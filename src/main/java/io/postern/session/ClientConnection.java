@@ -88,20 +88,8 @@ public final class ClientConnection {
     return clientAddress.getHostAddress();
   }
 
-  public InetAddress clientAddress() {
-    return clientAddress;
-  }
-
   public boolean secured() {
     return socket.isSsl();
-  }
-
-  public boolean upgrading() {
-    return upgrading;
-  }
-
-  public boolean closed() {
-    return closed || closing;
   }
 
   /** True when a password must not be accepted on this connection in its current state. */
@@ -128,19 +116,15 @@ public final class ClientConnection {
 
   /** Writes protocol text; dropped while upgrading or closing (never plaintext after STARTTLS OK). */
   public void write(String text) {
-    if (!upgrading && !closed()) {
+    if (!upgrading && !closed && !closing) {
       socket.write(Buffer.buffer(text.getBytes(StandardCharsets.UTF_8)));
     }
   }
 
   public void write(Buffer data) {
-    if (!upgrading && !closed()) {
+    if (!upgrading && !closed && !closing) {
       socket.write(data);
     }
-  }
-
-  public boolean writeQueueFull() {
-    return socket.writeQueueFull();
   }
 
   /**
@@ -163,10 +147,26 @@ public final class ClientConnection {
         });
   }
 
-  /** Sends a last line and closes once it is flushed. */
-  public void closeWith(String lastLine) {
-    write(lastLine);
+  /** Records how the session ended, sends {@code lastLine} (if any) and closes. */
+  public void end(String lastLine, String outcome) {
+    result(outcome);
+    if (lastLine != null) {
+      write(lastLine);
+    }
     close();
+  }
+
+  /**
+   * Reads commands, unless the client is not taking its replies: then reading waits until they
+   * drain (so a pipelining flood is bounded by the write queue), and {@code again} runs.
+   */
+  public void readCommands(Runnable again) {
+    if (socket.writeQueueFull()) {
+      socket.pause();
+      socket.drainHandler(v -> again.run());
+    } else {
+      socket.resume();
+    }
   }
 
   /**
