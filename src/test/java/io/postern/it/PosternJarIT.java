@@ -86,23 +86,9 @@ class PosternJarIT {
 
   @Test
   void demoShouldServeTheDemoMailboxToCurlAndSayByeOnSigterm() throws Exception {
-    Path cwd = work();
-    Map<String, String> env = new HashMap<>();
-    int[] ports = new int[4];
-    for (int i = 0; i < 4; i++) {
-      ports[i] = freePort();
-      env.put("POSTERN_LISTENERS__" + i + "__PORT", String.valueOf(ports[i]));
-      env.put("POSTERN_LISTENERS__" + i + "__ADDRESS", "127.0.0.1");
-    }
-    Process p = java(cwd, env, "--demo").redirectErrorStream(true).start();
-    StringBuffer output = new StringBuffer();
-    Thread reader = new Thread(() -> drain(p.getInputStream(), output));
-    reader.start();
-    try {
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
-          .until(() -> output.toString().contains("started") || !p.isAlive());
-      assertThat(p.isAlive()).as(output.toString()).isTrue();
-
+    try (RunningDemo demo = RunningDemo.start(work(), Map.of())) {
+      int[] ports = demo.ports();
+      Process p = demo.process();
       Clients.ProcessResult imaps = Clients.curl(Duration.ofSeconds(30), "-k", "-u", "demo:demo",
           "imaps://127.0.0.1:" + ports[1] + "/INBOX;UID=1");
       assertThat(imaps.exitCode()).as(imaps.toString()).isZero();
@@ -127,41 +113,61 @@ class PosternJarIT {
         p.toHandle().destroy();
         assertThat(waiting.readLine()).isEqualTo("* BYE [UNAVAILABLE] Server shutting down.");
       }
-      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      reader.join(10_000);
-      assertThat(output.toString()).contains("Postern stopping").contains("result=shutdown")
+      assertThat(demo.awaitExit()).contains("Postern stopping").contains("result=shutdown")
           .contains("listener=imaps").contains("user=demo");
-    } finally {
-      p.destroyForcibly();
-      reader.join(10_000);
     }
   }
 
   @Test
   void theJarWithTheJdkEngineShouldRefuseClientInitiatedRenegotiation() throws Exception {
-    Path cwd = work();
-    int port = freePort();
-    Map<String, String> env = Map.of("POSTERN_TLS__ENGINE", "jdk",
-        "POSTERN_LISTENERS__1__PORT", String.valueOf(port),
-        "POSTERN_LISTENERS__1__ADDRESS", "127.0.0.1",
-        "POSTERN_LISTENERS__0__PORT", String.valueOf(freePort()),
-        "POSTERN_LISTENERS__2__PORT", String.valueOf(freePort()),
-        "POSTERN_LISTENERS__3__PORT", String.valueOf(freePort()));
-    Process p = java(cwd, env, "--demo").redirectErrorStream(true).start();
-    StringBuffer output = new StringBuffer();
-    Thread reader = new Thread(() -> drain(p.getInputStream(), output));
-    reader.start();
-    try {
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
-          .until(() -> output.toString().contains("started") || !p.isAlive());
+    try (RunningDemo demo = RunningDemo.start(work(), Map.of("POSTERN_TLS__ENGINE", "jdk"))) {
       SClient.Renegotiation r = SClient.renegotiate(
-          new SClient.Target("imaps", port, null), "r NOOP");
+          new SClient.Target("imaps", demo.ports()[1], null), "r NOOP");
       assertThat(r.attempted()).as(r.client()).isTrue();
       assertThat(r.completed()).as(r.client()).isFalse();
-    } finally {
-      p.toHandle().destroy();
-      p.waitFor(30, TimeUnit.SECONDS);
-      p.destroyForcibly();
+    }
+  }
+
+  /** {@code java -jar postern.jar --demo} on four free loopback ports, up and greeting. */
+  private record RunningDemo(Process process, int[] ports, StringBuffer output, Thread reader)
+      implements AutoCloseable {
+
+    static RunningDemo start(Path cwd, Map<String, String> extraEnv) throws Exception {
+      Map<String, String> env = new HashMap<>(extraEnv);
+      int[] ports = new int[4];
+      for (int i = 0; i < 4; i++) {
+        ports[i] = freePort();
+        env.put("POSTERN_LISTENERS__" + i + "__PORT", String.valueOf(ports[i]));
+        env.put("POSTERN_LISTENERS__" + i + "__ADDRESS", "127.0.0.1");
+      }
+      Process p = java(cwd, env, "--demo").redirectErrorStream(true).start();
+      StringBuffer output = new StringBuffer();
+      Thread reader = new Thread(() -> drain(p.getInputStream(), output));
+      reader.start();
+      RunningDemo demo = new RunningDemo(p, ports, output, reader);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+          .until(() -> output.toString().contains("started") || !p.isAlive());
+      if (!p.isAlive()) {
+        demo.close();
+        throw new AssertionError("postern --demo did not start:\n" + output);
+      }
+      return demo;
+    }
+
+    /** Waits for the process to end and returns everything it printed. */
+    String awaitExit() throws InterruptedException {
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      reader.join(10_000);
+      return output.toString();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      // SIGTERM first; Process.destroy() would also close our end of its output pipe.
+      process.toHandle().destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
       reader.join(10_000);
     }
   }
