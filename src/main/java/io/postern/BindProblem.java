@@ -1,5 +1,6 @@
 package io.postern;
 
+import io.postern.config.AdminConfig;
 import io.postern.config.ListenerConfig;
 
 /** Turns a failed listen into a message that says which listener, why, and how to fix it. */
@@ -27,6 +28,16 @@ final class BindProblem {
       fix = "check listeners[" + index + "]";
     }
     return new IllegalStateException(where + ": " + cause + "; " + fix);
+  }
+
+  static Exception explainAdmin(AdminConfig admin, Throwable e) {
+    String cause = rootMessage(e);
+    String lower = cause.toLowerCase(java.util.Locale.ROOT);
+    String fix = lower.contains("address already in use")
+        ? "another process already listens there: stop it, or change admin.port"
+        : "check admin.address and admin.port (or POSTERN_ADMIN__PORT)";
+    return new IllegalStateException("the admin endpoint cannot listen on " + admin.address()
+        + ":" + admin.port() + ": " + cause + "; " + fix);
   }
 
   private static String rootMessage(Throwable e) {

@@ -7,6 +7,10 @@ import io.postern.config.ConfigLoader;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.demo.DemoMode;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.postern.logging.LogFormat;
+import io.postern.metrics.MeteredVertx;
+import io.postern.metrics.PosternMeters;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
@@ -90,10 +94,11 @@ public final class Postern {
     }
     // Client-initiated TLS renegotiation is a cheap CPU attack and no mail client needs it.
     System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
-    VertxOptions vertxOptions = new VertxOptions();
-    Vertx vertx = Vertx.vertx(vertxOptions);
+    VertxOptions vertxOptions = MeteredVertx.options();
+    PrometheusMeterRegistry registry = MeteredVertx.registry();
+    Vertx vertx = MeteredVertx.create(vertxOptions, registry);
     try {
-      return serve(options, vertx, vertxOptions.getEventLoopPoolSize(), out, err);
+      return serve(options, vertx, vertxOptions.getEventLoopPoolSize(), registry, out, err);
     } catch (RuntimeException e) {
       err.println("postern: " + e.getMessage());
       closeQuietly(vertx);
@@ -101,13 +106,16 @@ public final class Postern {
     }
   }
 
-  private static int serve(Options options, Vertx vertx, int eventLoops, PrintStream out,
-      PrintStream err) {
+  private static int serve(Options options, Vertx vertx, int eventLoops,
+      PrometheusMeterRegistry registry, PrintStream out, PrintStream err) {
     PosternConfig config;
     DemoMode demo = null;
     PosternServer.Resources resources;
     try {
       config = ConfigLoader.load(vertx, options.config(), System.getenv()).await();
+      if (!options.checkOnly()) {
+        LogFormat.apply(config.logging().format());
+      }
       Authenticator authenticator = null;
       if (options.demo()) {
         demo = DemoMode.start(vertx, config);
@@ -128,7 +136,9 @@ public final class Postern {
     }
     PosternServer server;
     try {
-      server = PosternServer.start(vertx, resources, eventLoops).await();
+      PosternMeters meters = new PosternMeters(registry, config,
+          resources.authenticator().source(), version());
+      server = PosternServer.start(vertx, resources, eventLoops, meters).await();
     } catch (Exception e) {
       err.println("postern: " + e.getMessage());
       stopDemo(demo);
@@ -169,6 +179,8 @@ public final class Postern {
       LOG.info("listener {} ({}, tls {}) on {}:{}", l.name(), l.protocol().id(), l.tls().id(),
           l.address(), server.port(l.name()));
     }
+    LOG.info("admin on http://{}:{} (/metrics, /health/live, /health/ready)",
+        config.admin().address(), server.adminPort());
     if (demo != null) {
       demo.announce(server);
     }

@@ -11,6 +11,9 @@ import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
 import io.postern.listener.ListenerVerticle;
 import io.postern.listener.SharedServices;
+import io.postern.metrics.AdminServer;
+import io.postern.metrics.PosternMeters;
+import io.postern.metrics.Readiness;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CertificatePair;
 import io.postern.tls.ServerTls;
@@ -37,6 +40,7 @@ public final class PosternServer {
   private final Vertx vertx;
   private final SharedServices shared;
   private final List<String> deployments;
+  private AdminServer admin;
 
   private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
     this.vertx = vertx;
@@ -82,10 +86,23 @@ public final class PosternServer {
     return new Resources(config, tls, backendTls, authenticator, users);
   }
 
-  /** Deploys every listener; fails with a message naming the listener that could not bind. */
+  /** As {@link #start(Vertx, Resources, int, PosternMeters)} with meters of its own. */
   public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances) {
+    return start(vertx, resources, instances, PosternMeters.standalone(resources.config(),
+        resources.authenticator().source()));
+  }
+
+  /**
+   * Deploys every listener, then the admin endpoint; fails with a message naming the listener
+   * (or the admin endpoint) that could not bind.
+   */
+  public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances,
+      PosternMeters meters) {
+    if (resources.tls() != null) {
+      meters.certificates(resources.tls().certificates());
+    }
     SharedServices shared = new SharedServices(resources.config(), resources.tls(),
-        resources.backendTls(), resources.authenticator());
+        resources.backendTls(), resources.authenticator(), meters);
     List<String> deployments = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
     List<ListenerConfig> listeners = resources.config().listeners();
@@ -101,7 +118,34 @@ public final class PosternServer {
           .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e))));
     }
     PosternServer server = new PosternServer(vertx, shared, deployments);
-    return chain.map(v -> server).recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
+    return chain.compose(v -> server.startAdmin())
+        .map(v -> server)
+        .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> startAdmin() {
+    PosternConfig config = shared.config();
+    Readiness readiness = new Readiness(vertx, config,
+        () -> config.listeners().stream().map(ListenerConfig::name)
+            .filter(name -> !shared.boundPorts().containsKey(name)).toList(),
+        shared.shutdown()::stopping, shared.authenticator()::ready,
+        shared.authenticator().source());
+    return AdminServer.start(vertx, config.admin(), shared.meters(), readiness)
+        .andThen(ar -> {
+          if (ar.failed()) {
+            readiness.close();
+          }
+        })
+        .recover(e -> Future.failedFuture(BindProblem.explainAdmin(config.admin(), e)))
+        .map(started -> {
+          admin = started;
+          return null;
+        });
+  }
+
+  /** The admin endpoint's port (useful when the configuration says 0). */
+  public int adminPort() {
+    return admin.port();
   }
 
   private static Future<Void> deploy(Vertx vertx, SharedServices shared, ListenerConfig listener,
@@ -134,7 +178,11 @@ public final class PosternServer {
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
     }
-    return Future.join(undeployed).eventually(() -> shared.authenticator().close()).mapEmpty();
+    // The admin endpoint goes last: during the grace period /health/ready answers "stopping".
+    return Future.join(undeployed)
+        .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
+        .eventually(() -> shared.authenticator().close())
+        .mapEmpty();
   }
 
   /**

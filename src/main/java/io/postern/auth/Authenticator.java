@@ -8,6 +8,14 @@ public interface Authenticator {
   /** Never fails: problems of the source itself come back as {@link AuthResult.Unavailable}. */
   Future<AuthResult> authenticate(AuthRequest request);
 
+  /** The {@code source} label of the auth meters: {@code passwd-file}, {@code http}, … */
+  String source();
+
+  /** Succeeds while the source can answer logins; {@code /health/ready} asks it. */
+  default Future<Void> ready() {
+    return Future.succeededFuture();
+  }
+
   default Future<Void> close() {
     return Future.succeededFuture();
   }

@@ -63,6 +63,11 @@ public final class PasswdFileAuthenticator implements Authenticator {
   }
 
   @Override
+  public String source() {
+    return "passwd-file";
+  }
+
+  @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
     Credentials credentials = request.credentials();
     Loaded loaded = current.get();

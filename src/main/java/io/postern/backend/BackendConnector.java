@@ -5,6 +5,7 @@ import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
+import io.postern.metrics.PosternMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
@@ -24,11 +25,13 @@ public final class BackendConnector {
   private final PosternConfig config;
   private final Map<String, ClientSSLOptions> tlsByBackend;
   private final NetClient client;
+  private final PosternMeters meters;
 
   public BackendConnector(Vertx vertx, PosternConfig config,
-      Map<String, ClientSSLOptions> tlsByBackend) {
+      Map<String, ClientSSLOptions> tlsByBackend, PosternMeters meters) {
     this.vertx = vertx;
     this.config = config;
+    this.meters = meters;
     this.tlsByBackend = Map.copyOf(tlsByBackend);
     LimitsConfig limits = config.limits();
     this.client = vertx.createNetClient(new NetClientOptions()
@@ -72,7 +75,14 @@ public final class BackendConnector {
         options.setSniServerName(target.sniName());
       }
     }
-    return client.connect(options).recover(e -> Future.failedFuture(new BackendLoginException(
+    long started = System.nanoTime();
+    return client.connect(options)
+        .andThen(ar -> {
+          if (ar.succeeded()) {
+            meters.backend(target.backend()).connected(System.nanoTime() - started);
+          }
+        })
+        .recover(e -> Future.failedFuture(new BackendLoginException(
         isTls(e) ? BackendLoginException.Kind.TLS : BackendLoginException.Kind.UNREACHABLE,
         (isTls(e) ? "TLS with " : "cannot connect to ") + target + ": " + describe(e))));
   }

@@ -43,9 +43,10 @@ public final class ConfigParser {
     Map<String, BackendConfig> backends = backends(root);
     LimitsConfig limits = limits(root.section("limits"));
     AdminConfig admin = admin(root.section("admin"));
+    LoggingConfig logging = logging(root.section("logging"));
     root.rejectUnknownKeys();
     checkListeners(listeners, tls, auth, limits.trustedNetworks());
-    return new PosternConfig(listeners, tls, auth, backends, limits, admin);
+    return new PosternConfig(listeners, tls, auth, backends, limits, admin, logging);
   }
 
   static List<ListenerConfig> defaultListeners() {
@@ -230,6 +231,13 @@ public final class ConfigParser {
         new AdminConfig(s.string("address", "127.0.0.1"), s.integer("port", 9102, 0, MAX_PORT));
     s.rejectUnknownKeys();
     return admin;
+  }
+
+  private LoggingConfig logging(ConfigSection s) {
+    LoggingConfig logging = new LoggingConfig(
+        s.choice("format", LoggingConfig.Format.class, LoggingConfig.Format.TEXT));
+    s.rejectUnknownKeys();
+    return logging;
   }
 
   /** Longer than zero and at most {@code max}: no timeout may be "forever" by accident. */

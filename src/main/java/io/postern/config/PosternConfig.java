@@ -10,7 +10,8 @@ public record PosternConfig(
     AuthConfig auth,
     Map<String, BackendConfig> backends,
     LimitsConfig limits,
-    AdminConfig admin) {
+    AdminConfig admin,
+    LoggingConfig logging) {
 
   /** The backend used when a user's record names none. */
   public static final String DEFAULT_BACKEND = "default";
@@ -25,10 +26,10 @@ public record PosternConfig(
   }
 
   public PosternConfig withBackends(Map<String, BackendConfig> otherBackends) {
-    return new PosternConfig(listeners, tls, auth, otherBackends, limits, admin);
+    return new PosternConfig(listeners, tls, auth, otherBackends, limits, admin, logging);
   }
 
   public PosternConfig withTls(TlsConfig otherTls) {
-    return new PosternConfig(listeners, otherTls, auth, backends, limits, admin);
+    return new PosternConfig(listeners, otherTls, auth, backends, limits, admin, logging);
   }
 }

@@ -20,6 +20,11 @@ final class DemoAuthenticator implements Authenticator {
   }
 
   @Override
+  public String source() {
+    return "demo";
+  }
+
+  @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
     if (DemoMailbox.USER.equals(request.credentials().user())) {
       return Future.succeededFuture(DEMO_PASSWORD.equals(request.credentials().password())

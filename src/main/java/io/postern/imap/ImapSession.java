@@ -127,7 +127,7 @@ public final class ImapSession {
       conn.write("* ID (\"name\" \"Postern\")\r\n" + tag + " OK ID completed.\r\n");
     } else if (request instanceof ImapRequest.Login login) {
       if (conn.cleartextRefused()) {
-        refuseCleartext(tag);
+        refuseCleartext(tag, "LOGIN");
       } else {
         login(tag, "LOGIN", new Credentials(
             new String(login.user(), StandardCharsets.UTF_8), login.password()));
@@ -171,7 +171,7 @@ public final class ImapSession {
       return;
     }
     if (conn.cleartextRefused()) {
-      refuseCleartext(request.tag());
+      refuseCleartext(request.tag(), request.mechanism());
       return;
     }
     saslTag = request.tag();
@@ -205,7 +205,8 @@ public final class ImapSession {
     }
   }
 
-  private void refuseCleartext(String tag) {
+  private void refuseCleartext(String tag, String mechanism) {
+    LoginFlow.cleartextRefused(conn, Protocol.IMAP, mechanism);
     // The password may already be on the wire; it is never passed on (STL-05).
     conn.write(tag + " " + ImapReplies.PRIVACY_REQUIRED + "\r\n");
     failedLogin();

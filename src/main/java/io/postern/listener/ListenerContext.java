@@ -4,6 +4,8 @@ import io.postern.auth.Authenticator;
 import io.postern.backend.BackendConnector;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
+import io.postern.metrics.ListenerMeters;
+import io.postern.metrics.PosternMeters;
 import io.postern.tls.ServerTls;
 import io.vertx.core.Vertx;
 
@@ -15,4 +17,11 @@ public record ListenerContext(
     ServerTls tls,
     Authenticator authenticator,
     BackendConnector backends,
-    ShutdownSignal shutdown) {}
+    ShutdownSignal shutdown,
+    PosternMeters meters) {
+
+  /** This listener's own meters. */
+  public ListenerMeters listenerMeters() {
+    return meters.listener(listener.name());
+  }
+}

@@ -6,6 +6,8 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
 import io.postern.imap.ImapSession;
+import io.postern.metrics.ListenerMeters;
+import io.postern.metrics.ListenerMeters.Rejection;
 import io.postern.pop3.Pop3Session;
 import io.postern.session.ClientConnection;
 import io.vertx.core.Future;
@@ -34,6 +36,7 @@ public final class ListenerVerticle extends VerticleBase {
   private final ListenerConfig listener;
   private NetServer server;
   private ListenerContext context;
+  private ListenerMeters meters;
 
   public ListenerVerticle(SharedServices shared, ListenerConfig listener) {
     this.shared = shared;
@@ -42,20 +45,25 @@ public final class ListenerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls());
+    BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
+        shared.meters());
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
-        shared.authenticator(), backends, shared.shutdown());
+        shared.authenticator(), backends, shared.shutdown(), shared.meters());
+    meters = context.listenerMeters();
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)
+        .exceptionHandler(this::failedBeforeSession)
         .listen(vertxPort(), listener.address())
         .onSuccess(s -> {
           SharedServerTls.adopt(s);
           shared.bound(listener.name(), s.actualPort());
+          meters.up(true);
         });
   }
 
   @Override
   public Future<?> stop() {
+    meters.up(false);
     // Sessions before login get their goodbye at once; relays get the grace period to finish.
     return server.shutdown(shared.config().limits().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS)
@@ -101,6 +109,12 @@ public final class ListenerVerticle extends VerticleBase {
   }
 
   private void accepted(NetSocket socket) {
+    meters.accepted();
+    if (socket.isSsl()) {
+      // Implicit TLS: Vert.x hands over the connection once its handshake is done.
+      meters.handshake(socket.sslSession() == null ? "unknown"
+          : socket.sslSession().getProtocol());
+    }
     InetAddress client = address(socket.remoteAddress().hostAddress());
     if (client == null) {
       socket.close();
@@ -112,17 +126,24 @@ public final class ListenerVerticle extends VerticleBase {
         // Only trusted load balancers may say who the client is.
         LOG.warn("listener {}: PROXY header from untrusted {} refused", listener.name(),
             peer == null ? "peer" : peer.getHostAddress());
+        meters.rejected(Rejection.PROXY_HEADER);
         socket.close();
         return;
       }
     }
     ConnectionLimits.Refusal refusal = shared.limits().admit(client);
     if (refusal != null) {
+      meters.rejected(refusal == ConnectionLimits.Refusal.PER_IP ? Rejection.PER_IP
+          : Rejection.MAX_CONNECTIONS);
       refuse(socket, refusal);
       return;
     }
+    meters.opened();
     ClientConnection conn = new ClientConnection(context, socket, client);
-    conn.onEnd(() -> shared.limits().release(client));
+    conn.onEnd(() -> {
+      meters.closed();
+      shared.limits().release(client);
+    });
     if (listener.protocol() == Protocol.IMAP) {
       new ImapSession(conn).start();
     } else {
@@ -136,6 +157,46 @@ public final class ListenerVerticle extends VerticleBase {
     String line = listener.protocol() == Protocol.IMAP
         ? "* BYE [UNAVAILABLE] " + why + "\r\n" : "-ERR [SYS/TEMP] " + why + "\r\n";
     socket.write(Buffer.buffer(line)).eventually(socket::close);
+  }
+
+  /**
+   * Connections that fail before Vert.x hands them over: a failed implicit-TLS handshake, or a
+   * missing or malformed PROXY header.
+   */
+  private void failedBeforeSession(Throwable e) {
+    if (isProxyHeaderProblem(e)) {
+      meters.accepted();
+      meters.rejected(Rejection.PROXY_HEADER);
+    } else if (listener.tls() == TlsMode.IMPLICIT) {
+      meters.accepted();
+      if (isClosed(e)) {
+        meters.handshakeAbandoned();
+      } else {
+        meters.handshake(null);
+      }
+    }
+    LOG.debug("listener {}: connection failed before its session: {}", listener.name(),
+        e.toString());
+  }
+
+  private static boolean isClosed(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isProxyHeaderProblem(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String name = t.getClass().getName();
+      if (name.contains("HAProxy") || (t.getMessage() != null
+          && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("proxy protocol"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Parses the IP literal Vert.x reports; never a DNS lookup. */

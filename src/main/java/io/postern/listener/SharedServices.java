@@ -2,6 +2,7 @@ package io.postern.listener;
 
 import io.postern.auth.Authenticator;
 import io.postern.config.PosternConfig;
+import io.postern.metrics.PosternMeters;
 import io.postern.tls.ServerTls;
 import io.vertx.core.net.ClientSSLOptions;
 import java.util.Map;
@@ -18,14 +19,16 @@ public record SharedServices(
     Authenticator authenticator,
     ConnectionLimits limits,
     ShutdownSignal shutdown,
-    Map<String, Integer> boundPorts) {
+    Map<String, Integer> boundPorts,
+    PosternMeters meters) {
 
   public SharedServices(PosternConfig config, ServerTls tls,
-      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator) {
+      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
+      PosternMeters meters) {
     this(config, tls, Map.copyOf(backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()),
-        new ShutdownSignal(), new ConcurrentHashMap<>());
+        new ShutdownSignal(), new ConcurrentHashMap<>(), meters);
   }
 
   void bound(String listener, int port) {

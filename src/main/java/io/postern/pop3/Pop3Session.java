@@ -115,7 +115,7 @@ public final class Pop3Session {
       }
     } else if (request instanceof Pop3Request.Pass p) {
       if (conn.cleartextRefused()) {
-        refuseCleartext();
+        refuseCleartext("USER");
       } else if (user == null) {
         bad("-ERR No USER given.\r\n");
       } else {
@@ -159,7 +159,7 @@ public final class Pop3Session {
         // Only asks which mechanisms exist: no password was offered, so no attempt is spent.
         conn.write(Pop3Replies.CLEARTEXT_REFUSED);
       } else {
-        refuseCleartext();
+        refuseCleartext(request.mechanism());
       }
       return;
     }
@@ -202,7 +202,8 @@ public final class Pop3Session {
     }
   }
 
-  private void refuseCleartext() {
+  private void refuseCleartext(String mechanism) {
+    LoginFlow.cleartextRefused(conn, Protocol.POP3, mechanism);
     failure(Pop3Replies.CLEARTEXT_REFUSED);
   }
 

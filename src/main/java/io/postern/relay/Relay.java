@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.time.Duration;
+import java.util.function.LongConsumer;
 
 /**
  * The byte pipe between a logged-in client and its backend. Bytes pass unchanged, in order, in
@@ -23,6 +24,7 @@ public final class Relay {
   private final NetSocket client;
   private final NetSocket backend;
   private final Duration idleTimeout;
+  private final Counters counters;
   private final Promise<RelayResult> done = Promise.promise();
   private long toClient;
   private long toBackend;
@@ -34,11 +36,19 @@ public final class Relay {
   private boolean backendClosed;
   private String endedBy;
 
-  private Relay(Vertx vertx, NetSocket client, NetSocket backend, Duration idleTimeout) {
+  /** Where relayed byte counts go as they pass (metrics), besides the session's own totals. */
+  public record Counters(LongConsumer toClient, LongConsumer toBackend) {
+
+    public static final Counters NONE = new Counters(n -> { }, n -> { });
+  }
+
+  private Relay(Vertx vertx, NetSocket client, NetSocket backend, Duration idleTimeout,
+      Counters counters) {
     this.vertx = vertx;
     this.client = client;
     this.backend = backend;
     this.idleTimeout = idleTimeout;
+    this.counters = counters;
   }
 
   /**
@@ -48,19 +58,20 @@ public final class Relay {
    * half-close ({@link SocketEnds#allowHalfClose}).
    */
   public static Future<RelayResult> start(Vertx vertx, NetSocket client, NetSocket backend,
-      Buffer fromClient, Buffer fromBackend, boolean clientDone, Duration idleTimeout) {
-    Relay relay = new Relay(vertx, client, backend, idleTimeout);
+      Buffer fromClient, Buffer fromBackend, boolean clientDone, Duration idleTimeout,
+      Counters counters) {
+    Relay relay = new Relay(vertx, client, backend, idleTimeout, counters);
     relay.begin(fromClient, fromBackend, clientDone);
     return relay.done.future();
   }
 
   private void begin(Buffer fromClient, Buffer fromBackend, boolean clientDone) {
     if (fromBackend.length() > 0) {
-      toClient += fromBackend.length();
+      toClient(fromBackend.length());
       client.write(fromBackend);
     }
     if (fromClient.length() > 0) {
-      toBackend += fromClient.length();
+      toBackend(fromClient.length());
       backend.write(fromClient);
     }
     if (clientDone) {
@@ -97,9 +108,9 @@ public final class Relay {
       }
       lastActivity = System.nanoTime();
       if (upstream) {
-        toBackend += data.length();
+        toBackend(data.length());
       } else {
-        toClient += data.length();
+        toClient(data.length());
       }
       to.write(data);
       if (to.writeQueueFull()) {
@@ -107,6 +118,16 @@ public final class Relay {
         to.drainHandler(v -> from.resume());
       }
     });
+  }
+
+  private void toClient(int n) {
+    toClient += n;
+    counters.toClient().accept(n);
+  }
+
+  private void toBackend(int n) {
+    toBackend += n;
+    counters.toBackend().accept(n);
   }
 
   private void clientInputEnded() {

@@ -3,6 +3,7 @@ package io.postern.session;
 import io.postern.backend.BackendSession;
 import io.postern.config.AuthConfig;
 import io.postern.listener.ListenerContext;
+import io.postern.metrics.ProtocolMeters;
 import io.postern.relay.Relay;
 import io.postern.relay.SocketEnds;
 import io.vertx.core.Future;
@@ -144,6 +145,8 @@ public final class ClientConnection {
         .andThen(ar -> {
           upgrading = false;
           rememberTls();
+          context.listenerMeters().handshake(ar.failed() ? null
+              : tlsProtocol != null ? tlsProtocol : "unknown");
         });
   }
 
@@ -241,6 +244,11 @@ public final class ClientConnection {
     this.backend = name;
   }
 
+  /** The backend chosen for this login, or null before one is chosen. */
+  public String backend() {
+    return backend;
+  }
+
   public void result(String outcome) {
     this.result = outcome;
   }
@@ -260,15 +268,20 @@ public final class ClientConnection {
     result("relayed");
     socket.pause();
     write(session.clientReply());
+    ProtocolMeters meters = context.meters().protocol(context.listener().protocol());
     try {
       Relay.start(context.vertx(), socket, session.socket(), pipelined, session.leftover(),
-              inputEnded, context.config().limits().idleTimeout())
+              inputEnded, context.config().limits().idleTimeout(),
+              new Relay.Counters(meters.bytesToClient()::increment,
+                  meters.bytesToBackend()::increment))
           .onComplete(ar -> {
+            meters.sessionEnded(Duration.ofNanos(System.nanoTime() - startNanos));
             relayed(ar.result().toClient(), ar.result().toBackend());
             result("ended_by_" + ar.result().endedBy());
             closed = true;
             logEnd();
           });
+      meters.sessionStarted();
     } catch (RuntimeException e) {
       LOG.error("session={} relay failed to start", id, e);
       SocketEnds.abort(session.socket());
@@ -288,7 +301,8 @@ public final class ClientConnection {
     cancelDeadline();
     try {
       String client = clientAddress.getHostAddress() + ":" + socket.remoteAddress().port();
-      SessionLog.write(new SessionLog.Entry(id, context.listener().name(), client, tlsProtocol(),
+      SessionLog.write(new SessionLog.Entry(id, context.listener().name(),
+          context.listener().protocol().id(), client, tlsProtocol(),
           user, backend, result, Duration.ofNanos(System.nanoTime() - startNanos), toClient,
           toBackend));
     } finally {

@@ -9,6 +9,9 @@ import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.Protocol;
 import io.postern.listener.ListenerContext;
+import io.postern.metrics.BackendMeters;
+import io.postern.metrics.ProtocolMeters;
+import io.postern.metrics.ProtocolMeters.LoginResult;
 import io.postern.session.LoginOutcome.Failed;
 import io.postern.session.LoginOutcome.Failure;
 import io.vertx.core.Future;
@@ -40,6 +43,30 @@ public final class LoginFlow {
 
   public static Future<LoginOutcome> run(ClientConnection conn, Protocol protocol,
       String mechanism, Credentials credentials, int attempt, BackendLogin backendLogin) {
+    ProtocolMeters meters = conn.context().meters().protocol(protocol);
+    return attempt(conn, protocol, mechanism, credentials, attempt, backendLogin)
+        .andThen(ar -> meters.login(mechanism, ar.failed() ? LoginResult.UNAVAILABLE
+            : resultOf(ar.result())));
+  }
+
+  /** Counts a password refused because it came before TLS; the auth source is never asked. */
+  public static void cleartextRefused(ClientConnection conn, Protocol protocol,
+      String mechanism) {
+    conn.context().meters().protocol(protocol).login(mechanism, LoginResult.CLEARTEXT_REFUSED);
+  }
+
+  private static LoginResult resultOf(LoginOutcome outcome) {
+    if (outcome instanceof LoginOutcome.LoggedIn) {
+      return LoginResult.SUCCESS;
+    }
+    return switch (((Failed) outcome).failure()) {
+      case BAD_CREDENTIALS, DISABLED -> LoginResult.FAILURE;
+      case UNAVAILABLE, IN_USE -> LoginResult.UNAVAILABLE;
+    };
+  }
+
+  private static Future<LoginOutcome> attempt(ClientConnection conn, Protocol protocol,
+      String mechanism, Credentials credentials, int attempt, BackendLogin backendLogin) {
     ListenerContext context = conn.context();
     conn.user(credentials.user());
     if (!plausible(credentials)) {
@@ -48,7 +75,9 @@ public final class LoginFlow {
     }
     AuthRequest request = new AuthRequest(protocol, mechanism, credentials, conn.clientIp(),
         conn.tlsProtocol(), conn.tlsCipher(), attempt);
+    long asked = System.nanoTime();
     return context.authenticator().authenticate(request).compose(result -> {
+      context.meters().authAnswered(System.nanoTime() - asked);
       if (result instanceof AuthResult.Rejected rejected) {
         Failure failure = rejected.disabledReason() == null ? Failure.BAD_CREDENTIALS
             : Failure.DISABLED;
@@ -57,6 +86,7 @@ public final class LoginFlow {
             rejected.delay(), failure == Failure.DISABLED ? "account disabled" : "bad credentials");
       }
       if (result instanceof AuthResult.Unavailable unavailable) {
+        context.meters().authError();
         logFailure(conn, mechanism, credentials, "auth source unavailable: " + unavailable.why());
         return Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
       }
@@ -76,7 +106,9 @@ public final class LoginFlow {
 
   private static Future<LoginOutcome> backendFailed(ClientConnection conn, String mechanism,
       Credentials credentials, Throwable e) {
+    BackendMeters meters = conn.context().meters().backend(conn.backend());
     if (!(e instanceof BackendLoginException failure)) {
+      meters.error(BackendMeters.Error.PROTOCOL);
       LOG.error("session={} backend login failed unexpectedly", conn.id(), e);
       return Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
     }
@@ -88,6 +120,13 @@ public final class LoginFlow {
         yield Future.succeededFuture(new Failed(Failure.IN_USE, null));
       }
       default -> {
+        meters.error(switch (failure.kind()) {
+          case TIMEOUT -> BackendMeters.Error.TIMEOUT;
+          case PROTOCOL -> BackendMeters.Error.PROTOCOL;
+          case TLS -> BackendMeters.Error.TLS;
+          case UNAVAILABLE -> BackendMeters.Error.UNAVAILABLE;
+          default -> BackendMeters.Error.UNREACHABLE;
+        });
         logFailure(conn, mechanism, credentials, "backend " + failure.kind().name()
             .toLowerCase(java.util.Locale.ROOT) + ": " + failure.getMessage());
         yield Future.succeededFuture(new Failed(Failure.UNAVAILABLE, null));
@@ -137,8 +176,13 @@ public final class LoginFlow {
 
   private static void logFailure(ClientConnection conn, String mechanism,
       Credentials credentials, String why) {
-    LOG.info("login failed: session={} listener={} client={} user={} mechanism={} reason={}",
-        conn.id(), conn.context().listener().name(), conn.clientIp(),
-        SessionLog.value(credentials.user()), mechanism, SessionLog.value(why, 400));
+    new LogLine()
+        .text("session", conn.id())
+        .text("listener", conn.context().listener().name())
+        .text("client", conn.clientIp())
+        .text("user", credentials.user())
+        .text("mechanism", mechanism)
+        .text("reason", why, 400)
+        .info(LOG, "login failed", "login failed:");
   }
 }

@@ -13,28 +13,34 @@ public final class SessionLog {
   private static final Logger LOG = LoggerFactory.getLogger("postern.session");
 
   /** Everything the line reports; never a password, a SASL response or an auth-service body. */
-  public record Entry(String session, String listener, String client, String tls, String user,
-      String backend, String result, Duration duration, long toClient, long toBackend) {}
+  public record Entry(String session, String listener, String protocol, String client,
+      String tls, String user, String backend, String result, Duration duration, long toClient,
+      long toBackend) {}
 
   private SessionLog() {}
 
   public static void write(Entry e) {
-    if (LOG.isInfoEnabled()) {
-      LOG.info(format(e));
-    }
+    line(e).info(LOG, "session ended", null);
   }
 
+  /** The text form of the line. */
   public static String format(Entry e) {
-    return "session=" + e.session()
-        + " listener=" + value(e.listener())
-        + " client=" + value(e.client())
-        + " tls=" + value(e.tls())
-        + " user=" + value(e.user())
-        + " backend=" + value(e.backend())
-        + " result=" + value(e.result())
-        + " duration=" + String.format(java.util.Locale.ROOT, "%.3fs", e.duration().toMillis() / 1000.0)
-        + " to_client=" + e.toClient()
-        + " to_backend=" + e.toBackend();
+    return line(e).text(null);
+  }
+
+  private static LogLine line(Entry e) {
+    return new LogLine()
+        .text("session", e.session())
+        .text("listener", e.listener())
+        .text("client", e.client())
+        .text("tls", e.tls())
+        .text("user", e.user())
+        .text("backend", e.backend())
+        .text("result", e.result())
+        .seconds("duration", e.duration())
+        .number("to_client", e.toClient())
+        .number("to_backend", e.toBackend())
+        .text("protocol", e.protocol());
   }
 
   /** {@code -} for absent; quoted with escapes when not a plain token; at most 64 characters. */

@@ -72,6 +72,19 @@ class ConfigLoaderTest {
     assertThat(c.limits().idleTimeout()).isEqualTo(Duration.ofMinutes(30));
     assertThat(c.limits().maxLine()).isEqualTo(8192);
     assertThat(c.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9102));
+    assertThat(c.logging().format()).isEqualTo(LoggingConfig.Format.TEXT);
+  }
+
+  @Test
+  void loggingFormatShouldBeTextOrJson() throws Exception {
+    assertThat(load("logging: { format: json }\n", Map.of()).logging().format())
+        .isEqualTo(LoggingConfig.Format.JSON);
+    assertThat(load("{}\n", Map.of("POSTERN_LOGGING__FORMAT", "json")).logging().format())
+        .isEqualTo(LoggingConfig.Format.JSON);
+    assertThat(errors("logging: { format: xml }\n"))
+        .singleElement().asString().contains("logging.format").contains("json");
+    assertThat(errors("logging: { level: debug }\n"))
+        .singleElement().asString().contains("logging.level");
   }
 
   @Test

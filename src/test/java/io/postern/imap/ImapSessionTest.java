@@ -67,6 +67,11 @@ class ImapSessionTest {
   private record UnavailableFor(String user, io.postern.auth.Authenticator delegate)
       implements io.postern.auth.Authenticator {
     @Override
+    public String source() {
+      return delegate.source();
+    }
+
+    @Override
     public io.vertx.core.Future<io.postern.auth.AuthResult> authenticate(
         io.postern.auth.AuthRequest request) {
       return request.credentials().user().equals(user)

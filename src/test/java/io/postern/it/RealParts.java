@@ -25,7 +25,9 @@ public final class RealParts {
       "doveconf", "dovecot-core",
       "curl", "curl",
       "python3", "python3",
-      "openssl", "openssl");
+      "openssl", "openssl",
+      "prometheus", "prometheus",
+      "promtool", "prometheus");
 
   private RealParts() {}
 

@@ -31,6 +31,16 @@ public final class CountingAuthenticator implements Authenticator {
   }
 
   @Override
+  public String source() {
+    return delegate.source();
+  }
+
+  @Override
+  public Future<Void> ready() {
+    return delegate.ready();
+  }
+
+  @Override
   public Future<Void> close() {
     return delegate.close();
   }

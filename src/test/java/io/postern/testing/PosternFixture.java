@@ -7,11 +7,15 @@ import io.postern.config.AuthConfig;
 import io.postern.config.BackendConfig;
 import io.postern.config.CertificateFiles;
 import io.postern.config.LimitsConfig;
+import io.postern.config.LoggingConfig;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsConfig;
 import io.postern.config.TlsMode;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.postern.metrics.MeteredVertx;
+import io.postern.metrics.PosternMeters;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +38,11 @@ public final class PosternFixture implements AutoCloseable {
   private final PosternServer server;
   private final TestTls tls;
   private final PosternConfig config;
+  private final PosternMeters meters;
 
-  private PosternFixture(Vertx vertx, PosternServer server, TestTls tls, PosternConfig config) {
+  private PosternFixture(Vertx vertx, PosternServer server, TestTls tls, PosternConfig config,
+      PosternMeters meters) {
+    this.meters = meters;
     this.vertx = vertx;
     this.server = server;
     this.tls = tls;
@@ -54,6 +61,15 @@ public final class PosternFixture implements AutoCloseable {
 
   public int port(String listener) {
     return server.port(listener);
+  }
+
+  public PosternMeters meters() {
+    return meters;
+  }
+
+  /** The admin endpoint's base address, e.g. {@code http://127.0.0.1:40123}. */
+  public String adminUrl() {
+    return "http://127.0.0.1:" + server.adminPort();
   }
 
   public TestTls tls() {
@@ -271,15 +287,18 @@ public final class PosternFixture implements AutoCloseable {
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
               maxConnections, maxPerIp, trusted, Duration.ofSeconds(1)),
-          new AdminConfig("127.0.0.1", 0));
-      Vertx vertx = Vertx.vertx();
+          new AdminConfig("127.0.0.1", 0), LoggingConfig.DEFAULT);
+      PrometheusMeterRegistry registry = MeteredVertx.registry();
+      Vertx vertx = MeteredVertx.create(MeteredVertx.options(), registry);
       try {
         PosternServer.Resources loaded = PosternServer.load(vertx, config, null);
         PosternServer.Resources resources = new PosternServer.Resources(loaded.config(),
             loaded.tls(), loaded.backendTls(), wrapAuth.apply(loaded.authenticator()),
             loaded.users());
-        PosternServer server = PosternServer.start(vertx, resources, 2).await();
-        return new PosternFixture(vertx, server, tls, config);
+        PosternMeters meters = new PosternMeters(registry, config,
+            resources.authenticator().source(), "test");
+        PosternServer server = PosternServer.start(vertx, resources, 2, meters).await();
+        return new PosternFixture(vertx, server, tls, config, meters);
       } catch (Exception e) {
         vertx.close();
         tls.close();

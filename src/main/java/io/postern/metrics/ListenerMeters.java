@@ -1,0 +1,118 @@
+package io.postern.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postern.config.ListenerConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The meters of one listener, shared by its instances on every event loop. */
+public final class ListenerMeters {
+
+  /** Why a connection was refused before its session began. */
+  public enum Rejection {
+    MAX_CONNECTIONS, PER_IP, PROXY_HEADER;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final MeterRegistry registry;
+  private final String listener;
+  private final AtomicInteger active = new AtomicInteger();
+  private final AtomicInteger up = new AtomicInteger();
+  private final Counter accepted;
+  private final Map<Rejection, Counter> rejected = new ConcurrentHashMap<>();
+  private final Map<String, Counter> handshakes = new ConcurrentHashMap<>();
+  private final Counter failedHandshakes;
+  private final Counter abandonedHandshakes;
+
+  ListenerMeters(MeterRegistry registry, ListenerConfig config, List<String> tlsVersions) {
+    this.registry = registry;
+    this.listener = config.name();
+    String protocol = config.protocol().id();
+    Gauge.builder("postern.connections.active", active, AtomicInteger::get)
+        .description("Client connections open now")
+        .tags("listener", listener, "protocol", protocol)
+        .register(registry);
+    Gauge.builder("postern.listener.up", up, AtomicInteger::get)
+        .description("1 while the listener accepts connections, 0 once it has stopped")
+        .tags("listener", listener, "protocol", protocol)
+        .register(registry);
+    accepted = Counter.builder("postern.connections")
+        .description("Client connections accepted, including those then refused")
+        .tags("listener", listener, "protocol", protocol)
+        .register(registry);
+    for (Rejection r : Rejection.values()) {
+      rejected.put(r, Counter.builder("postern.connections.rejected")
+          .description("Client connections refused before their session began")
+          .tags("listener", listener, "reason", r.label())
+          .register(registry));
+    }
+    // A plaintext listener without STARTTLS never handshakes: no series for it.
+    boolean tls = config.tls() != io.postern.config.TlsMode.NONE;
+    if (tls) {
+      for (String version : tlsVersions) {
+        handshakes.put(version, handshakeCounter("success", version));
+      }
+    }
+    failedHandshakes = tls ? handshakeCounter("failure", "none") : null;
+    abandonedHandshakes = tls ? handshakeCounter("closed", "none") : null;
+  }
+
+  /** A TCP connection arrived (it may still be refused). */
+  public void accepted() {
+    accepted.increment();
+  }
+
+  /** A connection was admitted; {@link #closed} follows when it ends. */
+  public void opened() {
+    active.incrementAndGet();
+  }
+
+  public void closed() {
+    active.decrementAndGet();
+  }
+
+  public void rejected(Rejection why) {
+    rejected.get(why).increment();
+  }
+
+  /** A TLS handshake completed with {@code version} (e.g. TLSv1.3), or failed when null. */
+  public void handshake(String version) {
+    if (version == null) {
+      if (failedHandshakes != null) {
+        failedHandshakes.increment();
+      }
+      return;
+    }
+    // The versions come from the TLS stack and are limited by tls.protocols: a handful.
+    handshakes.computeIfAbsent(version, v -> handshakeCounter("success", v)).increment();
+  }
+
+  /**
+   * The client went away before a handshake completed: TCP health checks and port scanners,
+   * mostly, so they are not counted as failures.
+   */
+  public void handshakeAbandoned() {
+    if (abandonedHandshakes != null) {
+      abandonedHandshakes.increment();
+    }
+  }
+
+  /** The listener accepts connections ({@code true}) or has stopped. */
+  public void up(boolean accepting) {
+    up.set(accepting ? 1 : 0);
+  }
+
+  private Counter handshakeCounter(String result, String version) {
+    return Counter.builder("postern.tls.handshakes")
+        .description("TLS handshakes with clients, implicit and STARTTLS")
+        .tags("listener", listener, "result", result, "version", version)
+        .register(registry);
+  }
+}

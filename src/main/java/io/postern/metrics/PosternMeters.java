@@ -1,0 +1,174 @@
+package io.postern.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.postern.config.BackendConfig;
+import io.postern.config.ListenerConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.Protocol;
+import io.postern.tls.CertificatePair;
+import io.prometheus.metrics.core.metrics.Info;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Every meter Postern exports (DESIGN.md §6), registered up front with every label value it can
+ * take, so that each series exists from the first scrape and {@code rate()} sees its first
+ * increase. Label values come from configuration and fixed vocabularies only: never a user name,
+ * a password or an address.
+ */
+public final class PosternMeters {
+
+  /** Auth lookups: a fast cache hit to a slow HTTP service. */
+  static final Duration[] AUTH_BUCKETS = durations("1ms", "2.5ms", "5ms", "10ms", "25ms", "50ms",
+      "100ms", "250ms", "500ms", "1s", "2.5s", "5s", "10s");
+  /** TCP connect plus, for implicit TLS, the handshake: loopback to a distant site. */
+  static final Duration[] CONNECT_BUCKETS = durations("500us", "1ms", "2.5ms", "5ms", "10ms",
+      "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2.5s", "5s", "10s");
+  /** Logged-in sessions: a POP3 download takes seconds, an IMAP IDLE client stays for hours. */
+  static final Duration[] SESSION_BUCKETS = durations("1s", "5s", "15s", "30s", "60s", "300s",
+      "900s", "1800s", "3600s", "7200s", "14400s", "28800s", "86400s");
+
+  private final PrometheusMeterRegistry registry;
+  private final String authSource;
+  private final Map<String, ListenerMeters> listeners = new ConcurrentHashMap<>();
+  private final Map<Protocol, ProtocolMeters> protocols = new EnumMap<>(Protocol.class);
+  private final Map<String, BackendMeters> backends = new ConcurrentHashMap<>();
+  private final Timer authDuration;
+  private final Counter authErrors;
+
+  /** Meters for this configuration, on {@code registry} (shared with Vert.x's own meters). */
+  public PosternMeters(PrometheusMeterRegistry registry, PosternConfig config, String authSource,
+      String version) {
+    this.registry = registry;
+    this.authSource = authSource;
+    for (ListenerConfig listener : config.listeners()) {
+      listeners.put(listener.name(), new ListenerMeters(registry, listener,
+          config.tls().protocols()));
+    }
+    for (Protocol protocol : Protocol.values()) {
+      protocols.put(protocol, new ProtocolMeters(registry, protocol));
+    }
+    for (BackendConfig backend : config.backends().values()) {
+      backends.put(backend.name(), new BackendMeters(registry, backend.name()));
+    }
+    authDuration = Timer.builder("postern.auth.duration")
+        .description("Time the auth source took to answer a login")
+        .tag("source", authSource)
+        .serviceLevelObjectives(AUTH_BUCKETS)
+        .register(registry);
+    authErrors = Counter.builder("postern.auth.errors")
+        .description("Logins the auth source could not answer (down, timed out, bad answer)")
+        .tag("source", authSource)
+        .register(registry);
+    for (String result : List.of("hit", "miss")) {
+      Counter.builder("postern.auth.cache")
+          .description("Auth cache lookups by result")
+          .tag("result", result)
+          .register(registry);
+    }
+    Info.builder()
+        .name("postern_build_info")
+        .help("The running Postern version")
+        .labelNames("version")
+        .register(registry.getPrometheusRegistry())
+        .setLabelValues(version);
+  }
+
+  /** A registry of its own, for Postern embedded without Vert.x metrics (tests). */
+  public static PosternMeters standalone(PosternConfig config, String authSource) {
+    return new PosternMeters(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), config,
+        authSource, "test");
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public ListenerMeters listener(String name) {
+    ListenerMeters meters = listeners.get(name);
+    if (meters == null) {
+      throw new IllegalArgumentException("no listener named " + name);
+    }
+    return meters;
+  }
+
+  public ProtocolMeters protocol(Protocol protocol) {
+    return protocols.get(protocol);
+  }
+
+  /** A route may name a backend only the auth service knows of; it gets meters when first used. */
+  public BackendMeters backend(String name) {
+    return backends.computeIfAbsent(name, n -> new BackendMeters(registry, n));
+  }
+
+  public String authSource() {
+    return authSource;
+  }
+
+  public void authAnswered(long nanos) {
+    authDuration.record(Duration.ofNanos(nanos));
+  }
+
+  public void authError() {
+    authErrors.increment();
+  }
+
+  /** When each served certificate expires, so alerts fire long before clients see an error. */
+  public void certificates(List<CertificatePair> pairs) {
+    for (CertificatePair pair : pairs) {
+      long expires = pair.notAfter().getEpochSecond();
+      Gauge.builder("postern.tls.certificate.expiry.timestamp", () -> expires)
+          .description("When the certificate stops being valid (Unix time)")
+          .baseUnit("seconds")
+          .tag("certificate", pair.files().cert().toString())
+          .register(registry);
+    }
+  }
+
+  /** The Prometheus text format, or OpenMetrics when {@code accept} asks for it. */
+  public String scrape(String accept) {
+    return registry.scrape(contentType(accept));
+  }
+
+  /** The content type {@link #scrape} produced for {@code accept}. */
+  public static String contentType(String accept) {
+    return accept != null && accept.contains("application/openmetrics-text")
+        ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        : "text/plain; version=0.0.4; charset=utf-8";
+  }
+
+  /** A client-chosen mechanism name as a label: one of a fixed few, never the raw string. */
+  static String mechanism(String name) {
+    String lower = name == null ? "" : name.toLowerCase(Locale.ROOT);
+    return switch (lower) {
+      case "login", "plain", "user" -> lower;
+      default -> "other";
+    };
+  }
+
+  private static Duration[] durations(String... values) {
+    Duration[] out = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      String v = values[i];
+      if (v.endsWith("us")) {
+        out[i] = Duration.ofNanos((long) (Double.parseDouble(v.substring(0, v.length() - 2))
+            * 1_000));
+      } else if (v.endsWith("ms")) {
+        out[i] = Duration.ofNanos((long) (Double.parseDouble(v.substring(0, v.length() - 2))
+            * 1_000_000));
+      } else {
+        out[i] = Duration.ofMillis((long) (Double.parseDouble(v.substring(0, v.length() - 1))
+            * 1_000));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,127 @@
+package io.postern.metrics;
+
+import io.postern.config.BackendConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.Protocol;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Whether Postern can serve a login right now: every listener bound and not stopping, the auth
+ * source answering, and at least one backend accepting connections on every protocol Postern
+ * listens for. Backends are probed with a TCP connect; answers are reused for a second so that
+ * a busy prober cannot turn Postern into a connection flood against its own backends.
+ */
+public final class Readiness {
+
+  /** What {@code /health/ready} answers; {@code body} names whatever is not ready. */
+  public record Report(boolean ready, JsonObject body) {}
+
+  static final Duration REUSE = Duration.ofSeconds(1);
+  private static final Duration MAX_PROBE = Duration.ofSeconds(2);
+
+  private final PosternConfig config;
+  private final Supplier<List<String>> unboundListeners;
+  private final BooleanSupplier stopping;
+  private final Supplier<Future<Void>> authCheck;
+  private final String authSource;
+  private final NetClient probes;
+  private final Set<Protocol> protocols = EnumSet.noneOf(Protocol.class);
+  private Future<Report> last;
+  private long lastAt;
+
+  public Readiness(Vertx vertx, PosternConfig config, Supplier<List<String>> unboundListeners,
+      BooleanSupplier stopping, Supplier<Future<Void>> authCheck, String authSource) {
+    this.config = config;
+    this.unboundListeners = unboundListeners;
+    this.stopping = stopping;
+    this.authCheck = authCheck;
+    this.authSource = authSource;
+    config.listeners().forEach(l -> protocols.add(l.protocol()));
+    Duration timeout = config.limits().backendConnectTimeout().compareTo(MAX_PROBE) < 0
+        ? config.limits().backendConnectTimeout() : MAX_PROBE;
+    this.probes = vertx.createNetClient(new NetClientOptions()
+        .setConnectTimeout((int) timeout.toMillis()));
+  }
+
+  /** Runs on the admin server's event loop only, so the reuse window needs no lock. */
+  public Future<Report> check() {
+    long now = System.nanoTime();
+    if (last != null && (!last.isComplete() || now - lastAt < REUSE.toNanos())) {
+      return last;
+    }
+    lastAt = now;
+    last = probe();
+    return last;
+  }
+
+  public Future<Void> close() {
+    return probes.close();
+  }
+
+  private Future<Report> probe() {
+    List<String> problems = new ArrayList<>();
+    JsonObject body = new JsonObject();
+    List<String> unbound = unboundListeners.get();
+    JsonObject listeners = new JsonObject();
+    config.listeners().forEach(l -> listeners.put(l.name(),
+        unbound.contains(l.name()) ? "not bound" : stopping.getAsBoolean() ? "stopping" : "bound"));
+    unbound.forEach(name -> problems.add("listener " + name + " is not bound"));
+    if (stopping.getAsBoolean()) {
+      problems.add("Postern is stopping");
+    }
+    body.put("listeners", listeners);
+    JsonObject backends = new JsonObject();
+    List<Future<Boolean>> reachable = new ArrayList<>();
+    for (BackendConfig backend : config.backends().values()) {
+      JsonObject endpoints = new JsonObject();
+      backends.put(backend.name(), endpoints);
+      List<Future<Void>> connects = new ArrayList<>();
+      for (Protocol protocol : protocols) {
+        BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
+        String where = backend.host() + ":" + endpoint.port();
+        connects.add(probes.connect(endpoint.port(), backend.host())
+            .compose(socket -> socket.close())
+            .andThen(ar -> endpoints.put(protocol.id(), ar.succeeded() ? "up " + where
+                : "down " + where + ": " + reason(ar.cause()))));
+      }
+      reachable.add(Future.join(connects).transform(ar -> Future.succeededFuture(ar.succeeded())));
+    }
+    body.put("backends", backends);
+    Future<Void> auth = authCheck.get();
+    return Future.join(Future.join(reachable), auth).transform(ignored -> {
+      if (reachable.stream().noneMatch(f -> f.result())) {
+        problems.add("no backend is reachable");
+      }
+      body.put("auth", new JsonObject().put("source", authSource)
+          .put("status", auth.succeeded() ? "up" : "down: " + reason(auth.cause())));
+      if (auth.failed()) {
+        problems.add("auth source " + authSource + " is not answering");
+      }
+      body.put("status", problems.isEmpty() ? "ready" : "not ready");
+      if (!problems.isEmpty()) {
+        body.put("problems", problems);
+      }
+      return Future.succeededFuture(new Report(problems.isEmpty(), body));
+    });
+  }
+
+  private static String reason(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String m = root.getMessage();
+    return m == null ? root.getClass().getSimpleName() : m.length() > 120 ? m.substring(0, 120) : m;
+  }
+}
