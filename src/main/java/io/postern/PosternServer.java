@@ -41,6 +41,7 @@ public final class PosternServer {
   private final SharedServices shared;
   private final List<String> deployments;
   private AdminServer admin;
+  private Future<Void> stopped;
 
   private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
     this.vertx = vertx;
@@ -84,12 +85,6 @@ public final class PosternServer {
       throw new ConfigException(errors);
     }
     return new Resources(config, tls, backendTls, authenticator, users);
-  }
-
-  /** As {@link #start(Vertx, Resources, int, PosternMeters)} with meters of its own. */
-  public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances) {
-    return start(vertx, resources, instances, PosternMeters.standalone(resources.config(),
-        resources.authenticator().source()));
   }
 
   /**
@@ -171,18 +166,25 @@ public final class PosternServer {
     return shared;
   }
 
-  /** Stops accepting, says goodbye to sessions before login, lets relays finish for a while. */
-  public Future<Void> stop() {
+  /**
+   * Stops accepting, says goodbye to sessions before login, lets relays finish for a while. Later
+   * calls return the same future.
+   */
+  public synchronized Future<Void> stop() {
+    if (stopped != null) {
+      return stopped;
+    }
     shared.shutdown().begin();
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
     }
     // The admin endpoint goes last: during the grace period /health/ready answers "stopping".
-    return Future.join(undeployed)
+    stopped = Future.join(undeployed)
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> shared.authenticator().close())
         .mapEmpty();
+    return stopped;
   }
 
   /**

@@ -169,23 +169,10 @@ public final class ListenerVerticle extends VerticleBase {
       meters.rejected(Rejection.PROXY_HEADER);
     } else if (listener.tls() == TlsMode.IMPLICIT) {
       meters.accepted();
-      if (isClosed(e)) {
-        meters.handshakeAbandoned();
-      } else {
-        meters.handshake(null);
-      }
+      meters.handshakeFailed(e);
     }
     LOG.debug("listener {}: connection failed before its session: {}", listener.name(),
         e.toString());
-  }
-
-  private static boolean isClosed(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.nio.channels.ClosedChannelException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean isProxyHeaderProblem(Throwable e) {

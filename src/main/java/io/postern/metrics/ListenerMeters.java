@@ -82,26 +82,30 @@ public final class ListenerMeters {
     rejected.get(why).increment();
   }
 
-  /** A TLS handshake completed with {@code version} (e.g. TLSv1.3), or failed when null. */
+  /** A TLS handshake completed with {@code version} (e.g. TLSv1.3). */
   public void handshake(String version) {
-    if (version == null) {
-      if (failedHandshakes != null) {
-        failedHandshakes.increment();
-      }
-      return;
-    }
     // The versions come from the TLS stack and are limited by tls.protocols: a handful.
     handshakes.computeIfAbsent(version, v -> handshakeCounter("success", v)).increment();
   }
 
   /**
-   * The client went away before a handshake completed: TCP health checks and port scanners,
-   * mostly, so they are not counted as failures.
+   * A handshake did not complete. When the client simply went away (TCP health checks and port
+   * scanners, mostly) it counts as {@code closed}, not as a failure.
    */
-  public void handshakeAbandoned() {
-    if (abandonedHandshakes != null) {
-      abandonedHandshakes.increment();
+  public void handshakeFailed(Throwable cause) {
+    Counter counter = isClosed(cause) ? abandonedHandshakes : failedHandshakes;
+    if (counter != null) {
+      counter.increment();
     }
+  }
+
+  private static boolean isClosed(Throwable e) {
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The listener accepts connections ({@code true}) or has stopped. */

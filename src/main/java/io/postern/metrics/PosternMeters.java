@@ -3,7 +3,6 @@ package io.postern.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.postern.config.BackendConfig;
 import io.postern.config.ListenerConfig;
@@ -80,12 +79,6 @@ public final class PosternMeters {
         .labelNames("version")
         .register(registry.getPrometheusRegistry())
         .setLabelValues(version);
-  }
-
-  /** A registry of its own, for Postern embedded without Vert.x metrics (tests). */
-  public static PosternMeters standalone(PosternConfig config, String authSource) {
-    return new PosternMeters(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), config,
-        authSource, "test");
   }
 
   public PrometheusMeterRegistry registry() {

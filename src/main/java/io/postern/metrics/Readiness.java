@@ -10,8 +10,10 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -57,7 +59,9 @@ public final class Readiness {
   /** Runs on the admin server's event loop only, so the reuse window needs no lock. */
   public Future<Report> check() {
     long now = System.nanoTime();
-    if (last != null && (!last.isComplete() || now - lastAt < REUSE.toNanos())) {
+    // Once stopping, say so at once: a load balancer must stop sending new clients.
+    if (last != null && !stopping.getAsBoolean()
+        && (!last.isComplete() || now - lastAt < REUSE.toNanos())) {
       return last;
     }
     lastAt = now;
@@ -82,27 +86,31 @@ public final class Readiness {
     }
     body.put("listeners", listeners);
     JsonObject backends = new JsonObject();
-    List<Future<Boolean>> reachable = new ArrayList<>();
+    Map<Protocol, List<Future<Void>>> connects = new EnumMap<>(Protocol.class);
+    List<Future<Void>> all = new ArrayList<>();
     for (BackendConfig backend : config.backends().values()) {
       JsonObject endpoints = new JsonObject();
       backends.put(backend.name(), endpoints);
-      List<Future<Void>> connects = new ArrayList<>();
       for (Protocol protocol : protocols) {
         BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
         String where = backend.host() + ":" + endpoint.port();
-        connects.add(probes.connect(endpoint.port(), backend.host())
+        Future<Void> connect = probes.connect(endpoint.port(), backend.host())
             .compose(socket -> socket.close())
             .andThen(ar -> endpoints.put(protocol.id(), ar.succeeded() ? "up " + where
-                : "down " + where + ": " + reason(ar.cause()))));
+                : "down " + where + ": " + reason(ar.cause())));
+        connects.computeIfAbsent(protocol, p -> new ArrayList<>()).add(connect);
+        all.add(connect);
       }
-      reachable.add(Future.join(connects).transform(ar -> Future.succeededFuture(ar.succeeded())));
     }
     body.put("backends", backends);
     Future<Void> auth = authCheck.get();
-    return Future.join(Future.join(reachable), auth).transform(ignored -> {
-      if (reachable.stream().noneMatch(f -> f.result())) {
-        problems.add("no backend is reachable");
-      }
+    return Future.join(Future.join(all), auth).transform(ignored -> {
+      // Each protocol Postern serves needs one backend that takes its connections.
+      connects.forEach((protocol, probes) -> {
+        if (probes.stream().noneMatch(Future::succeeded)) {
+          problems.add("no backend is reachable for " + protocol.id());
+        }
+      });
       body.put("auth", new JsonObject().put("source", authSource)
           .put("status", auth.succeeded() ? "up" : "down: " + reason(auth.cause())));
       if (auth.failed()) {

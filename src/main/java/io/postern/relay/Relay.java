@@ -37,10 +37,7 @@ public final class Relay {
   private String endedBy;
 
   /** Where relayed byte counts go as they pass (metrics), besides the session's own totals. */
-  public record Counters(LongConsumer toClient, LongConsumer toBackend) {
-
-    public static final Counters NONE = new Counters(n -> { }, n -> { });
-  }
+  public record Counters(LongConsumer toClient, LongConsumer toBackend) {}
 
   private Relay(Vertx vertx, NetSocket client, NetSocket backend, Duration idleTimeout,
       Counters counters) {

@@ -111,6 +111,13 @@ public final class SocketEnds {
         super.userEventTriggered(ctx, event);
         return;
       }
+      SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+      if (ssl != null && !ssl.handshakeFuture().isDone()) {
+        // A peer that stops sending mid-handshake can never finish it: close now rather than
+        // hold the connection (and its slot) until the handshake timeout.
+        ctx.close();
+        return;
+      }
       if (!ended) {
         ended = true;
         // Empty reads never happen otherwise: the relay reads this as "no more input".

@@ -145,8 +145,11 @@ public final class ClientConnection {
         .andThen(ar -> {
           upgrading = false;
           rememberTls();
-          context.listenerMeters().handshake(ar.failed() ? null
-              : tlsProtocol != null ? tlsProtocol : "unknown");
+          if (ar.succeeded()) {
+            context.listenerMeters().handshake(tlsProtocol != null ? tlsProtocol : "unknown");
+          } else {
+            context.listenerMeters().handshakeFailed(ar.cause());
+          }
         });
   }
 
