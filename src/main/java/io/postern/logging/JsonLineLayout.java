@@ -12,7 +12,8 @@ import org.slf4j.event.KeyValuePair;
 /**
  * One JSON object per log line: {@code time}, {@code level}, {@code logger}, {@code message},
  * then the event's key-value pairs as top-level fields (numbers stay numbers), and
- * {@code exception} with the stack trace when there is one.
+ * {@code exception} with the stack trace when there is one. The line is pure ASCII: every other
+ * character is escaped as a backslash, {@code u} and four hex digits.
  */
 public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
 
@@ -55,6 +56,10 @@ public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
 
   /** A JSON string: quotes, backslashes and every control character escaped (RFC 8259 §7). */
   static void string(StringBuilder out, String s) {
+    if (s == null) {
+      out.append("null");
+      return;
+    }
     out.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -65,7 +70,9 @@ public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
         case '\r' -> out.append("\\r");
         case '\t' -> out.append("\\t");
         default -> {
-          if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
+          // Everything outside printable ASCII is escaped: the line is right whatever the
+          // platform charset, and a lone surrogate cannot make it invalid UTF-8.
+          if (c < 0x20 || c > 0x7e) {
             out.append(String.format("\\u%04x", (int) c));
           } else {
             out.append(c);

@@ -7,8 +7,12 @@ import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import ch.qos.logback.core.spi.AppenderAttachable;
 import io.postern.config.LoggingConfig;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
@@ -35,8 +39,9 @@ public final class LogFormat {
   }
 
   /**
-   * Switches the format: for {@code json}, Logback's console and file appenders get the JSON
-   * layout; back to {@code text}, they get their configured encoders again.
+   * Switches the format: for {@code json}, every console and file appender of every logger
+   * (also behind an {@code AsyncAppender}) gets the JSON layout; back to {@code text}, they get
+   * their configured encoders again.
    */
   public static synchronized void apply(LoggingConfig.Format format) {
     if (format == current
@@ -45,20 +50,34 @@ public final class LogFormat {
       return;
     }
     current = format;
-    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
-      if (it.next() instanceof OutputStreamAppender<ILoggingEvent> out) {
-        Encoder<ILoggingEvent> next;
-        if (format == LoggingConfig.Format.JSON) {
-          configured.put(out, out.getEncoder());
-          next = jsonEncoder(context);
-        } else {
-          next = configured.remove(out);
-        }
-        if (next != null) {
-          // Not stop()/start(): stopping closes the appender's stream (standard output).
-          out.setEncoder(next);
-        }
+    Set<OutputStreamAppender<ILoggingEvent>> outputs = new HashSet<>();
+    for (Logger logger : context.getLoggerList()) {
+      collect(logger.iteratorForAppenders(), outputs);
+    }
+    for (OutputStreamAppender<ILoggingEvent> out : outputs) {
+      Encoder<ILoggingEvent> next;
+      if (format == LoggingConfig.Format.JSON) {
+        configured.put(out, out.getEncoder());
+        next = jsonEncoder(context);
+      } else {
+        next = configured.remove(out);
+      }
+      if (next != null) {
+        // Not stop()/start(): stopping closes the appender's stream (standard output).
+        out.setEncoder(next);
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void collect(Iterator<Appender<ILoggingEvent>> appenders,
+      Set<OutputStreamAppender<ILoggingEvent>> into) {
+    while (appenders.hasNext()) {
+      Appender<ILoggingEvent> appender = appenders.next();
+      if (appender instanceof OutputStreamAppender<ILoggingEvent> out) {
+        into.add(out);
+      } else if (appender instanceof AppenderAttachable<?> wrapper) {
+        collect(((AppenderAttachable<ILoggingEvent>) wrapper).iteratorForAppenders(), into);
       }
     }
   }
@@ -70,6 +89,7 @@ public final class LogFormat {
     LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
     encoder.setLayout(layout);
+    encoder.setCharset(StandardCharsets.UTF_8);
     encoder.start();
     return encoder;
   }

@@ -3,11 +3,15 @@ package io.postern.metrics;
 import io.postern.config.AdminConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The operators' HTTP endpoint: {@code /metrics} for Prometheus, {@code /health/live} and
@@ -16,15 +20,22 @@ import io.vertx.core.json.JsonObject;
  */
 public final class AdminServer {
 
-  private final Vertx vertx;
+
+  /** Operators' tools and a scraper or two: more connections than this are refused. */
+  static final int MAX_CONNECTIONS = 64;
+
   private final PosternMeters meters;
   private final Readiness readiness;
+  private final WorkerExecutor scraper;
+  /** Scrapes in progress by content type; only touched on the admin server's event loop. */
+  private final Map<String, Future<String>> scrapes = new HashMap<>();
+  private int connections;
   private HttpServer server;
 
   private AdminServer(Vertx vertx, PosternMeters meters, Readiness readiness) {
-    this.vertx = vertx;
     this.meters = meters;
     this.readiness = readiness;
+    this.scraper = vertx.createSharedWorkerExecutor("postern-metrics", 1);
   }
 
   public static Future<AdminServer> start(Vertx vertx, AdminConfig config, PosternMeters meters,
@@ -36,12 +47,27 @@ public final class AdminServer {
         .setMaxInitialLineLength(1024)
         .setMaxHeaderSize(8192);
     return vertx.createHttpServer(options)
+        .connectionHandler(admin::connected)
         .requestHandler(admin::handle)
         .listen(config.port(), config.address())
         .map(s -> {
           admin.server = s;
           return admin;
+        })
+        .andThen(ar -> {
+          if (ar.failed()) {
+            admin.scraper.close();
+          }
         });
+  }
+
+  private void connected(HttpConnection connection) {
+    if (connections >= MAX_CONNECTIONS) {
+      connection.close();
+      return;
+    }
+    connections++;
+    connection.closeHandler(v -> connections--);
   }
 
   public int port() {
@@ -50,7 +76,8 @@ public final class AdminServer {
 
   public Future<Void> close() {
     return (server == null ? Future.<Void>succeededFuture() : server.close())
-        .eventually(readiness::close);
+        .eventually(readiness::close)
+        .eventually(scraper::close);
   }
 
   private void handle(HttpServerRequest request) {
@@ -76,15 +103,21 @@ public final class AdminServer {
 
   private void metrics(HttpServerRequest request) {
     String accept = request.getHeader("Accept");
-    // Formatting thousands of series is CPU work of milliseconds: not on an event loop.
-    vertx.executeBlocking(() -> meters.scrape(accept), false).onComplete(ar -> {
+    String type = PosternMeters.contentType(accept);
+    // Formatting thousands of series is CPU work of milliseconds: not on an event loop, not on
+    // the workers that hash passwords, and once for any number of scrapers asking at once.
+    Future<String> scrape = scrapes.get(type);
+    if (scrape == null) {
+      scrape = scraper.executeBlocking(() -> meters.scrape(accept), false);
+      scrapes.put(type, scrape);
+      scrape.onComplete(ar -> scrapes.remove(type));
+    }
+    scrape.onComplete(ar -> {
       if (ar.failed()) {
         request.response().setStatusCode(500).end();
         return;
       }
-      request.response()
-          .putHeader("Content-Type", PosternMeters.contentType(accept))
-          .end(ar.result());
+      request.response().putHeader("Content-Type", type).end(ar.result());
     });
   }
 

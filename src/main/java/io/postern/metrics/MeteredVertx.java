@@ -18,15 +18,15 @@ public final class MeteredVertx {
   private MeteredVertx() {}
 
   /**
-   * {@code local} ("address:port") tells the listeners apart. Never {@code remote}: that would
-   * put every client address into a label.
+   * {@code local} ("address:port") tells the listeners apart. Never {@code remote} (every client
+   * address would become a label) nor the HTTP method or path (any string a client sends to the
+   * admin endpoint would).
    */
   public static VertxOptions options() {
     return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
-        .setLabels(EnumSet.of(Label.LOCAL, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE,
-            Label.POOL_NAME)));
+        .setLabels(EnumSet.of(Label.LOCAL, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME)));
   }
 
   /**

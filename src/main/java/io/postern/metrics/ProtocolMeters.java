@@ -17,7 +17,9 @@ public final class ProtocolMeters {
 
   /** How a login attempt ended, as the {@code result} label says it. */
   public enum LoginResult {
-    SUCCESS, FAILURE, CLEARTEXT_REFUSED, UNAVAILABLE, THROTTLED;
+    SUCCESS, FAILURE, CLEARTEXT_REFUSED, UNAVAILABLE, THROTTLED,
+    /** The backend says the mailbox is locked (POP3 [IN-USE]): the user's doing, not an outage. */
+    IN_USE;
 
     String label() {
       return name().toLowerCase(Locale.ROOT);

@@ -15,6 +15,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -38,6 +39,7 @@ public final class Readiness {
   private final Supplier<Future<Void>> authCheck;
   private final String authSource;
   private final NetClient probes;
+  private final Duration probeTimeout;
   private final Set<Protocol> protocols = EnumSet.noneOf(Protocol.class);
   private Future<Report> last;
   private long lastAt;
@@ -50,18 +52,24 @@ public final class Readiness {
     this.authCheck = authCheck;
     this.authSource = authSource;
     config.listeners().forEach(l -> protocols.add(l.protocol()));
-    Duration timeout = config.limits().backendConnectTimeout().compareTo(MAX_PROBE) < 0
+    this.probeTimeout = config.limits().backendConnectTimeout().compareTo(MAX_PROBE) < 0
         ? config.limits().backendConnectTimeout() : MAX_PROBE;
     this.probes = vertx.createNetClient(new NetClientOptions()
-        .setConnectTimeout((int) timeout.toMillis()));
+        .setConnectTimeout((int) probeTimeout.toMillis()));
   }
 
   /** Runs on the admin server's event loop only, so the reuse window needs no lock. */
   public Future<Report> check() {
+    if (stopping.getAsBoolean()) {
+      // Say so at once, without probing: a load balancer must stop sending new clients, and may
+      // ask often while it drains.
+      JsonObject listeners = new JsonObject();
+      config.listeners().forEach(l -> listeners.put(l.name(), "stopping"));
+      return Future.succeededFuture(new Report(false, new JsonObject().put("status", "not ready")
+          .put("listeners", listeners).put("problems", List.of("Postern is stopping"))));
+    }
     long now = System.nanoTime();
-    // Once stopping, say so at once: a load balancer must stop sending new clients.
-    if (last != null && !stopping.getAsBoolean()
-        && (!last.isComplete() || now - lastAt < REUSE.toNanos())) {
+    if (last != null && (!last.isComplete() || now - lastAt < REUSE.toNanos())) {
       return last;
     }
     lastAt = now;
@@ -79,11 +87,8 @@ public final class Readiness {
     List<String> unbound = unboundListeners.get();
     JsonObject listeners = new JsonObject();
     config.listeners().forEach(l -> listeners.put(l.name(),
-        unbound.contains(l.name()) ? "not bound" : stopping.getAsBoolean() ? "stopping" : "bound"));
+        unbound.contains(l.name()) ? "not bound" : "bound"));
     unbound.forEach(name -> problems.add("listener " + name + " is not bound"));
-    if (stopping.getAsBoolean()) {
-      problems.add("Postern is stopping");
-    }
     body.put("listeners", listeners);
     JsonObject backends = new JsonObject();
     Map<Protocol, List<Future<Void>>> connects = new EnumMap<>(Protocol.class);
@@ -103,7 +108,8 @@ public final class Readiness {
       }
     }
     body.put("backends", backends);
-    Future<Void> auth = authCheck.get();
+    // An auth source that never answers must not hold every readiness answer with it.
+    Future<Void> auth = authCheck.get().timeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS);
     return Future.join(Future.join(all), auth).transform(ignored -> {
       // Each protocol Postern serves needs one backend that takes its connections.
       connects.forEach((protocol, probes) -> {

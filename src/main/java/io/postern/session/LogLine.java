@@ -37,8 +37,12 @@ final class LogLine {
     return this;
   }
 
-  /** Text: {@code prefix} (if any) then the pairs; JSON: {@code event} as the message. */
-  void info(Logger log, String event, String prefix) {
+  /**
+   * The message is always the text form ({@code prefix}, if any, then the pairs), so an appender
+   * that knows nothing of key-value pairs (a custom Logback configuration) still gets every
+   * field. With {@code logging.format: json} the pairs also go out as typed top-level fields.
+   */
+  void info(Logger log, String prefix) {
     if (!log.isInfoEnabled()) {
       return;
     }
@@ -46,9 +50,9 @@ final class LogLine {
       LoggingEventBuilder line = log.atInfo();
       for (Pair p : pairs) {
         line = line.addKeyValue(p.key(), p.value() instanceof String s
-            ? (s.length() > p.max() ? s.substring(0, p.max()) + "..." : s) : p.value());
+            ? SessionLog.cut(s, p.max()) : p.value());
       }
-      line.log(event);
+      line.log(text(prefix));
     } else {
       log.info(text(prefix));
     }

@@ -61,7 +61,8 @@ public final class LoginFlow {
     }
     return switch (((Failed) outcome).failure()) {
       case BAD_CREDENTIALS, DISABLED -> LoginResult.FAILURE;
-      case UNAVAILABLE, IN_USE -> LoginResult.UNAVAILABLE;
+      case UNAVAILABLE -> LoginResult.UNAVAILABLE;
+      case IN_USE -> LoginResult.IN_USE;
     };
   }
 
@@ -183,6 +184,6 @@ public final class LoginFlow {
         .text("user", credentials.user())
         .text("mechanism", mechanism)
         .text("reason", why, 400)
-        .info(LOG, "login failed", "login failed:");
+        .info(LOG, "login failed:");
   }
 }

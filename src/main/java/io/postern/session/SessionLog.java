@@ -20,7 +20,7 @@ public final class SessionLog {
   private SessionLog() {}
 
   public static void write(Entry e) {
-    line(e).info(LOG, "session ended", null);
+    line(e).info(LOG, null);
   }
 
   /** The text form of the line. */
@@ -43,6 +43,15 @@ public final class SessionLog {
         .text("protocol", e.protocol());
   }
 
+  /** At most {@code max} characters and "...", never splitting a surrogate pair. */
+  static String cut(String raw, int max) {
+    if (raw.length() <= max) {
+      return raw;
+    }
+    int end = Character.isHighSurrogate(raw.charAt(max - 1)) ? max - 1 : max;
+    return raw.substring(0, end) + "...";
+  }
+
   /** {@code -} for absent; quoted with escapes when not a plain token; at most 64 characters. */
   public static String value(String raw) {
     return value(raw, 64);
@@ -53,7 +62,7 @@ public final class SessionLog {
     if (raw == null || raw.isEmpty()) {
       return "-";
     }
-    String s = raw.length() > max ? raw.substring(0, max) + "..." : raw;
+    String s = cut(raw, max);
     boolean plain = true;
     for (int i = 0; i < s.length() && plain; i++) {
       char c = s.charAt(i);

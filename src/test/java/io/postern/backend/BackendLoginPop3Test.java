@@ -187,6 +187,9 @@ class BackendLoginPop3Test {
 
   @Test
   void backendRefusalsShouldKeepTheirResponseCodes() throws Exception {
+    double inUse = count("postern.logins", "protocol", "pop3", "result", "in_use");
+    double systemp = count("postern.backend.errors", "backend", "systemp", "reason",
+        "unavailable");
     try (Conversation c = pop3s()) {
       assertThat(login(c, "authrefused", PW)).isEqualTo(AUTH_FAILED);
       assertThat(login(c, "plainrefused", PW)).isEqualTo(AUTH_FAILED);
@@ -195,6 +198,18 @@ class BackendLoginPop3Test {
       assertThat(login(c, "systemp", PW)).startsWith(TEMP_FAILURE).doesNotContain("Storage");
       assertUsable(c);
     }
+    // A locked mailbox is the user's doing: its own result, not a backend outage.
+    assertThat(count("postern.logins", "protocol", "pop3", "result", "in_use") - inUse)
+        .isEqualTo(1.0);
+    assertThat(count("postern.backend.errors", "backend", "inuse")).isZero();
+    assertThat(count("postern.backend.errors", "backend", "systemp", "reason", "unavailable")
+        - systemp).isEqualTo(1.0);
+  }
+
+  /** The sum of a counter over every series matching the given tags. */
+  private double count(String name, String... tags) {
+    return postern.meters().registry().find(name).tags(tags).counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
   }
 
   @Test

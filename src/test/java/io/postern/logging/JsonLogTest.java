@@ -64,7 +64,8 @@ class JsonLogTest {
     JsonObject line = new JsonObject(lines.get(0));
     assertThat(line.getString("logger")).isEqualTo("postern.session");
     assertThat(line.getString("level")).isEqualTo("INFO");
-    assertThat(line.getString("message")).isEqualTo("session ended");
+    // The message keeps the text form, for appenders that drop key-value pairs.
+    assertThat(line.getString("message")).startsWith("session=0123456789ab listener=imaps");
     assertThat(line.getString("time")).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
     assertThat(line.getString("session")).isEqualTo("0123456789ab");
     assertThat(line.getString("listener")).isEqualTo("imaps");
@@ -89,6 +90,54 @@ class JsonLogTest {
     JsonObject line = new JsonObject(lines.get(0));
     assertThat(line.getString("user")).isEqualTo(hostile);
     assertThat(line.getString("level")).isEqualTo("INFO");
+  }
+
+  @Test
+  void everythingBeyondAsciiShouldBeEscapedAndSurvive() {
+    LogFormat.apply(LoggingConfig.Format.JSON);
+    String user = "jörg😀\u2028\ud800";
+    SessionLog.write(entry(user));
+    String raw = lines().get(0);
+    assertThat(raw.chars().allMatch(c -> c >= 0x20 && c < 0x7f)).as(raw).isTrue();
+    assertThat(new JsonObject(raw).getString("user")).isEqualTo(user);
+  }
+
+  @Test
+  void aLongNameShouldBeCutWithoutSplittingACharacter() {
+    LogFormat.apply(LoggingConfig.Format.JSON);
+    String user = "a".repeat(63) + "😀😀";
+    SessionLog.write(entry(user));
+    assertThat(new JsonObject(lines().get(0)).getString("user"))
+        .isEqualTo("a".repeat(63) + "...");
+  }
+
+  @Test
+  void aNullMessageShouldStillBeALine() {
+    LogFormat.apply(LoggingConfig.Format.JSON);
+    LoggerFactory.getLogger("io.postern.Test").warn((String) null);
+    JsonObject line = new JsonObject(lines().get(0));
+    assertThat(line.containsKey("message")).isTrue();
+    assertThat(line.getString("message")).isNull();
+  }
+
+  @Test
+  void appendersBehindAnAsyncAppenderShouldWriteJsonToo() throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    root().detachAppender(appender);
+    ch.qos.logback.classic.AsyncAppender async = new ch.qos.logback.classic.AsyncAppender();
+    async.setContext(context);
+    async.addAppender(appender);
+    async.start();
+    root().addAppender(async);
+    try {
+      LogFormat.apply(LoggingConfig.Format.JSON);
+      SessionLog.write(entry("bob"));
+    } finally {
+      async.stop();
+      root().detachAppender(async);
+      root().addAppender(appender);
+    }
+    assertThat(new JsonObject(lines().get(0)).getString("user")).isEqualTo("bob");
   }
 
   @Test

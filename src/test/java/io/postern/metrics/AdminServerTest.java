@@ -173,6 +173,17 @@ class AdminServerTest {
     }
   }
 
+  /** Whatever a visitor sends as the method must not become a label: series would pile up. */
+  @Test
+  void madeUpMethodsShouldAddNoSeries() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      http.send(request(postern, "/metrics").method("M" + i + "X".repeat(200),
+          HttpRequest.BodyPublishers.noBody()).build(), utf8());
+    }
+    String scrape = get(postern, "/metrics").body();
+    assertThat(scrape).doesNotContain("XXXXXXXX").doesNotContain("method=");
+  }
+
   @Test
   void metricsShouldBePrometheusTextByDefault() throws Exception {
     HttpResponse<String> r = get(postern, "/metrics");
