@@ -107,6 +107,19 @@ class PosternJarIT {
           "imap://127.0.0.1:" + ports[0] + "/INBOX");
       assertThat(plain.exitCode()).isEqualTo(67);
 
+      // The README's admin lines: what those logins counted, and readiness.
+      java.util.regex.Matcher admin = java.util.regex.Pattern
+          .compile("admin on (http://127\\.0\\.0\\.1:\\d+)").matcher(demo.output());
+      assertThat(admin.find()).as(demo.output().toString()).isTrue();
+      Clients.ProcessResult metrics = Clients.curl(Duration.ofSeconds(30), "-s",
+          admin.group(1) + "/metrics");
+      assertThat(metrics.stdout()).contains(
+          "postern_logins_total{mechanism=\"plain\",protocol=\"imap\",result=\"success\"} 2.0",
+          "postern_logins_total{mechanism=\"plain\",protocol=\"pop3\",result=\"success\"} 2.0");
+      Clients.ProcessResult ready = Clients.curl(Duration.ofSeconds(30), "-s", "-w",
+          "%{http_code}", admin.group(1) + "/health/ready");
+      assertThat(ready.stdout()).contains("\"status\":\"ready\"").endsWith("200");
+
       try (Conversation waiting = MailClient.plain(ports[0], null)) {
         waiting.expect("* OK");
         // SIGTERM; Process.destroy() would also close our end of its output pipe.
@@ -134,6 +147,8 @@ class PosternJarIT {
 
     static RunningDemo start(Path cwd, Map<String, String> extraEnv) throws Exception {
       Map<String, String> env = new HashMap<>(extraEnv);
+      // The admin endpoint on a port of the OS's choosing, not the shipped 9102.
+      env.put("POSTERN_ADMIN__PORT", "0");
       int[] ports = new int[4];
       for (int i = 0; i < 4; i++) {
         ports[i] = freePort();
