@@ -1,6 +1,8 @@
 package io.postern;
 
+import io.postern.auth.AuthCache;
 import io.postern.auth.Authenticator;
+import io.postern.auth.HttpAuthenticator;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.config.AuthConfig;
 import io.postern.config.BackendConfig;
@@ -96,8 +98,10 @@ public final class PosternServer {
     if (resources.tls() != null) {
       meters.certificates(resources.tls().certificates());
     }
+    Authenticator cached = new AuthCache(resources.authenticator(),
+        resources.config().auth().cache(), meters.authCacheListener());
     SharedServices shared = new SharedServices(resources.config(), resources.tls(),
-        resources.backendTls(), resources.authenticator(), meters);
+        resources.backendTls(), cached, meters);
     List<String> deployments = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
     List<ListenerConfig> listeners = resources.config().listeners();
@@ -231,9 +235,12 @@ public final class PosternServer {
   private static Authenticator authenticator(Vertx vertx, PosternConfig config,
       List<ConfigError> errors) {
     if (config.auth().source() == AuthConfig.Source.HTTP) {
-      errors.add(new ConfigError("auth.source", "http is not available in this version yet; use"
-          + " passwd-file"));
-      return null;
+      try {
+        return HttpAuthenticator.create(vertx, config.auth().http(), config.backends().keySet());
+      } catch (CertificatePair.CertificateProblem e) {
+        errors.add(new ConfigError("auth.http.ca", e.getMessage()));
+        return null;
+      }
     }
     try {
       return PasswdFileAuthenticator.load(vertx, config.auth().passwdFile(),

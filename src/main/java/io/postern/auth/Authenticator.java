@@ -16,6 +16,10 @@ public interface Authenticator {
     return Future.succeededFuture();
   }
 
+  /** {@code action} runs whenever the source's users change (a re-read passwd-file). */
+  default void onChange(Runnable action) {
+  }
+
   default Future<Void> close() {
     return Future.succeededFuture();
   }

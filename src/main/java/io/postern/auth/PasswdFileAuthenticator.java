@@ -42,6 +42,7 @@ public final class PasswdFileAuthenticator implements Authenticator {
 
   private static final Version MISSING = new Version(-1, -1);
   private volatile Version refused;
+  private volatile Runnable onChange = () -> { };
 
   private PasswdFileAuthenticator(Vertx vertx, Path file, Set<String> backends, Loaded first) {
     this.vertx = vertx;
@@ -60,6 +61,11 @@ public final class PasswdFileAuthenticator implements Authenticator {
       Set<String> backends) {
     return read(vertx, file, backends)
         .map(loaded -> new PasswdFileAuthenticator(vertx, file, backends, loaded));
+  }
+
+  @Override
+  public void onChange(Runnable action) {
+    this.onChange = action;
   }
 
   @Override
@@ -132,6 +138,7 @@ public final class PasswdFileAuthenticator implements Authenticator {
         } else if (current.compareAndSet(before, loaded.result())) {
           refused = null;
           LOG.info("passwd-file {} re-read: {} users", file, loaded.result().users().size());
+          onChange.run();
         }
       });
     });

@@ -81,4 +81,17 @@ public record Cidr(byte[] network, int prefixLength) {
       throw new IllegalStateException(e);
     }
   }
+
+  /** An IPv4 address itself; an IPv6 address by its /64, which one subscriber usually holds. */
+  public static String subscriberKey(InetAddress address) {
+    byte[] bytes = address.getAddress();
+    if (bytes.length == 4) {
+      return address.getHostAddress();
+    }
+    StringBuilder prefix = new StringBuilder("v6:");
+    for (int i = 0; i < 8; i++) {
+      prefix.append(String.format("%02x", bytes[i]));
+    }
+    return prefix.toString();
+  }
 }

@@ -133,8 +133,22 @@ public final class ConfigParser {
         positive(c, "negative-ttl", Duration.ofSeconds(5), Duration.ofDays(7)),
         c.integer("max-entries", 100_000, 0, 100_000_000));
     c.rejectUnknownKeys();
+    ConfigSection t = s.section("throttle");
+    AuthConfig.Throttle throttle = new AuthConfig.Throttle(
+        t.duration("initial-delay", AuthConfig.Throttle.DEFAULT.initialDelay()),
+        t.duration("max-delay", AuthConfig.Throttle.DEFAULT.maxDelay()),
+        positive(t, "forget-after", AuthConfig.Throttle.DEFAULT.forgetAfter(), Duration.ofDays(7)),
+        t.integer("max-tracked", 100_000, 0, 100_000_000));
+    if (throttle.maxDelay().compareTo(Duration.ofMinutes(5)) > 0) {
+      t.error("max-delay", "must be at most 5m");
+    }
+    if (throttle.initialDelay().compareTo(throttle.maxDelay()) > 0) {
+      t.error("initial-delay", "must not be longer than max-delay");
+    }
+    t.rejectUnknownKeys();
     s.rejectUnknownKeys();
-    return new AuthConfig(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache);
+    return new AuthConfig(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache,
+        throttle);
   }
 
   private AuthConfig.Http http(ConfigSection s) {
@@ -155,8 +169,17 @@ public final class ConfigParser {
     }
     Duration timeout = positive(s, "timeout", Duration.ofSeconds(5), Duration.ofMinutes(10));
     Map<String, String> headers = s.stringMap("headers");
+    if (headers != null) {
+      headers.forEach((name, value) -> {
+        if (!name.matches("[A-Za-z0-9-]+") || value.chars().anyMatch(ch -> ch < 0x20 || ch > 0x7e)) {
+          s.error("headers", "'" + name + "' needs a name of letters, digits and -, and a"
+              + " value of printable ASCII");
+        }
+      });
+    }
+    Path ca = s.path("ca", null);
     s.rejectUnknownKeys();
-    return new AuthConfig.Http(urls, timeout, headers);
+    return new AuthConfig.Http(urls, timeout, headers == null ? Map.of() : headers, ca);
   }
 
   private Map<String, BackendConfig> backends(ConfigSection root) {

@@ -14,4 +14,14 @@ public enum TlsMode {
   public String id() {
     return name().toLowerCase(Locale.ROOT);
   }
+
+  /** The mode named {@code id} (any case), or null. */
+  public static TlsMode parse(String id) {
+    for (TlsMode mode : values()) {
+      if (mode.id().equalsIgnoreCase(id)) {
+        return mode;
+      }
+    }
+    return null;
+  }
 }

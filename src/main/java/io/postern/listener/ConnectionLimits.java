@@ -1,5 +1,6 @@
 package io.postern.listener;
 
+import io.postern.config.Cidr;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,14 +61,6 @@ public final class ConnectionLimits {
   }
 
   static String sourceKey(InetAddress address) {
-    byte[] bytes = address.getAddress();
-    if (bytes.length == 16) {
-      StringBuilder prefix = new StringBuilder("v6:");
-      for (int i = 0; i < 8; i++) {
-        prefix.append(String.format("%02x", bytes[i]));
-      }
-      return prefix.toString();
-    }
-    return address.getHostAddress();
+    return Cidr.subscriberKey(address);
   }
 }

@@ -1,6 +1,7 @@
 package io.postern.listener;
 
 import io.postern.auth.Authenticator;
+import io.postern.auth.LoginThrottle;
 import io.postern.backend.BackendConnector;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
@@ -18,7 +19,8 @@ public record ListenerContext(
     Authenticator authenticator,
     BackendConnector backends,
     ShutdownSignal shutdown,
-    PosternMeters meters) {
+    PosternMeters meters,
+    LoginThrottle throttle) {
 
   /** This listener's own meters. */
   public ListenerMeters listenerMeters() {

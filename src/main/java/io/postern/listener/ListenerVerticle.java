@@ -48,7 +48,7 @@ public final class ListenerVerticle extends VerticleBase {
     BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
         shared.meters());
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
-        shared.authenticator(), backends, shared.shutdown(), shared.meters());
+        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.throttle());
     meters = context.listenerMeters();
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)

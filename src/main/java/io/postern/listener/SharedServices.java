@@ -1,6 +1,7 @@
 package io.postern.listener;
 
 import io.postern.auth.Authenticator;
+import io.postern.auth.LoginThrottle;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.tls.ServerTls;
@@ -20,7 +21,8 @@ public record SharedServices(
     ConnectionLimits limits,
     ShutdownSignal shutdown,
     Map<String, Integer> boundPorts,
-    PosternMeters meters) {
+    PosternMeters meters,
+    LoginThrottle throttle) {
 
   public SharedServices(PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
@@ -28,7 +30,8 @@ public record SharedServices(
     this(config, tls, Map.copyOf(backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()),
-        new ShutdownSignal(), new ConcurrentHashMap<>(), meters);
+        new ShutdownSignal(), new ConcurrentHashMap<>(), meters,
+        new LoginThrottle(config.auth().throttle(), config.limits()));
   }
 
   void bound(String listener, int port) {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.postern.auth.AuthCache;
 import io.postern.config.BackendConfig;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
@@ -42,6 +43,8 @@ public final class PosternMeters {
   private final Map<String, BackendMeters> backends = new ConcurrentHashMap<>();
   private final Timer authDuration;
   private final Counter authErrors;
+  private final Counter cacheHits;
+  private final Counter cacheMisses;
 
   /** Meters for this configuration, on {@code registry} (shared with Vert.x's own meters). */
   public PosternMeters(PrometheusMeterRegistry registry, PosternConfig config, String authSource,
@@ -67,12 +70,8 @@ public final class PosternMeters {
         .description("Logins the auth source could not answer (down, timed out, bad answer)")
         .tag("source", authSource)
         .register(registry);
-    for (String result : List.of("hit", "miss")) {
-      Counter.builder("postern.auth.cache")
-          .description("Auth cache lookups by result")
-          .tag("result", result)
-          .register(registry);
-    }
+    cacheHits = cacheCounter(registry, "hit");
+    cacheMisses = cacheCounter(registry, "miss");
     Info.builder()
         .name("postern_build_info")
         .help("The running Postern version")
@@ -109,12 +108,35 @@ public final class PosternMeters {
     return authSource;
   }
 
-  public void authAnswered(long nanos) {
-    authDuration.record(Duration.ofNanos(nanos));
-  }
-
   public void authError() {
     authErrors.increment();
+  }
+
+  /** Feeds the auth cache's lookups into the meters. */
+  public AuthCache.Listener authCacheListener() {
+    return new AuthCache.Listener() {
+      @Override
+      public void hit() {
+        cacheHits.increment();
+      }
+
+      @Override
+      public void miss() {
+        cacheMisses.increment();
+      }
+
+      @Override
+      public void answered(long nanos) {
+        authDuration.record(Duration.ofNanos(nanos));
+      }
+    };
+  }
+
+  private static Counter cacheCounter(PrometheusMeterRegistry registry, String result) {
+    return Counter.builder("postern.auth.cache")
+        .description("Auth cache lookups by result")
+        .tag("result", result)
+        .register(registry);
   }
 
   /** When each served certificate expires, so alerts fire long before clients see an error. */

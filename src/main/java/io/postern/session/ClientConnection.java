@@ -85,6 +85,11 @@ public final class ClientConnection {
     return id;
   }
 
+  /** The client's address (the one a trusted PROXY header named, if any). */
+  public InetAddress clientAddress() {
+    return clientAddress;
+  }
+
   public String clientIp() {
     return clientAddress.getHostAddress();
   }

@@ -44,9 +44,26 @@ public final class LoginFlow {
   public static Future<LoginOutcome> run(ClientConnection conn, Protocol protocol,
       String mechanism, Credentials credentials, int attempt, BackendLogin backendLogin) {
     ProtocolMeters meters = conn.context().meters().protocol(protocol);
-    return attempt(conn, protocol, mechanism, credentials, attempt, backendLogin)
-        .andThen(ar -> meters.login(mechanism, ar.failed() ? LoginResult.UNAVAILABLE
-            : resultOf(ar.result())));
+    // Repeated failures from this address or for this name: the answer waits (Dovecot's auth
+    // penalty). Waiting before asking, not after, holds no backend connection meanwhile.
+    Duration penalty = conn.context().throttle().penalty(conn.clientAddress(),
+        credentials.user());
+    return wait(conn, penalty)
+        .compose(v -> attempt(conn, protocol, mechanism, credentials, attempt, backendLogin))
+        .andThen(ar -> {
+          LoginResult result = ar.failed() ? LoginResult.UNAVAILABLE : resultOf(ar.result());
+          meters.login(mechanism, result == LoginResult.FAILURE && !penalty.isZero()
+              ? LoginResult.THROTTLED : result);
+        });
+  }
+
+  private static Future<Void> wait(ClientConnection conn, Duration delay) {
+    if (delay.isZero()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    conn.context().vertx().setTimer(delay.toMillis(), id -> done.complete());
+    return done.future();
   }
 
   /** Counts a password refused because it came before TLS; the auth source is never asked. */
@@ -76,9 +93,7 @@ public final class LoginFlow {
     }
     AuthRequest request = new AuthRequest(protocol, mechanism, credentials, conn.clientIp(),
         conn.tlsProtocol(), conn.tlsCipher(), attempt);
-    long asked = System.nanoTime();
     return context.authenticator().authenticate(request).compose(result -> {
-      context.meters().authAnswered(System.nanoTime() - asked);
       if (result instanceof AuthResult.Rejected rejected) {
         Failure failure = rejected.disabledReason() == null ? Failure.BAD_CREDENTIALS
             : Failure.DISABLED;
@@ -100,7 +115,10 @@ public final class LoginFlow {
       }
       conn.backend(target.backend());
       return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())
-          .<LoginOutcome>map(LoginOutcome.LoggedIn::new)
+          .<LoginOutcome>map(session -> {
+            context.throttle().succeeded(conn.clientAddress(), credentials.user());
+            return new LoginOutcome.LoggedIn(session);
+          })
           .recover(e -> backendFailed(conn, mechanism, credentials, e));
     });
   }
@@ -139,6 +157,8 @@ public final class LoginFlow {
       Credentials credentials, Failure failure, String userText, Duration extraWait,
       String why) {
     logFailure(conn, mechanism, credentials, why);
+    // Counted at once: parallel connections must not guess on during the delay below.
+    conn.context().throttle().failed(conn.clientAddress(), credentials.user());
     Duration delay = conn.context().config().auth().failureDelay().plus(extraWait);
     Promise<LoginOutcome> done = Promise.promise();
     LoginOutcome outcome = new Failed(failure, userText);

@@ -119,6 +119,15 @@ public final class PosternFixture implements AutoCloseable {
     private int maxConnections = 1000;
     private int maxPerIp = 1000;
     private UnaryOperator<Authenticator> wrapAuth = UnaryOperator.identity();
+    private AuthConfig.Source authSource = AuthConfig.Source.PASSWD_FILE;
+    private List<String> authUrls = List.of("http://127.0.0.1:9/auth");
+    private Duration authTimeout = Duration.ofSeconds(5);
+    private Map<String, String> authHeaders = Map.of();
+    // Off unless a test asks: most tests log in repeatedly and count what the source sees.
+    private AuthConfig.Cache cache = new AuthConfig.Cache(Duration.ofSeconds(60),
+        Duration.ofSeconds(5), 0);
+    private AuthConfig.Throttle throttle = new AuthConfig.Throttle(Duration.ZERO, Duration.ZERO,
+        Duration.ofHours(1), 1000);
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
     private final List<CertificateFiles> certificates = new ArrayList<>();
     private final List<io.postern.config.Cidr> trusted = new ArrayList<>();
@@ -248,6 +257,25 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code auth.source: http} with these URLs, timeout and extra headers. */
+    public Builder httpAuth(List<String> urls, Duration timeout, Map<String, String> headers) {
+      authSource = AuthConfig.Source.HTTP;
+      authUrls = List.copyOf(urls);
+      authTimeout = timeout;
+      authHeaders = Map.copyOf(headers);
+      return this;
+    }
+
+    public Builder authCache(Duration ttl, Duration negativeTtl, long maxEntries) {
+      cache = new AuthConfig.Cache(ttl, negativeTtl, maxEntries);
+      return this;
+    }
+
+    public Builder throttle(Duration initialDelay, Duration maxDelay) {
+      throttle = new AuthConfig.Throttle(initialDelay, maxDelay, Duration.ofHours(1), 1000);
+      return this;
+    }
+
     /** Wraps the passwd-file authenticator, e.g. to count how often it is asked. */
     public Builder wrapAuthenticator(UnaryOperator<Authenticator> wrap) {
       wrapAuth = wrap;
@@ -278,11 +306,10 @@ public final class PosternFixture implements AutoCloseable {
           new TlsConfig(!certificates.isEmpty() ? certificates
               : List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
               List.of("TLSv1.3", "TLSv1.2"), engine),
-          new AuthConfig(AuthConfig.Source.PASSWD_FILE, passwd,
-              new AuthConfig.Http(List.of("http://127.0.0.1:9/auth"), Duration.ofSeconds(5),
-                  Map.of()),
+          new AuthConfig(authSource, passwd,
+              new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,
-              new AuthConfig.Cache(Duration.ofSeconds(60), Duration.ofSeconds(5), 1000)),
+              cache, throttle),
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,

@@ -1,0 +1,150 @@
+package io.postern.auth;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.postern.config.AuthConfig;
+import io.vertx.core.Future;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Remembers an auth source's answers: yes for {@code ttl}, no for {@code negative-ttl}, at most
+ * {@code max-entries} of them. The key is an HMAC of protocol, user and password under a key made
+ * at start-up, so neither the cache nor a heap dump of it holds a password; a cached yes that
+ * would hand the client's own password to the backend stores "the client's password" instead of
+ * it. A different password is a different key: a wrong one never finds a right one's answer.
+ */
+public final class AuthCache implements Authenticator {
+
+  /** Told of each lookup: to count hits and misses, and time the source. */
+  public interface Listener {
+    void hit();
+
+    void miss();
+
+    /** The source answered after {@code nanos} (cache or not). */
+    void answered(long nanos);
+  }
+
+  /** What is kept: the answer, with the backend password left out when it is the client's. */
+  private record Entry(AuthResult result, boolean clientPassword) {}
+
+  private final Authenticator source;
+  private final Cache<Key, Entry> entries;
+  private final Listener listener;
+  private final byte[] key = new byte[32];
+
+  public AuthCache(Authenticator source, AuthConfig.Cache config, Listener listener) {
+    this.source = source;
+    this.listener = listener;
+    new SecureRandom().nextBytes(key);
+    long positive = config.ttl().toNanos();
+    long negative = config.negativeTtl().toNanos();
+    this.entries = config.maxEntries() == 0 ? null : Caffeine.newBuilder()
+        .maximumSize(config.maxEntries())
+        .expireAfter(Expiry.<Key, Entry>creating((k, e) -> Duration.ofNanos(
+            e.result() instanceof AuthResult.Accepted ? positive : negative)))
+        .build();
+    // A changed passwd-file must be seen at once, not after the TTL.
+    source.onChange(this::clear);
+  }
+
+  @Override
+  public String source() {
+    return source.source();
+  }
+
+  @Override
+  public Future<Void> ready() {
+    return source.ready();
+  }
+
+  @Override
+  public Future<AuthResult> authenticate(AuthRequest request) {
+    Key k = entries == null ? null : key(request);
+    Entry cached = k == null ? null : entries.getIfPresent(k);
+    if (cached != null) {
+      listener.hit();
+      return Future.succeededFuture(restore(cached, request));
+    }
+    long asked = System.nanoTime();
+    if (k != null) {
+      listener.miss();
+    }
+    return source.authenticate(request).andThen(ar -> {
+      listener.answered(System.nanoTime() - asked);
+      if (k != null && ar.succeeded()) {
+        remember(k, ar.result(), request);
+      }
+    });
+  }
+
+  /** Forgets every answer, e.g. when the passwd-file has changed. */
+  public void clear() {
+    if (entries != null) {
+      entries.invalidateAll();
+    }
+  }
+
+  @Override
+  public Future<Void> close() {
+    clear();
+    return source.close();
+  }
+
+  private void remember(Key k, AuthResult result, AuthRequest request) {
+    if (result instanceof AuthResult.Accepted a) {
+      boolean same = a.backendPassword().equals(request.credentials().password());
+      entries.put(k, new Entry(same ? new AuthResult.Accepted(a.route(), a.backendUser(), null)
+          : a, same));
+    } else if (result instanceof AuthResult.Rejected) {
+      entries.put(k, new Entry(result, false));
+    }
+    // Unavailable is never remembered: the next login asks again.
+  }
+
+  private static AuthResult restore(Entry e, AuthRequest request) {
+    if (e.clientPassword() && e.result() instanceof AuthResult.Accepted a) {
+      return new AuthResult.Accepted(a.route(), a.backendUser(), request.credentials().password());
+    }
+    return e.result();
+  }
+
+  private Key key(AuthRequest request) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      byte[] user = request.credentials().user().getBytes(StandardCharsets.UTF_8);
+      byte[] password = request.credentials().password().bytes();
+      // Lengths first, so that no two different (user, password) pairs give the same input.
+      mac.update(ByteBuffer.allocate(9).put((byte) request.protocol().ordinal())
+          .putInt(user.length).putInt(password.length).array());
+      mac.update(user);
+      mac.update(password);
+      Arrays.fill(password, (byte) 0);
+      return new Key(mac.doFinal());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+    }
+  }
+
+  /** An HMAC, compared by value. */
+  private record Key(byte[] mac) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && Arrays.equals(mac, k.mac);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(mac);
+    }
+  }
+}

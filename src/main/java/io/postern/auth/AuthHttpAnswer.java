@@ -1,0 +1,146 @@
+package io.postern.auth;
+
+import io.postern.backend.Route;
+import io.postern.config.PosternConfig;
+import io.postern.config.TlsMode;
+import io.vertx.core.MultiMap;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads an nginx {@code auth_http} answer: {@code Auth-Status} {@code OK} (with
+ * {@code Auth-Server}, {@code Auth-Port}, optional {@code Auth-User}/{@code Auth-Pass}, and
+ * Postern's {@code Auth-Backend} and {@code Auth-Server-TLS}), {@code WAIT}, or an error text
+ * (with an optional {@code Auth-Wait}). Anything else is malformed: a temporary failure, never a
+ * login.
+ */
+sealed interface AuthHttpAnswer {
+
+  /** Longest wait a service may ask for; a bigger number is taken as this. */
+  Duration MAX_WAIT = Duration.ofSeconds(60);
+
+  Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?");
+  Pattern IPV6 = Pattern.compile("\\[?[0-9A-Fa-f:.]{2,45}]?");
+
+  /** Log in as the service says. */
+  record Ok(AuthResult.Accepted accepted) implements AuthHttpAnswer {}
+
+  /** Wrong credentials; the reply waits {@code delay} more. {@code text} is for the log. */
+  record Failed(String text, Duration delay) implements AuthHttpAnswer {}
+
+  /** Ask again after {@code delay}. */
+  record Wait(Duration delay) implements AuthHttpAnswer {}
+
+  /** Not an answer; {@code why} is for the log and names no secret. */
+  record Malformed(String why) implements AuthHttpAnswer {}
+
+  static AuthHttpAnswer parse(MultiMap headers, Credentials credentials, Set<String> backends) {
+    String status = headers.get("Auth-Status");
+    if (status == null) {
+      return new Malformed("no Auth-Status header");
+    }
+    status = status.trim();
+    Duration wait;
+    try {
+      wait = seconds(headers.get("Auth-Wait"));
+    } catch (NumberFormatException e) {
+      return new Malformed("Auth-Wait is not a number of seconds");
+    }
+    if (status.equals("WAIT")) {
+      return new Wait(wait.isZero() ? Duration.ofSeconds(1) : wait);
+    }
+    if (!status.equals("OK")) {
+      return new Failed(status, wait);
+    }
+    return ok(headers, credentials, backends);
+  }
+
+  private static AuthHttpAnswer ok(MultiMap headers, Credentials credentials,
+      Set<String> backends) {
+    String backend = headers.get("Auth-Backend");
+    if (backend != null && !backends.contains(backend.trim())) {
+      return new Malformed("Auth-Backend names no configured backend");
+    }
+    TlsMode tls = null;
+    String tlsHeader = headers.get("Auth-Server-TLS");
+    if (tlsHeader != null) {
+      tls = TlsMode.parse(tlsHeader.trim());
+      if (tls == null) {
+        return new Malformed("Auth-Server-TLS is not none, starttls or implicit");
+      }
+    }
+    String server = headers.get("Auth-Server");
+    String portHeader = headers.get("Auth-Port");
+    Integer port = null;
+    if (portHeader != null) {
+      try {
+        port = Integer.parseInt(portHeader.trim());
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port < 1 || port > 65535) {
+        return new Malformed("Auth-Port is not a port number");
+      }
+    }
+    if (server != null) {
+      server = server.trim();
+      if (!HOST.matcher(server).matches() && !IPV6.matcher(server).matches()) {
+        return new Malformed("Auth-Server is not a host name or address");
+      }
+      if (server.startsWith("[")) {
+        server = server.substring(1, server.length() - 1);
+      }
+      if (port == null) {
+        return new Malformed("Auth-Server without Auth-Port");
+      }
+      // As with nginx, a server the answer names is reached in plaintext unless it says more.
+      if (tls == null && backend == null) {
+        tls = TlsMode.NONE;
+      }
+    }
+    String user = credentials.user();
+    String userHeader = headers.get("Auth-User");
+    if (userHeader != null) {
+      byte[] raw = userHeader.getBytes(StandardCharsets.ISO_8859_1);
+      if (unsafe(raw) || raw.length == 0) {
+        return new Malformed("Auth-User is empty or holds a control character");
+      }
+      user = new String(raw, StandardCharsets.UTF_8);
+    }
+    Secret password = credentials.password();
+    String passHeader = headers.get("Auth-Pass");
+    if (passHeader != null) {
+      byte[] raw = passHeader.getBytes(StandardCharsets.ISO_8859_1);
+      if (unsafe(raw)) {
+        return new Malformed("Auth-Pass holds a control character");
+      }
+      password = Secret.of(raw);
+    }
+    Route route = new Route(backend != null ? backend.trim() : PosternConfig.DEFAULT_BACKEND,
+        server, port, tls);
+    return new Ok(new AuthResult.Accepted(route, user, password));
+  }
+
+  /** Bytes no mail protocol line may carry. */
+  private static boolean unsafe(byte[] raw) {
+    for (byte b : raw) {
+      if (b == 0 || b == '\r' || b == '\n') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Duration seconds(String value) {
+    if (value == null || value.isBlank()) {
+      return Duration.ZERO;
+    }
+    long n = Long.parseLong(value.trim());
+    if (n < 0) {
+      throw new NumberFormatException("negative");
+    }
+    return n > MAX_WAIT.toSeconds() ? MAX_WAIT : Duration.ofSeconds(n);
+  }
+}

@@ -1,0 +1,180 @@
+package io.postern.auth;
+
+import io.postern.config.AuthConfig;
+import io.postern.tls.CertificatePair;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The nginx {@code auth_http} protocol, spoken better than nginx: one pooled keep-alive client
+ * for every event loop, {@code https://} with certificate checks, several URLs tried in order,
+ * and a deadline on each request. Any answer that is not a clear yes or no (a dead or slow
+ * service, garbage) is {@link AuthResult.Unavailable}: a temporary failure, never a login.
+ */
+public final class HttpAuthenticator implements Authenticator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpAuthenticator.class);
+
+  /** How often a {@code WAIT} answer is honoured for one login before giving up. */
+  static final int MAX_WAITS = 3;
+  /** Bodies are ignored, as nginx does; one bigger than this ends the connection. */
+  static final int MAX_BODY = 64 * 1024;
+
+  private final Vertx vertx;
+  private final AuthConfig.Http config;
+  private final Set<String> backends;
+  private final HttpClient client;
+
+  private HttpAuthenticator(Vertx vertx, AuthConfig.Http config, Set<String> backends,
+      HttpClient client) {
+    this.vertx = vertx;
+    this.config = config;
+    this.backends = Set.copyOf(backends);
+    this.client = client;
+  }
+
+  /** Reads the CA file, if any (blocking: start-up only). */
+  public static HttpAuthenticator create(Vertx vertx, AuthConfig.Http config,
+      Set<String> backends) throws CertificatePair.CertificateProblem {
+    HttpClientOptions options = new HttpClientOptions()
+        .setProtocolVersion(HttpVersion.HTTP_1_1)
+        .setKeepAlive(true)
+        .setVerifyHost(true)
+        .setConnectTimeout((int) config.timeout().toMillis())
+        .setMaxHeaderSize(16 * 1024);
+    if (config.ca() != null) {
+      try {
+        byte[] pem = Files.readAllBytes(config.ca());
+        CertificatePair.parseChainForTrust(config.ca(), pem);
+        options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(pem)));
+      } catch (IOException e) {
+        throw new CertificatePair.CertificateProblem("cannot read CA file " + config.ca());
+      }
+    }
+    // Logins beyond what 64 connections per service can carry wait in a bounded queue.
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(10_000);
+    return new HttpAuthenticator(vertx, config, backends, vertx.createHttpClient(options, pool));
+  }
+
+  @Override
+  public String source() {
+    return "http";
+  }
+
+  @Override
+  public Future<AuthResult> authenticate(AuthRequest request) {
+    return ask(request, 0, 0, null);
+  }
+
+  @Override
+  public Future<Void> close() {
+    return client.close();
+  }
+
+  /** Asks URL {@code index}; on a failure of the service itself, the next one. */
+  private Future<AuthResult> ask(AuthRequest request, int index, int waits, String lastProblem) {
+    List<String> urls = config.urls();
+    if (index >= urls.size()) {
+      return Future.succeededFuture(new AuthResult.Unavailable("no auth service answered ("
+          + lastProblem + ")"));
+    }
+    String url = urls.get(index);
+    return send(url, request).transform(ar -> {
+      if (ar.failed()) {
+        String problem = where(url) + ": " + describe(ar.cause());
+        LOG.warn("auth service {}", problem);
+        return ask(request, index + 1, waits, problem);
+      }
+      AuthHttpAnswer answer = AuthHttpAnswer.parse(ar.result(), request.credentials(), backends);
+      if (answer instanceof AuthHttpAnswer.Ok ok) {
+        return Future.succeededFuture(ok.accepted());
+      }
+      if (answer instanceof AuthHttpAnswer.Failed failed) {
+        return Future.succeededFuture(new AuthResult.Rejected(null, failed.delay()));
+      }
+      if (answer instanceof AuthHttpAnswer.Wait wait) {
+        if (waits >= MAX_WAITS) {
+          return Future.succeededFuture(new AuthResult.Unavailable(where(url)
+              + " answered WAIT " + (waits + 1) + " times"));
+        }
+        Promise<AuthResult> later = Promise.promise();
+        vertx.setTimer(wait.delay().toMillis(), id ->
+            ask(request, 0, waits + 1, lastProblem).onComplete(later));
+        return later.future();
+      }
+      String problem = where(url) + " gave a malformed answer: "
+          + ((AuthHttpAnswer.Malformed) answer).why();
+      LOG.warn("auth service {}", problem);
+      return ask(request, index + 1, waits, problem);
+    });
+  }
+
+  /** One request with one deadline, covering connect, answer and the (discarded) body. */
+  private Future<MultiMap> send(String url, AuthRequest request) {
+    Promise<MultiMap> answer = Promise.promise();
+    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    long deadline = vertx.setTimer(config.timeout().toMillis(), id -> {
+      if (answer.tryFail("no answer within " + config.timeout().toMillis() + "ms")
+          && sent.get() != null) {
+        // Frees the pooled connection the slow answer holds.
+        sent.get().reset();
+      }
+    });
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+        .setAbsoluteURI(url).setFollowRedirects(false);
+    AuthHttpRequest.headers(request, config.headers()).forEach(options::putHeader);
+    client.request(options)
+        .compose(r -> {
+          sent.set(r);
+          return r.send();
+        })
+        .onFailure(answer::tryFail)
+        .onSuccess(response -> {
+          int[] body = {0};
+          response.handler(chunk -> {
+            body[0] += chunk.length();
+            if (body[0] > MAX_BODY) {
+              sent.get().reset();
+            }
+          });
+          response.exceptionHandler(e -> { });
+          // The headers are the answer; the body only has to be read for the connection to be
+          // reused.
+          answer.tryComplete(response.headers());
+        });
+    return answer.future().andThen(ar -> vertx.cancelTimer(deadline));
+  }
+
+  /** The URL without user information or query, for logs. */
+  static String where(String url) {
+    URI uri = URI.create(url);
+    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
+        + (uri.getPath() == null ? "" : uri.getPath());
+  }
+
+  private static String describe(Throwable e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : " " + (m.length() > 120
+        ? m.substring(0, 120) : m));
+  }
+}

@@ -1,0 +1,98 @@
+package io.postern.auth;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.postern.config.AuthConfig;
+import io.postern.config.Cidr;
+import io.postern.config.LimitsConfig;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The penalty for guessing passwords (Dovecot's auth penalty, per address and per user): after
+ * {@code n} failed logins in a row, the answer to the next login from that client address (an
+ * IPv6 client counts per /64), or for that user name, waits {@code initial-delay} doubled
+ * {@code n - 1} times, at most {@code max-delay}. A login that succeeds clears both. Trusted
+ * networks (a webmail, a load balancer speaking for many users) are never slowed. Other
+ * addresses and other users are not affected.
+ */
+public final class LoginThrottle {
+
+  private final AuthConfig.Throttle config;
+  private final LimitsConfig limits;
+  private final Cache<String, AtomicInteger> byAddress;
+  private final Cache<String, AtomicInteger> byUser;
+
+  public LoginThrottle(AuthConfig.Throttle config, LimitsConfig limits) {
+    this.config = config;
+    this.limits = limits;
+    this.byAddress = tracker(config);
+    this.byUser = tracker(config);
+  }
+
+  private static Cache<String, AtomicInteger> tracker(AuthConfig.Throttle config) {
+    // Bounded: a spray from many addresses evicts the oldest entries, never exhausts memory.
+    return Caffeine.newBuilder()
+        .maximumSize(config.maxTracked())
+        .expireAfterWrite(config.forgetAfter())
+        .build();
+  }
+
+  /** How long the answer to a login from {@code client} for {@code user} must wait. */
+  public Duration penalty(InetAddress client, String user) {
+    if (off() || limits.isTrusted(client)) {
+      return Duration.ZERO;
+    }
+    int failures = Math.max(count(byAddress, addressKey(client)), count(byUser, userKey(user)));
+    return delay(failures);
+  }
+
+  public void failed(InetAddress client, String user) {
+    if (off() || limits.isTrusted(client)) {
+      return;
+    }
+    // Re-put so the forget-after clock counts from the last failure.
+    byAddress.asMap().compute(addressKey(client), (k, n) -> bump(n));
+    byUser.asMap().compute(userKey(user), (k, n) -> bump(n));
+  }
+
+  public void succeeded(InetAddress client, String user) {
+    byAddress.invalidate(addressKey(client));
+    byUser.invalidate(userKey(user));
+  }
+
+  /** {@code initial-delay} × 2^(failures-1), at most {@code max-delay}; none before a failure. */
+  Duration delay(int failures) {
+    if (failures <= 0) {
+      return Duration.ZERO;
+    }
+    Duration d = config.initialDelay();
+    for (int i = 1; i < failures && d.compareTo(config.maxDelay()) < 0; i++) {
+      d = d.multipliedBy(2);
+    }
+    return d.compareTo(config.maxDelay()) > 0 ? config.maxDelay() : d;
+  }
+
+  private boolean off() {
+    return config.initialDelay().isZero() || config.maxTracked() == 0;
+  }
+
+  private static AtomicInteger bump(AtomicInteger n) {
+    return new AtomicInteger(n == null ? 1 : n.get() + 1);
+  }
+
+  private static int count(Cache<String, AtomicInteger> cache, String key) {
+    AtomicInteger n = cache.getIfPresent(key);
+    return n == null ? 0 : n.get();
+  }
+
+  private static String userKey(String user) {
+    return user.toLowerCase(Locale.ROOT);
+  }
+
+  private static String addressKey(InetAddress address) {
+    return Cidr.subscriberKey(address);
+  }
+}
