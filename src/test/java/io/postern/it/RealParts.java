@@ -27,6 +27,7 @@ public final class RealParts {
       "python3", "python3",
       "openssl", "openssl",
       "prometheus", "prometheus",
+      "nginx", "nginx libnginx-mod-mail",
       "promtool", "prometheus");
 
   private RealParts() {}

@@ -22,7 +22,8 @@ public final class LogCapture {
 
   /** Every captured message, with the stack trace text of any attached exception. */
   public List<String> lines() {
-    synchronized (appender.list) {
+    // ListAppender appends under its own lock (AppenderBase.doAppend is synchronized).
+    synchronized (appender) {
       return appender.list.stream().map(e -> e.getFormattedMessage()
           + (e.getThrowableProxy() == null ? ""
           : " " + ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(e.getThrowableProxy())))

@@ -1,0 +1,195 @@
+package io.postern.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.postern.testing.LogCapture;
+import io.postern.testing.PosternFixture;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Postern with {@code auth.source: http} in front of a real Dovecot, asking the same Python
+ * {@code auth_http} service a real nginx mail proxy asks, side by side: curl and Python's
+ * imaplib/poplib log in through both, and the service sees the same request from each.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PosternHttpAuthIT {
+
+  private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
+  private static final String ALICE_PW = "alice pw%1";
+  /** A login with a space and non-ASCII letters, mapped by the service to Dovecot's bob. */
+  private static final String CAROL = "Çarol Smith";
+  private static final String CAROL_PW = "carol-pw";
+  private static final String BOB_PW = "bob-dovecot-pw";
+
+  @TempDir
+  static Path dir;
+
+  private DovecotServer dovecot;
+  private NginxAuthService service;
+  private NginxMailProxy nginx;
+  private PosternFixture postern;
+  private LogCapture logs;
+  private Map<String, Map<String, Object>> users;
+
+  @BeforeAll
+  void start() throws Exception {
+    RealParts.require("curl");
+    RealParts.require("python3");
+    RealParts.require("nginx");
+    dovecot = DovecotServer.start(dir.resolve("dovecot"), Map.of("alice", ALICE_PW,
+        "bob", BOB_PW));
+    dovecot.deliver("alice", message("for alice"));
+    dovecot.deliver("bob", message("for bob"));
+    users = new LinkedHashMap<>();
+    users.put("alice", NginxAuthService.user(ALICE_PW, "127.0.0.1", dovecot.imapPort(),
+        dovecot.pop3Port()));
+    Map<String, Object> carol = new HashMap<>(NginxAuthService.user(CAROL_PW, "localhost",
+        dovecot.imapPort(), dovecot.pop3Port()));
+    carol.put("user", "bob");
+    carol.put("pass", BOB_PW);
+    users.put(CAROL, carol);
+    service = NginxAuthService.start(dir.resolve("auth"), users,
+        NginxAuthService.Options.DEFAULT.withRequiredHeader("X-Auth-Key", "s3cret"));
+    nginx = NginxMailProxy.start(dir.resolve("nginx"), service.url(),
+        List.of("auth_http_header X-Auth-Key s3cret;"));
+    logs = LogCapture.start();
+    postern = PosternFixture.builder(dir.resolve("postern"))
+        .backend(dovecot.imapPort(), dovecot.pop3Port())
+        .httpAuth(List.of("http://127.0.0.1:" + closedPort() + "/auth", service.url()),
+            Duration.ofSeconds(3), Map.of("X-Auth-Key", "s3cret"))
+        .authCache(Duration.ofSeconds(60), Duration.ofSeconds(1), 1000)
+        .failureDelay(Duration.ofMillis(200))
+        .start();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (logs != null) {
+      logs.stop();
+    }
+    if (postern != null) {
+      postern.close();
+    }
+    if (nginx != null) {
+      nginx.close();
+    }
+    if (service != null) {
+      service.close();
+    }
+    if (dovecot != null) {
+      dovecot.close();
+    }
+  }
+
+  /** First: nothing is cached yet, so both requests reach the service. */
+  @Test
+  @Order(1)
+  void curlShouldLogInThroughPosternAndNginxAlike() throws Exception {
+    String cacert = postern.tls().certPath().toString();
+    service.clearRequests();
+    Clients.ProcessResult viaPostern = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+        "alice:" + ALICE_PW, "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
+    assertThat(viaPostern.exitCode()).as("%s", viaPostern).isZero();
+    Clients.ProcessResult viaNginx = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + ALICE_PW,
+        "imap://127.0.0.1:" + nginx.imapPort() + "/INBOX;UID=1");
+    assertThat(viaNginx.exitCode()).as("%s", viaNginx).isZero();
+    assertThat(viaPostern.stdout()).contains("Subject: for alice").isEqualTo(viaNginx.stdout());
+
+    // The service saw one request from each, with the same protocol headers and escaping
+    // (the space and % of the password are escaped the same way).
+    List<JsonObject> asked = service.requests();
+    assertThat(asked).hasSize(2);
+    Map<String, String> fromPostern = NginxAuthService.headers(asked.get(0));
+    Map<String, String> fromNginx = NginxAuthService.headers(asked.get(1));
+    for (String name : List.of("auth-method", "auth-user", "auth-pass", "auth-protocol",
+        "auth-login-attempt", "client-ip", "x-auth-key")) {
+      assertThat(fromPostern.get(name)).as(name).isEqualTo(fromNginx.get(name)).isNotNull();
+    }
+    assertThat(fromPostern.get("auth-pass")).isEqualTo("alice%20pw%251");
+    assertThat(fromPostern.get("auth-ssl")).isEqualTo("on");
+    assertThat(fromPostern.get("auth-ssl-protocol")).isEqualTo("TLSv1.3");
+
+    Clients.ProcessResult pop3 = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+        "alice:" + ALICE_PW, "pop3s://localhost:" + postern.port("pop3s") + "/1");
+    assertThat(pop3.stdout()).as("%s", pop3).contains("Subject: for alice");
+  }
+
+  @Test
+  @Order(2)
+  void aRewrittenLoginWithAHostNameServerShouldReachItsOwnMailbox() throws Exception {
+    String cacert = postern.tls().certPath().toString();
+    Clients.ProcessResult imap = Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--host",
+        "localhost", "--port", String.valueOf(postern.port("imap")), "--tls", "starttls",
+        "--cafile", cacert, "--user", CAROL, "--password", CAROL_PW, "--mech", "plain",
+        "--fetch-uid", "1", "--out", dir.resolve("carol.eml").toString());
+    assertThat(imap.exitCode()).as("%s", imap).isZero();
+    assertThat(java.nio.file.Files.readString(dir.resolve("carol.eml"))).contains("for bob");
+    Clients.ProcessResult pop3 = Clients.python(CLIENT_TIMEOUT, "pop3_client.py", "--host",
+        "localhost", "--port", String.valueOf(postern.port("pop3s")), "--tls", "implicit",
+        "--cafile", cacert, "--user", CAROL, "--password", CAROL_PW, "--mech", "plain",
+        "--retr", "1", "--out", dir.resolve("carol-pop3.eml").toString());
+    assertThat(pop3.exitCode()).as("%s", pop3).isZero();
+    assertThat(java.nio.file.Files.readString(dir.resolve("carol-pop3.eml"))).contains("for bob");
+  }
+
+  @Test
+  @Order(3)
+  void wrongPasswordsShouldFailAndNeverBeCachedAsRight() throws Exception {
+    String cacert = postern.tls().certPath().toString();
+    Clients.ProcessResult wrong = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+        "alice:wrong", "imaps://localhost:" + postern.port("imaps") + "/INBOX");
+    assertThat(wrong.exitCode()).as("%s", wrong).isEqualTo(67);
+    Clients.ProcessResult py = Clients.python(CLIENT_TIMEOUT, "pop3_client.py", "--host",
+        "localhost", "--port", String.valueOf(postern.port("pop3")), "--tls", "starttls",
+        "--cafile", cacert, "--user", "alice", "--password", "wrong", "--expect-login-failure");
+    assertThat(py.exitCode()).as("%s", py).isZero();
+    Clients.ProcessResult right = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+        "alice:" + ALICE_PW, "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
+    assertThat(right.exitCode()).as("%s", right).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void aCachedYesShouldSpareTheService() throws Exception {
+    String cacert = postern.tls().certPath().toString();
+    String url = "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1";
+    assertThat(Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u", "alice:" + ALICE_PW, url)
+        .exitCode()).isZero();
+    service.clearRequests();
+    for (int i = 0; i < 3; i++) {
+      assertThat(Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u", "alice:" + ALICE_PW,
+          url).exitCode()).isZero();
+    }
+    assertThat(service.requests()).isEmpty();
+    assertThat(logs.lines()).noneMatch(l -> l.contains(ALICE_PW) || l.contains(CAROL_PW)
+        || l.contains(BOB_PW));
+  }
+
+  private static byte[] message(String subject) {
+    return ("From: a@example.net\r\nTo: someone@example.net\r\nSubject: " + subject
+        + "\r\n\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static int closedPort() throws Exception {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
