@@ -11,9 +11,15 @@ public sealed interface AuthResult {
 
   /**
    * The credentials are wrong, or the account may not log in ({@code disabledReason} non-null,
-   * a text meant for the user). {@code delay} is an extra delay the source asks for.
+   * a text meant for the user). {@code delay} is an extra delay the source asks for;
+   * {@code sourceText} what the source said, for the log only (null if nothing).
    */
-  record Rejected(String disabledReason, Duration delay) implements AuthResult {
+  record Rejected(String disabledReason, Duration delay, String sourceText) implements AuthResult {
+
+    public Rejected(String disabledReason, Duration delay) {
+      this(disabledReason, delay, null);
+    }
+
     public static Rejected badCredentials() {
       return new Rejected(null, Duration.ZERO);
     }

@@ -86,6 +86,28 @@ public final class HttpAuthenticator implements Authenticator {
     return ask(request, 0, 0, null);
   }
 
+  /**
+   * Reachable when one URL gives any HTTP answer to a {@code HEAD} (which asks about no user, so
+   * the service logs no failed login), within the timeout.
+   */
+  @Override
+  public Future<Void> ready() {
+    return reachable(0);
+  }
+
+  private Future<Void> reachable(int index) {
+    if (index >= config.urls().size()) {
+      return Future.failedFuture("no auth service URL answers");
+    }
+    String url = config.urls().get(index);
+    return client.request(new RequestOptions().setMethod(HttpMethod.HEAD).setAbsoluteURI(url)
+            .setConnectTimeout(config.timeout().toMillis())
+            .setIdleTimeout(config.timeout().toMillis()))
+        .compose(r -> r.send())
+        .compose(response -> response.end())
+        .transform(ar -> ar.succeeded() ? Future.succeededFuture() : reachable(index + 1));
+  }
+
   @Override
   public Future<Void> close() {
     return client.close();
@@ -110,7 +132,8 @@ public final class HttpAuthenticator implements Authenticator {
         return Future.succeededFuture(ok.accepted());
       }
       if (answer instanceof AuthHttpAnswer.Failed failed) {
-        return Future.succeededFuture(new AuthResult.Rejected(null, failed.delay()));
+        return Future.succeededFuture(new AuthResult.Rejected(null, failed.delay(),
+            failed.text()));
       }
       if (answer instanceof AuthHttpAnswer.Wait wait) {
         if (waits >= MAX_WAITS) {

@@ -99,7 +99,9 @@ public final class LoginFlow {
             : Failure.DISABLED;
         return failAfterDelay(conn, mechanism, credentials, failure,
             rejected.disabledReason() == null ? null : printable(rejected.disabledReason()),
-            rejected.delay(), failure == Failure.DISABLED ? "account disabled" : "bad credentials");
+            rejected.delay(), (failure == Failure.DISABLED ? "account disabled" : "bad credentials")
+                + (rejected.sourceText() == null ? ""
+                : " (" + context.authenticator().source() + ": " + rejected.sourceText() + ")"));
       }
       if (result instanceof AuthResult.Unavailable unavailable) {
         context.meters().authError();

@@ -181,6 +181,32 @@ class PosternHttpAuthIT {
         || l.contains(BOB_PW));
   }
 
+  /** Last: the service goes away. */
+  @Test
+  @Order(5)
+  void withTheServiceGoneLoginsShouldBeTemporaryFailuresAndReadinessShouldSaySo()
+      throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpRequest ready = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(postern.adminUrl() + "/health/ready")).build();
+    java.net.http.HttpResponse<String> before = http.send(ready,
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(before.statusCode()).as(before.body()).isEqualTo(200);
+    assertThat(new JsonObject(before.body()).getJsonObject("auth").getString("status"))
+        .isEqualTo("up");
+
+    service.close();
+    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert",
+        postern.tls().certPath().toString(), "-v", "-u", "alice:not-cached-" + System.nanoTime(),
+        "imaps://localhost:" + postern.port("imaps") + "/INBOX");
+    assertThat(r.exitCode()).as("%s", r).isNotZero();
+    assertThat(r.stderr()).contains("[UNAVAILABLE]");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+        http.send(ready, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+    String body = http.send(ready, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(body).contains("auth source http is not answering");
+  }
+
   private static byte[] message(String subject) {
     return ("From: a@example.net\r\nTo: someone@example.net\r\nSubject: " + subject
         + "\r\n\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII);
