@@ -11,12 +11,14 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Remembers an auth source's answers: yes for {@code ttl}, no for {@code negative-ttl}, at most
- * {@code max-entries} of them. The key is an HMAC of protocol, user and password under a key made
+ * {@code max-entries} of them. The key is an HMAC of protocol, user, password and client address
+ * under a key made
  * at start-up, so neither the cache nor a heap dump of it holds a password; a cached yes that
  * would hand the client's own password to the backend stores "the client's password" instead of
  * it. A different password is a different key: a wrong one never finds a right one's answer.
@@ -40,6 +42,7 @@ public final class AuthCache implements Authenticator {
   private final Cache<Key, Entry> entries;
   private final Listener listener;
   private final byte[] key = new byte[32];
+  private final AtomicLong generation = new AtomicLong();
 
   public AuthCache(Authenticator source, AuthConfig.Cache config, Listener listener) {
     this.source = source;
@@ -69,6 +72,7 @@ public final class AuthCache implements Authenticator {
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
     Key k = entries == null ? null : key(request);
+    long generation = this.generation.get();
     Entry cached = k == null ? null : entries.getIfPresent(k);
     if (cached != null) {
       listener.hit();
@@ -80,7 +84,8 @@ public final class AuthCache implements Authenticator {
     }
     return source.authenticate(request).andThen(ar -> {
       listener.answered(System.nanoTime() - asked);
-      if (k != null && ar.succeeded()) {
+      // An answer asked for before a change (a re-read passwd-file) is not kept after it.
+      if (k != null && ar.succeeded() && this.generation.get() == generation) {
         remember(k, ar.result(), request);
       }
     });
@@ -88,6 +93,7 @@ public final class AuthCache implements Authenticator {
 
   /** Forgets every answer, e.g. when the passwd-file has changed. */
   public void clear() {
+    generation.incrementAndGet();
     if (entries != null) {
       entries.invalidateAll();
     }
@@ -123,11 +129,14 @@ public final class AuthCache implements Authenticator {
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       byte[] user = request.credentials().user().getBytes(StandardCharsets.UTF_8);
       byte[] password = request.credentials().password().bytes();
-      // Lengths first, so that no two different (user, password) pairs give the same input.
-      mac.update(ByteBuffer.allocate(9).put((byte) request.protocol().ordinal())
-          .putInt(user.length).putInt(password.length).array());
+      // The client's address too: a service may answer per address (allow lists, lockouts).
+      byte[] client = request.clientIp().getBytes(StandardCharsets.US_ASCII);
+      // Lengths first, so that no two different (user, password, client) give the same input.
+      mac.update(ByteBuffer.allocate(13).put((byte) request.protocol().ordinal())
+          .putInt(user.length).putInt(password.length).putInt(client.length).array());
       mac.update(user);
       mac.update(password);
+      mac.update(client);
       Arrays.fill(password, (byte) 0);
       return new Key(mac.doFinal());
     } catch (GeneralSecurityException e) {

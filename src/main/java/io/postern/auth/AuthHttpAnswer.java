@@ -22,7 +22,6 @@ sealed interface AuthHttpAnswer {
   Duration MAX_WAIT = Duration.ofSeconds(60);
 
   Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?");
-  Pattern IPV6 = Pattern.compile("\\[?[0-9A-Fa-f:.]{2,45}]?");
 
   /** Log in as the service says. */
   record Ok(AuthResult.Accepted accepted) implements AuthHttpAnswer {}
@@ -85,12 +84,9 @@ sealed interface AuthHttpAnswer {
       }
     }
     if (server != null) {
-      server = server.trim();
-      if (!HOST.matcher(server).matches() && !IPV6.matcher(server).matches()) {
+      server = server(server.trim());
+      if (server == null) {
         return new Malformed("Auth-Server is not a host name or address");
-      }
-      if (server.startsWith("[")) {
-        server = server.substring(1, server.length() - 1);
       }
       if (port == null) {
         return new Malformed("Auth-Server without Auth-Port");
@@ -121,6 +117,35 @@ sealed interface AuthHttpAnswer {
     Route route = new Route(backend != null ? backend.trim() : PosternConfig.DEFAULT_BACKEND,
         server, port, tls);
     return new Ok(new AuthResult.Accepted(route, user, password));
+  }
+
+  /**
+   * A host name, an IPv4 address, or an IPv6 address bare or in brackets (returned without
+   * them); null for anything else, such as {@code host:port} or an unbalanced bracket.
+   */
+  private static String server(String value) {
+    String inner = value;
+    if (value.startsWith("[") || value.endsWith("]")) {
+      if (!value.startsWith("[") || !value.endsWith("]") || value.length() < 4) {
+        return null;
+      }
+      inner = value.substring(1, value.length() - 1);
+      if (!inner.contains(":")) {
+        return null;
+      }
+    }
+    if (!inner.contains(":")) {
+      return HOST.matcher(inner).matches() ? inner : null;
+    }
+    if (!inner.matches("[0-9A-Fa-f:.]{2,45}")) {
+      return null;
+    }
+    try {
+      // With a colon this is parsed as an IPv6 literal, never looked up.
+      return java.net.InetAddress.getByName(inner) instanceof java.net.Inet6Address ? inner : null;
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
   }
 
   /** Bytes no mail protocol line may carry. */

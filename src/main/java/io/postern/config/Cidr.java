@@ -94,4 +94,46 @@ public record Cidr(byte[] network, int prefixLength) {
     }
     return prefix.toString();
   }
+
+  /**
+   * An address as people and nginx write it: IPv4 dotted, IPv6 in RFC 5952's short form
+   * ({@code ::1}, {@code 2001:db8::7}), never Java's {@code 0:0:0:0:0:0:0:1}.
+   */
+  public static String text(InetAddress address) {
+    byte[] b = address.getAddress();
+    if (b.length == 4) {
+      return address.getHostAddress();
+    }
+    int[] groups = new int[8];
+    for (int i = 0; i < 8; i++) {
+      groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+    }
+    // The longest run of two or more zero groups (the first, on a tie) becomes "::".
+    int bestStart = -1;
+    int bestLength = 1;
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && groups[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        out.append("::");
+        i += bestLength - 1;
+        continue;
+      }
+      if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+        out.append(':');
+      }
+      out.append(Integer.toHexString(groups[i]));
+    }
+    return out.toString();
+  }
 }

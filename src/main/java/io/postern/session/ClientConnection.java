@@ -2,6 +2,7 @@ package io.postern.session;
 
 import io.postern.backend.BackendSession;
 import io.postern.config.AuthConfig;
+import io.postern.config.Cidr;
 import io.postern.listener.ListenerContext;
 import io.postern.metrics.ProtocolMeters;
 import io.postern.relay.Relay;
@@ -91,7 +92,7 @@ public final class ClientConnection {
   }
 
   public String clientIp() {
-    return clientAddress.getHostAddress();
+    return Cidr.text(clientAddress);
   }
 
   public boolean secured() {
@@ -308,7 +309,8 @@ public final class ClientConnection {
     logged = true;
     cancelDeadline();
     try {
-      String client = clientAddress.getHostAddress() + ":" + socket.remoteAddress().port();
+      String ip = clientIp();
+      String client = (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + socket.remoteAddress().port();
       SessionLog.write(new SessionLog.Entry(id, context.listener().name(),
           context.listener().protocol().id(), client, tlsProtocol(),
           user, backend, result, Duration.ofNanos(System.nanoTime() - startNanos), toClient,

@@ -246,6 +246,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** An extra listener on {@code address} (e.g. {@code ::1}), port chosen by the OS. */
+    public Builder listener(String name, Protocol protocol, String address, TlsMode tls) {
+      extraListeners.add(new ListenerConfig(name, protocol, address, 0, tls, false));
+      return this;
+    }
+
     /** A CIDR of limits.trusted-networks (may send PROXY headers). */
     public Builder trustedNetwork(String cidr) {
       trusted.add(io.postern.config.Cidr.parse(cidr));
