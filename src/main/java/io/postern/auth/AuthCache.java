@@ -17,11 +17,13 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Remembers an auth source's answers: yes for {@code ttl}, no for {@code negative-ttl}, at most
- * {@code max-entries} of them. The key is an HMAC of protocol, user, password and client address
- * under a key made
- * at start-up, so neither the cache nor a heap dump of it holds a password; a cached yes that
- * would hand the client's own password to the backend stores "the client's password" instead of
- * it. A different password is a different key: a wrong one never finds a right one's answer.
+ * {@code max-entries} of them. The key is an HMAC of protocol, user, password, client address
+ * and TLS protocol and cipher under a key made at start-up, so the cache holds no client's
+ * password; a cached yes that hands the client's own password to the backend stores "the
+ * client's password" instead of it. A yes that names another backend password (the service's
+ * {@code Auth-Pass}, a passwd-file {@code pass=}) keeps that one until it expires, as the
+ * source's answer held it. A different password is a different key: a wrong one never finds a
+ * right one's answer.
  */
 public final class AuthCache implements Authenticator {
 
@@ -35,8 +37,11 @@ public final class AuthCache implements Authenticator {
     void answered(long nanos);
   }
 
-  /** What is kept: the answer, with the backend password left out when it is the client's. */
-  private record Entry(AuthResult result, boolean clientPassword) {}
+  /**
+   * What is kept: the answer, with the backend password left out when it is the client's, and
+   * the generation it was asked in.
+   */
+  private record Entry(AuthResult result, boolean clientPassword, long generation) {}
 
   private final Authenticator source;
   private final Cache<Key, Entry> entries;
@@ -74,6 +79,11 @@ public final class AuthCache implements Authenticator {
     Key k = entries == null ? null : key(request);
     long generation = this.generation.get();
     Entry cached = k == null ? null : entries.getIfPresent(k);
+    if (cached != null && cached.generation() != generation) {
+      // Asked before a clear() and stored after it: not an answer for now.
+      entries.asMap().remove(k, cached);
+      cached = null;
+    }
     if (cached != null) {
       listener.hit();
       return Future.succeededFuture(restore(cached, request));
@@ -84,9 +94,10 @@ public final class AuthCache implements Authenticator {
     }
     return source.authenticate(request).andThen(ar -> {
       listener.answered(System.nanoTime() - asked);
-      // An answer asked for before a change (a re-read passwd-file) is not kept after it.
+      // An answer asked for before a change (a re-read passwd-file) is not used after it:
+      // stored with its generation, it is dropped when read.
       if (k != null && ar.succeeded() && this.generation.get() == generation) {
-        remember(k, ar.result(), request);
+        remember(k, ar.result(), request, generation);
       }
     });
   }
@@ -105,13 +116,13 @@ public final class AuthCache implements Authenticator {
     return source.close();
   }
 
-  private void remember(Key k, AuthResult result, AuthRequest request) {
+  private void remember(Key k, AuthResult result, AuthRequest request, long generation) {
     if (result instanceof AuthResult.Accepted a) {
       boolean same = a.backendPassword().equals(request.credentials().password());
       entries.put(k, new Entry(same ? new AuthResult.Accepted(a.route(), a.backendUser(), null)
-          : a, same));
+          : a, same, generation));
     } else if (result instanceof AuthResult.Rejected) {
-      entries.put(k, new Entry(result, false));
+      entries.put(k, new Entry(result, false, generation));
     }
     // Unavailable is never remembered: the next login asks again.
   }
@@ -129,14 +140,19 @@ public final class AuthCache implements Authenticator {
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       byte[] user = request.credentials().user().getBytes(StandardCharsets.UTF_8);
       byte[] password = request.credentials().password().bytes();
-      // The client's address too: a service may answer per address (allow lists, lockouts).
+      // The client's address and TLS too: a service may answer per address (allow lists,
+      // lockouts) or refuse logins without TLS or with an old protocol.
       byte[] client = request.clientIp().getBytes(StandardCharsets.US_ASCII);
-      // Lengths first, so that no two different (user, password, client) give the same input.
-      mac.update(ByteBuffer.allocate(13).put((byte) request.protocol().ordinal())
-          .putInt(user.length).putInt(password.length).putInt(client.length).array());
+      byte[] tls = (request.secured() ? request.tlsProtocol() + " " + request.tlsCipher() : "")
+          .getBytes(StandardCharsets.US_ASCII);
+      // Lengths first, so that no two different requests give the same input.
+      mac.update(ByteBuffer.allocate(17).put((byte) request.protocol().ordinal())
+          .putInt(user.length).putInt(password.length).putInt(client.length)
+          .putInt(tls.length).array());
       mac.update(user);
       mac.update(password);
       mac.update(client);
+      mac.update(tls);
       Arrays.fill(password, (byte) 0);
       return new Key(mac.doFinal());
     } catch (GeneralSecurityException e) {

@@ -6,6 +6,7 @@ import io.postern.config.TlsMode;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -36,11 +37,14 @@ sealed interface AuthHttpAnswer {
   record Malformed(String why) implements AuthHttpAnswer {}
 
   static AuthHttpAnswer parse(MultiMap headers, Credentials credentials, Set<String> backends) {
-    String status = headers.get("Auth-Status");
+    String status = status(headers.getAll("Auth-Status"));
     if (status == null) {
       return new Malformed("no Auth-Status header");
     }
-    status = status.trim();
+    String repeated = repeated(headers);
+    if (repeated != null && status.equals("OK")) {
+      return new Malformed(repeated + " given twice with different values");
+    }
     Duration wait;
     try {
       wait = seconds(headers.get("Auth-Wait"));
@@ -54,6 +58,40 @@ sealed interface AuthHttpAnswer {
       return new Failed(status, wait);
     }
     return ok(headers, credentials, backends);
+  }
+
+  /**
+   * The status; with several, the first that is not {@code OK}, so that a yes followed by a no
+   * is a no, as with nginx (which fails a login once any {@code Auth-Status} was an error).
+   */
+  private static String status(List<String> values) {
+    String status = null;
+    for (String v : values) {
+      String t = v.trim();
+      if (status == null || status.equals("OK")) {
+        status = t;
+      }
+    }
+    return status;
+  }
+
+  /**
+   * The first other {@code Auth-} header given twice with different values, or null. nginx keeps
+   * the last one; which of two servers or users was meant cannot be known, so neither is used.
+   */
+  private static String repeated(MultiMap headers) {
+    for (String name : headers.names()) {
+      if (!name.regionMatches(true, 0, "Auth-", 0, 5) || name.equalsIgnoreCase("Auth-Status")) {
+        continue;
+      }
+      List<String> values = headers.getAll(name);
+      for (String v : values) {
+        if (!v.trim().equals(values.get(0).trim())) {
+          return name;
+        }
+      }
+    }
+    return null;
   }
 
   private static AuthHttpAnswer ok(MultiMap headers, Credentials credentials,

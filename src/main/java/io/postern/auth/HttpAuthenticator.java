@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
@@ -39,6 +40,10 @@ public final class HttpAuthenticator implements Authenticator {
   static final int MAX_WAITS = 3;
   /** Bodies are ignored, as nginx does; one bigger than this ends the connection. */
   static final int MAX_BODY = 64 * 1024;
+  /** Connections per service URL; logins beyond these wait in a bounded queue. */
+  static final int POOL_SIZE = 64;
+  /** How long an idle connection to the service is kept. */
+  static final int KEEP_ALIVE_SECONDS = 4;
 
   private final Vertx vertx;
   private final AuthConfig.Http config;
@@ -59,6 +64,9 @@ public final class HttpAuthenticator implements Authenticator {
     HttpClientOptions options = new HttpClientOptions()
         .setProtocolVersion(HttpVersion.HTTP_1_1)
         .setKeepAlive(true)
+        // Shorter than the idle limits of common servers (Node 5 s, nginx 75 s), so that Postern,
+        // not the service, closes an idle connection.
+        .setKeepAliveTimeout(KEEP_ALIVE_SECONDS)
         .setVerifyHost(true)
         .setConnectTimeout((int) config.timeout().toMillis())
         .setMaxHeaderSize(16 * 1024);
@@ -71,8 +79,7 @@ public final class HttpAuthenticator implements Authenticator {
         throw new CertificatePair.CertificateProblem("cannot read CA file " + config.ca());
       }
     }
-    // Logins beyond what 64 connections per service can carry wait in a bounded queue.
-    PoolOptions pool = new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(10_000);
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(POOL_SIZE).setMaxWaitQueueSize(10_000);
     return new HttpAuthenticator(vertx, config, backends, vertx.createHttpClient(options, pool));
   }
 
@@ -121,7 +128,7 @@ public final class HttpAuthenticator implements Authenticator {
           + lastProblem + ")"));
     }
     String url = urls.get(index);
-    return send(url, request).transform(ar -> {
+    return exchange(url, request).transform(ar -> {
       if (ar.failed()) {
         String problem = where(url) + ": " + describe(ar.cause());
         LOG.warn("auth service {}", problem);
@@ -152,26 +159,50 @@ public final class HttpAuthenticator implements Authenticator {
     });
   }
 
-  /** One request with one deadline, covering connect, answer and the (discarded) body. */
+  /**
+   * One exchange, asked a second time when a kept-alive connection turned out to be closed
+   * before any answer came: the service may drop idle connections just as one is reused, and a
+   * {@code GET} may be repeated.
+   */
+  private Future<MultiMap> exchange(String url, AuthRequest request) {
+    return send(url, request).recover(e -> e instanceof HttpClosedException
+        ? send(url, request) : Future.failedFuture(e));
+  }
+
+  /**
+   * One request with one deadline, covering the wait for a pooled connection, the answer and the
+   * (discarded) body. When the deadline passes, the request is reset wherever it is, so that a
+   * slow or stuck service cannot keep the pool's connections.
+   */
   private Future<MultiMap> send(String url, AuthRequest request) {
+    long timeout = config.timeout().toMillis();
     Promise<MultiMap> answer = Promise.promise();
     AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-    long deadline = vertx.setTimer(config.timeout().toMillis(), id -> {
-      if (answer.tryFail("no answer within " + config.timeout().toMillis() + "ms")
-          && sent.get() != null) {
-        // Frees the pooled connection the slow answer holds.
-        sent.get().reset();
+    long deadline = vertx.setTimer(timeout, id -> {
+      answer.tryFail("no answer within " + timeout + "ms");
+      HttpClientRequest r = sent.get();
+      if (r != null) {
+        r.reset();
       }
     });
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
-        .setAbsoluteURI(url).setFollowRedirects(false);
+        .setAbsoluteURI(url).setFollowRedirects(false)
+        .setConnectTimeout(timeout).setIdleTimeout(timeout);
     AuthHttpRequest.headers(request, config.headers()).forEach(options::putHeader);
     client.request(options)
         .compose(r -> {
+          if (answer.future().isComplete()) {
+            // The login gave up while this waited for a connection: do not send it at all.
+            r.reset();
+            return Future.failedFuture("abandoned");
+          }
           sent.set(r);
           return r.send();
         })
-        .onFailure(answer::tryFail)
+        .onFailure(e -> {
+          vertx.cancelTimer(deadline);
+          answer.tryFail(e);
+        })
         .onSuccess(response -> {
           int[] body = {0};
           response.handler(chunk -> {
@@ -180,12 +211,14 @@ public final class HttpAuthenticator implements Authenticator {
               sent.get().reset();
             }
           });
-          response.exceptionHandler(e -> { });
-          // The headers are the answer; the body only has to be read for the connection to be
-          // reused.
+          response.exceptionHandler(e -> vertx.cancelTimer(deadline));
+          // The body must be read to its end for the connection to be reused; the deadline
+          // still holds for that.
+          response.endHandler(v -> vertx.cancelTimer(deadline));
+          // The headers are the answer.
           answer.tryComplete(response.headers());
         });
-    return answer.future().andThen(ar -> vertx.cancelTimer(deadline));
+    return answer.future();
   }
 
   /** The URL without user information or query, for logs. */

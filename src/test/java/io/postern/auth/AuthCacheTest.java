@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
@@ -443,6 +444,54 @@ class AuthCacheTest {
     assertThat(inFlight.result()).isInstanceOf(AuthResult.Accepted.class);
     cache.authenticate(request(Protocol.IMAP, "amy", Secret.of("old-pw")));
     assertThat(calls.get()).as("the source is asked again after the change").isEqualTo(2);
+  }
+
+  @Test
+  void aYesOverTlsShouldNotAnswerTheSameLoginWithoutTlsOrWithAnotherProtocol() {
+    // A service may refuse logins without TLS, or over TLS 1.2, as nginx passes it Auth-SSL.
+    FakeSource source = new FakeSource(r -> "TLSv1.3".equals(r.tlsProtocol())
+        ? new AuthResult.Accepted(ROUTE, "amy", r.credentials().password())
+        : AuthResult.Rejected.badCredentials());
+    Counts counts = new Counts();
+    AuthCache cache = cache(source, 100, counts);
+    Credentials amy = new Credentials("amy", Secret.of("pw"));
+    assertThat(ask(cache, request(Protocol.IMAP, "amy", Secret.of("pw"))))
+        .isInstanceOf(AuthResult.Accepted.class);
+    assertThat(ask(cache, new AuthRequest(Protocol.IMAP, "login", amy, "192.0.2.1", null, null,
+        1))).isInstanceOf(AuthResult.Rejected.class);
+    assertThat(ask(cache, new AuthRequest(Protocol.IMAP, "login", amy, "192.0.2.1", "TLSv1.2",
+        "ECDHE-RSA-AES128-GCM-SHA256", 1))).isInstanceOf(AuthResult.Rejected.class);
+    assertThat(source.calls.get()).isEqualTo(3);
+    assertThat(counts.hits.get()).isZero();
+  }
+
+  @Test
+  void noAnswerFromBeforeAClearShouldBeUsedAfterItEvenWhenTheyRace() throws Exception {
+    // One thread logs in over and over while another changes the answer and clears the cache:
+    // once a clear() has returned, the old answer must never be given again.
+    AtomicInteger version = new AtomicInteger();
+    FakeSource source = new FakeSource(r -> new AuthResult.Accepted(
+        new Route("default", "10.0.0." + version.get(), 143, null), "amy",
+        r.credentials().password()));
+    AuthCache cache = cache(source, 100, new Counts());
+    AtomicBoolean done = new AtomicBoolean();
+    Thread asker = new Thread(() -> {
+      while (!done.get()) {
+        ask(cache, "amy", "pw");
+      }
+    });
+    asker.start();
+    try {
+      for (int v = 1; v <= 20_000; v++) {
+        version.set(v);
+        cache.clear();
+        AuthResult.Accepted a = (AuthResult.Accepted) ask(cache, "amy", "pw");
+        assertThat(a.route().host()).as("after clear %d", v).isEqualTo("10.0.0." + v);
+      }
+    } finally {
+      done.set(true);
+      asker.join();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -275,4 +275,35 @@ class AuthHttpAnswerTest {
         .isInstanceOf(AuthHttpAnswer.Failed.class);
     assertThat(parse("Auth-Status", "OKAY")).isInstanceOf(AuthHttpAnswer.Failed.class);
   }
+
+  // --- repeated headers ----------------------------------------------------------------------
+
+  @Test
+  void aYesAndANoInOneAnswerShouldBeANoWhicheverComesFirst() {
+    for (String[] order : new String[][] {{"OK", "Invalid login"}, {"Invalid login", "OK"}}) {
+      AuthHttpAnswer answer = parse("Auth-Status", order[0], "Auth-Status", order[1],
+          "Auth-Server", "10.0.0.1", "Auth-Port", "143");
+      assertThat(answer).isInstanceOf(AuthHttpAnswer.Failed.class);
+      assertThat(((AuthHttpAnswer.Failed) answer).text()).isEqualTo("Invalid login");
+    }
+  }
+
+  @Test
+  void okWithTwoDifferentServersUsersOrPasswordsShouldBeMalformed() {
+    assertMalformed(parse("Auth-Status", "OK", "Auth-Server", "10.0.0.1", "Auth-Server",
+        "10.0.0.2", "Auth-Port", "143"));
+    assertMalformed(parse("Auth-Status", "OK", "Auth-Server", "10.0.0.1", "Auth-Port", "143",
+        "auth-port", "110"));
+    assertMalformed(parse("Auth-Status", "OK", "Auth-User", "alice", "Auth-User", "root"));
+    assertMalformed(parse("Auth-Status", "OK", "Auth-Pass", "a", "Auth-Pass", "b"));
+    assertMalformed(parse("Auth-Status", "OK", "Auth-Backend", "default", "Auth-Backend",
+        "archive"));
+  }
+
+  @Test
+  void aHeaderRepeatedWithTheSameValueShouldStillBeRead() {
+    AuthResult.Accepted a = accepted(parse("Auth-Status", "OK", "Auth-Status", "OK",
+        "Auth-Server", "10.0.0.1", "Auth-Server", " 10.0.0.1", "Auth-Port", "143"));
+    assertThat(a.route()).isEqualTo(new Route("default", "10.0.0.1", 143, TlsMode.NONE));
+  }
 }

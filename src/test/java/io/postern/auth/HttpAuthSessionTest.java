@@ -628,7 +628,8 @@ class HttpAuthSessionTest {
 
   /** {@code reply} with every header value {@code PORT} replaced by {@code port}. */
   private static Reply withPort(Reply reply, int port) {
-    Reply out = new Reply(reply.status(), List.of(), reply.body(), reply.delay(), reply.raw());
+    Reply out = new Reply(reply.status(), List.of(), reply.body(), reply.delay(), reply.raw(),
+        reply.keepOpen());
     for (FakeAuthService.Header h : reply.headers()) {
       out = out.with(h.name(), h.value().equals("PORT") ? String.valueOf(port) : h.value());
     }

@@ -63,7 +63,7 @@ public final class FakeAuthService implements AutoCloseable {
 
   /** What the service answers; build with the static methods and {@link #with}. */
   public record Reply(int status, List<Header> headers, String body, Duration delay,
-      byte[] raw) {
+      byte[] raw, boolean keepOpen) {
 
     public Reply {
       headers = List.copyOf(headers);
@@ -91,25 +91,31 @@ public final class FakeAuthService implements AutoCloseable {
 
     /** This HTTP status and body, and no headers yet. */
     public static Reply http(int status, String body) {
-      return new Reply(status, List.of(), body, Duration.ZERO, null);
+      return new Reply(status, List.of(), body, Duration.ZERO, null, true);
     }
 
     /** These bytes instead of an HTTP response, then the connection is closed. */
     public static Reply raw(String bytes) {
       return new Reply(0, List.of(), "", Duration.ZERO,
-          bytes.getBytes(StandardCharsets.ISO_8859_1));
+          bytes.getBytes(StandardCharsets.ISO_8859_1), false);
+    }
+
+    /** These bytes, then nothing more, with the connection left open: a stuck service. */
+    public static Reply stuck(String bytes) {
+      return new Reply(0, List.of(), "", Duration.ZERO,
+          bytes.getBytes(StandardCharsets.ISO_8859_1), true);
     }
 
     /** Adds a header; the value's chars are written as one byte each (ISO-8859-1). */
     public Reply with(String name, String value) {
       List<Header> more = new ArrayList<>(headers);
       more.add(new Header(name, value));
-      return new Reply(status, more, body, delay, raw);
+      return new Reply(status, more, body, delay, raw, keepOpen);
     }
 
     /** Answers only after {@code wait}: a slow service. */
     public Reply after(Duration wait) {
-      return new Reply(status, headers, body, wait, raw);
+      return new Reply(status, headers, body, wait, raw, keepOpen);
     }
   }
 
@@ -211,7 +217,7 @@ public final class FakeAuthService implements AutoCloseable {
           reply = Reply.http(500, "script failed");
         }
         byte[] bytes = encode(reply);
-        boolean close = reply.raw() != null;
+        boolean close = !reply.keepOpen();
         if (reply.delay().isZero()) {
           write(socket, out, bytes, close);
         } else {
