@@ -128,8 +128,9 @@ public final class Postern {
     }
     if (options.checkOnly()) {
       out.println("postern: configuration " + options.config() + " is valid ("
-          + config.listeners().size() + " listeners, " + config.backends().size() + " backends"
-          + (resources.users() >= 0 ? ", " + resources.users() + " users" : "") + ")");
+          + count(config.listeners().size(), "listener") + ", "
+          + count(config.backends().size(), "backend")
+          + (resources.users() >= 0 ? ", " + count(resources.users(), "user") : "") + ")");
       resources.authenticator().close();
       closeQuietly(vertx);
       return 0;
@@ -218,5 +219,9 @@ public final class Postern {
     } catch (IOException e) {
       return "unknown";
     }
+  }
+
+  private static String count(long n, String what) {
+    return n + " " + what + (n == 1 ? "" : "s");
   }
 }

@@ -67,7 +67,7 @@ class PosternCliTest {
           "--check-config");
       assertThat(r.err()).isEmpty();
       assertThat(r.status()).isZero();
-      assertThat(r.out()).contains("is valid (1 listeners, 1 backends, 1 users)");
+      assertThat(r.out()).contains("is valid (1 listener, 1 backend, 1 user)");
     }
   }
 
