@@ -3,6 +3,7 @@ package io.postern.auth;
 import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
+import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -61,18 +62,27 @@ sealed interface AuthHttpAnswer {
   }
 
   /**
-   * The status; with several, the first that is not {@code OK}, so that a yes followed by a no
-   * is a no, as with nginx (which fails a login once any {@code Auth-Status} was an error).
+   * The status; with several, an error text before {@code WAIT} before {@code OK}, so that a
+   * yes next to a no is a no, as with nginx (which fails a login once any {@code Auth-Status}
+   * was an error).
    */
   private static String status(List<String> values) {
     String status = null;
     for (String v : values) {
       String t = v.trim();
-      if (status == null || status.equals("OK")) {
+      if (status == null || rank(t) > rank(status)) {
         status = t;
       }
     }
     return status;
+  }
+
+  private static int rank(String status) {
+    return switch (status) {
+      case "OK" -> 0;
+      case "WAIT" -> 1;
+      default -> 2;
+    };
   }
 
   /**
@@ -175,15 +185,9 @@ sealed interface AuthHttpAnswer {
     if (!inner.contains(":")) {
       return HOST.matcher(inner).matches() ? inner : null;
     }
-    if (!inner.matches("[0-9A-Fa-f:.]{2,45}")) {
-      return null;
-    }
-    try {
-      // With a colon this is parsed as an IPv6 literal, never looked up.
-      return java.net.InetAddress.getByName(inner) instanceof java.net.Inet6Address ? inner : null;
-    } catch (java.net.UnknownHostException e) {
-      return null;
-    }
+    // Checked as text: InetAddress.getByName would ask the system resolver for some near-misses
+    // (".::1"), on the event loop.
+    return inner.length() <= 45 && NetUtil.isValidIpV6Address(inner) ? inner : null;
   }
 
   /** Bytes no mail protocol line may carry. */

@@ -221,11 +221,11 @@ public final class HttpAuthenticator implements Authenticator {
     return answer.future();
   }
 
-  /** The URL without user information or query, for logs. */
+  /** The URL without query, for logs (the config allows no user information in it). */
   static String where(String url) {
     URI uri = URI.create(url);
-    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
-        + (uri.getPath() == null ? "" : uri.getPath());
+    return uri.getScheme() + "://" + uri.getRawAuthority()
+        + (uri.getRawPath() == null ? "" : uri.getRawPath());
   }
 
   private static String describe(Throwable e) {

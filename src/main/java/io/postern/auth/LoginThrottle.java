@@ -88,8 +88,24 @@ public final class LoginThrottle {
     return n == null ? 0 : n.get();
   }
 
-  private static String userKey(String user) {
-    return user.toLowerCase(Locale.ROOT);
+  /** Longest user key kept as text; a longer name is kept as its SHA-256. */
+  static final int MAX_USER_KEY = 128;
+
+  /**
+   * The name in lower case; a long one (refused names too are counted, and a line may hold
+   * 8 KB) as a 64-character hash, so that the tracked names cost little memory whatever they are.
+   */
+  static String userKey(String user) {
+    String key = user.toLowerCase(Locale.ROOT);
+    if (key.length() <= MAX_USER_KEY) {
+      return key;
+    }
+    try {
+      return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+          .getInstance("SHA-256").digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   private static String addressKey(InetAddress address) {

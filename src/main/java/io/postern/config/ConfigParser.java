@@ -156,15 +156,15 @@ public final class ConfigParser {
     if (urls == null) {
       urls = List.of("http://127.0.0.1:9000/auth");
     }
+    if (urls.isEmpty()) {
+      s.error("url", "needs at least one URL");
+    }
     for (String url : urls) {
-      try {
-        URI uri = new URI(url);
-        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
-            || uri.getHost() == null) {
-          s.error("url", "'" + url + "' must be an http:// or https:// URL with a host");
-        }
-      } catch (java.net.URISyntaxException e) {
-        s.error("url", "'" + url + "' is not a URL");
+      String problem = httpUrlProblem(url);
+      if (problem != null) {
+        // A user:password in the URL is a secret: the error must not repeat it.
+        s.error("url", "'" + url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1…@")
+            + "' " + problem);
       }
     }
     Duration timeout = positive(s, "timeout", Duration.ofSeconds(5), Duration.ofMinutes(10));
@@ -180,6 +180,35 @@ public final class ConfigParser {
     Path ca = s.path("ca", null);
     s.rejectUnknownKeys();
     return new AuthConfig.Http(urls, timeout, headers == null ? Map.of() : headers, ca);
+  }
+
+  /**
+   * Why {@code url} cannot name an auth service, or null. Host names as nginx and Vert.x take
+   * them, {@code _} included (java.net.URI alone would refuse Docker Compose names).
+   */
+  static String httpUrlProblem(String url) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (java.net.URISyntaxException e) {
+      return "is not a URL";
+    }
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
+        || uri.getRawAuthority() == null) {
+      return "must be an http:// or https:// URL with a host";
+    }
+    if (uri.getRawAuthority().contains("@")) {
+      // The HTTP client would drop them without a word.
+      return "must not hold a user or password; send credentials with auth.http.headers"
+          + " (e.g. Authorization: Basic ...)";
+    }
+    try {
+      String host = new io.vertx.core.http.RequestOptions().setAbsoluteURI(url).getHost();
+      return host == null || host.isEmpty() ? "must be an http:// or https:// URL with a host"
+          : null;
+    } catch (RuntimeException e) {
+      return "is not a URL";
+    }
   }
 
   private Map<String, BackendConfig> backends(ConfigSection root) {

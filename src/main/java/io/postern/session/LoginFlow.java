@@ -32,6 +32,11 @@ public final class LoginFlow {
 
   /** A user name longer than this is not a user name. */
   static final int MAX_USER_BYTES = 256;
+  /**
+   * Nor is a longer password a password: escaped, it could pass the header limits of an auth
+   * service (nginx: 8 KB), whose refusal would look like an outage, not a wrong password.
+   */
+  static final int MAX_PASSWORD_BYTES = 1024;
 
   /** The protocol-specific part: log in at a backend. */
   @FunctionalInterface
@@ -194,7 +199,9 @@ public final class LoginFlow {
         return false;
       }
     }
-    return !credentials.password().isEmpty() && !credentials.password().hasLineBreakOrNul();
+    return !credentials.password().isEmpty()
+        && credentials.password().length() <= MAX_PASSWORD_BYTES
+        && !credentials.password().hasLineBreakOrNul();
   }
 
   private static void logFailure(ClientConnection conn, String mechanism,

@@ -165,7 +165,8 @@ class AuthHttpAnswerTest {
    * brackets ("[::1" would become "::", the unspecified address, which reaches this very host).
    */
   @ParameterizedTest
-  @ValueSource(strings = {"10.0.0.1:143", "[::1", "::1]", "[2001:db8::1"})
+  @ValueSource(strings = {"10.0.0.1:143", "[::1", "::1]", "[2001:db8::1", ".::1", ":::1",
+      "1:2:3:4:5:6:7:8:9", "::ffff:999.1.1.1", "[10.0.0.1]"})
   void anAuthServerThatOnlyLooksLikeAnAddressShouldBeMalformed(String server) {
     assertMalformed(parse("Auth-Status", "OK", "Auth-Server", server, "Auth-Port", "143"));
   }
@@ -280,12 +281,21 @@ class AuthHttpAnswerTest {
 
   @Test
   void aYesAndANoInOneAnswerShouldBeANoWhicheverComesFirst() {
-    for (String[] order : new String[][] {{"OK", "Invalid login"}, {"Invalid login", "OK"}}) {
+    for (String[] order : new String[][] {{"OK", "Invalid login"}, {"Invalid login", "OK"},
+        {"WAIT", "Invalid login"}, {"Invalid login", "WAIT"}}) {
       AuthHttpAnswer answer = parse("Auth-Status", order[0], "Auth-Status", order[1],
           "Auth-Server", "10.0.0.1", "Auth-Port", "143");
       assertThat(answer).isInstanceOf(AuthHttpAnswer.Failed.class);
       assertThat(((AuthHttpAnswer.Failed) answer).text()).isEqualTo("Invalid login");
     }
+  }
+
+  @Test
+  void aYesAndAWaitInOneAnswerShouldBeAWait() {
+    assertThat(parse("Auth-Status", "OK", "Auth-Status", "WAIT", "Auth-Wait", "2"))
+        .isEqualTo(new AuthHttpAnswer.Wait(Duration.ofSeconds(2)));
+    assertThat(parse("Auth-Status", "WAIT", "Auth-Status", "OK"))
+        .isInstanceOf(AuthHttpAnswer.Wait.class);
   }
 
   @Test

@@ -104,6 +104,24 @@ class AuthHttpRequestTest {
   }
 
   @Test
+  void tls12CiphersShouldBeNamedAsOpensslAndSoNginxNamesThem() {
+    // Every TLS 1.2 suite Postern offers: `openssl ciphers -stdname` gives the same pairs.
+    Map<String, String> expected = Map.of(
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305");
+    for (String suite : io.postern.tls.TlsDefaults.CIPHER_SUITES) {
+      String sent = AuthHttpRequest.headers(request(Protocol.IMAP, "bob", "pw", "TLSv1.2",
+          suite, 1), Map.of()).get("Auth-SSL-Cipher");
+      assertThat(sent).as(suite).isEqualTo(suite.startsWith("TLS_ECDHE")
+          ? expected.get(suite) : suite);
+    }
+  }
+
+  @Test
   void aTlsLoginWithoutAKnownCipherShouldStillSayAuthSslOn() {
     Map<String, String> h = AuthHttpRequest.headers(
         request(Protocol.IMAP, "bob", "pw", "TLSv1.2", null, 1), Map.of());

@@ -163,6 +163,21 @@ class LoginThrottleTest {
     assertThat(t.penalty(ip("198.51.100.30"), "amy")).isZero();
   }
 
+  @Test
+  void longUserNamesShouldBeTrackedByAShortKeyAndStillApart() throws Exception {
+    // Names refused as implausible count too; an 8 KB name must not cost 8 KB per entry.
+    String a = "x".repeat(8000) + "a";
+    String b = "x".repeat(8000) + "b";
+    assertThat(LoginThrottle.userKey(a)).hasSizeLessThanOrEqualTo(LoginThrottle.MAX_USER_KEY)
+        .isNotEqualTo(LoginThrottle.userKey(b))
+        .isEqualTo(LoginThrottle.userKey(a.toUpperCase(java.util.Locale.ROOT)));
+    assertThat(LoginThrottle.userKey("Alice")).isEqualTo("alice");
+    LoginThrottle t = throttle();
+    t.failed(ip("198.51.100.40"), a);
+    assertThat(t.penalty(ip("198.51.100.41"), a)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(t.penalty(ip("198.51.100.41"), b)).isZero();
+  }
+
   // --- through Postern ---------------------------------------------------------------------
 
   private FakeBackend backend;

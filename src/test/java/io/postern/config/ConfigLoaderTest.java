@@ -196,6 +196,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void authServiceUrlsShouldBeCheckedAsNginxTakesThem() throws Exception {
+    assertThat(errors("auth: { source: http, http: { url: [] } }\n"))
+        .containsExactly("auth.http.url: needs at least one URL");
+    assertThat(errors("auth: { source: http, http: { url: [\"ftp://a/auth\", \"/auth\","
+        + " \"http://svc:s3cret@auth/auth\", \"http://a b/\"] } }\n")).containsExactly(
+        "auth.http.url: 'ftp://a/auth' must be an http:// or https:// URL with a host",
+        "auth.http.url: '/auth' must be an http:// or https:// URL with a host",
+        "auth.http.url: 'http://…@auth/auth' must not hold a user or password; send"
+            + " credentials with auth.http.headers (e.g. Authorization: Basic ...)",
+        "auth.http.url: 'http://a b/' is not a URL");
+    // Docker Compose service names hold '_', which nginx accepts.
+    PosternConfig config = load("auth: { source: http, http: { url: [\"http://auth_service:9000/"
+        + "auth\", \"https://[::1]:8443/auth\"] } }\n", Map.of());
+    assertThat(config.auth().http().urls()).containsExactly("http://auth_service:9000/auth",
+        "https://[::1]:8443/auth");
+  }
+
+  @Test
   void aMissingFileShouldSaySo() {
     assertThatThrownBy(() -> ConfigLoader.load(vertx, dir.resolve("nope.yaml"), Map.of())
         .await()).isInstanceOf(ConfigException.class).hasMessageContaining("does not exist");

@@ -235,6 +235,22 @@ class ImapSessionTest {
   }
 
   @Test
+  void aPasswordOverOneKilobyteShouldFailWithoutAskingTheAuthSource() throws Exception {
+    try (Conversation c = imaps()) {
+      c.send("a LOGIN alice {1025}\r\n");
+      assertThat(c.readLine()).startsWith("+ ");
+      c.send("p".repeat(1025) + "\r\n");
+      assertThat(c.readLine()).isEqualTo("a NO [AUTHENTICATIONFAILED] Authentication failed.");
+      assertThat(auth.get().calls()).isZero();
+      c.send("b LOGIN alice {1024}\r\n");
+      assertThat(c.readLine()).startsWith("+ ");
+      c.send("p".repeat(1024) + "\r\n");
+      assertThat(c.readLine()).isEqualTo("b NO [AUTHENTICATIONFAILED] Authentication failed.");
+      assertThat(auth.get().calls()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void authenticatePlainShouldWorkWithContinuationAndCancel() throws Exception {
     try (Conversation c = imaps()) {
       c.send("a AUTHENTICATE PLAIN\r\n");

@@ -55,6 +55,7 @@ public final class NginxMailProxy implements AutoCloseable {
   private Process process;
   private int imapPort;
   private int pop3Port;
+  private int imapsPort;
 
   private NginxMailProxy(Path dir, Path binary, String authHttp, List<String> mailDirectives) {
     this.dir = dir;
@@ -112,6 +113,18 @@ public final class NginxMailProxy implements AutoCloseable {
     return pop3Port;
   }
 
+  /** IMAP over implicit TLS; only when the mail directives name an {@code ssl_certificate}. */
+  public int imapsPort() {
+    if (!hasTls()) {
+      throw new IllegalStateException("nginx was started without ssl_certificate");
+    }
+    return imapsPort;
+  }
+
+  private boolean hasTls() {
+    return mailDirectives.stream().anyMatch(d -> d.strip().startsWith("ssl_certificate "));
+  }
+
   /** nginx's error log (level info: "client logged in", "client login failed: ..."), for diagnosis. */
   public Path errorLog() {
     return dir.resolve("error.log");
@@ -157,11 +170,13 @@ public final class NginxMailProxy implements AutoCloseable {
   }
 
   private void pickPorts() throws IOException {
-    // Both held open together so they are two different ports.
+    // All held open together so they are different ports.
     try (ServerSocket imap = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-        ServerSocket pop3 = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+        ServerSocket pop3 = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+        ServerSocket imaps = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
       imapPort = imap.getLocalPort();
       pop3Port = pop3.getLocalPort();
+      imapsPort = imaps.getLocalPort();
     }
   }
 
@@ -206,9 +221,12 @@ public final class NginxMailProxy implements AutoCloseable {
                 listen %6$s:%8$d;
                 protocol pop3;
             }
+        %9$s
         }
         """.formatted(d, MAIL_MODULE, isRoot() ? "user nobody nogroup;" : "# not root: no user directive",
-        authHttp, extra, HOST, imapPort, pop3Port);
+        authHttp, extra, HOST, imapPort, pop3Port, hasTls()
+            ? "    server {\n        listen " + HOST + ":" + imapsPort + " ssl;\n        protocol imap;\n    }"
+            : "");
   }
 
   private void launch() throws Exception {

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.testing.LogCapture;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.TestTls;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,10 +18,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Postern with {@code auth.source: http} in front of a real Dovecot, asking the same Python
@@ -66,8 +70,12 @@ class PosternHttpAuthIT {
     users.put(CAROL, carol);
     service = NginxAuthService.start(dir.resolve("auth"), users,
         NginxAuthService.Options.DEFAULT.withRequiredHeader("X-Auth-Key", "s3cret"));
+    TestTls tls = TestTls.shared("localhost");
     nginx = NginxMailProxy.start(dir.resolve("nginx"), service.url(),
-        List.of("auth_http_header X-Auth-Key s3cret;"));
+        List.of("auth_http_header X-Auth-Key s3cret;", "ssl_certificate " + tls.certPath() + ";",
+            "ssl_certificate_key " + tls.keyPath() + ";",
+            // nginx 1.22 leaves TLS 1.3 out unless told.
+            "ssl_protocols TLSv1.2 TLSv1.3;"));
     logs = LogCapture.start();
     postern = PosternFixture.builder(dir.resolve("postern"))
         .backend(dovecot.imapPort(), dovecot.pop3Port())
@@ -130,8 +138,42 @@ class PosternHttpAuthIT {
     assertThat(pop3.stdout()).as("%s", pop3).contains("Subject: for alice");
   }
 
-  @Test
+  /**
+   * The TLS facts as nginx states them: a service that decides on Auth-SSL-Protocol or
+   * Auth-SSL-Cipher (OpenSSL's names) must see the same from Postern, for TLS 1.2 and 1.3.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"1.2", "1.3"})
   @Order(2)
+  void tlsFactsShouldBeNamedAsNginxNamesThem(String version) throws Exception {
+    String cacert = postern.tls().certPath().toString();
+    List<String> tlsArgs = version.equals("1.2")
+        ? List.of("--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256")
+        : List.of("--tlsv1.3", "--tls13-ciphers", "TLS_CHACHA20_POLY1305_SHA256");
+    service.clearRequests();
+    for (String url : List.of("imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1",
+        "imaps://localhost:" + nginx.imapsPort() + "/INBOX;UID=1")) {
+      List<String> args = new ArrayList<>(tlsArgs);
+      args.addAll(List.of("--cacert", cacert, "-u", "alice:" + ALICE_PW, url));
+      Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
+      assertThat(r.exitCode()).as("%s", r).isZero();
+      assertThat(r.stdout()).contains("Subject: for alice");
+    }
+    // Not answered from the cache: the first login was over another TLS version.
+    List<JsonObject> asked = service.requests();
+    assertThat(asked).hasSize(2);
+    Map<String, String> fromPostern = NginxAuthService.headers(asked.get(0));
+    Map<String, String> fromNginx = NginxAuthService.headers(asked.get(1));
+    for (String name : List.of("auth-ssl", "auth-ssl-protocol", "auth-ssl-cipher", "auth-user",
+        "auth-pass", "auth-protocol", "client-ip")) {
+      assertThat(fromPostern.get(name)).as(name).isEqualTo(fromNginx.get(name)).isNotNull();
+    }
+    assertThat(fromPostern.get("auth-ssl-cipher")).isEqualTo(version.equals("1.2")
+        ? "ECDHE-RSA-AES128-GCM-SHA256" : "TLS_CHACHA20_POLY1305_SHA256");
+  }
+
+  @Test
+  @Order(3)
   void aRewrittenLoginWithAHostNameServerShouldReachItsOwnMailbox() throws Exception {
     String cacert = postern.tls().certPath().toString();
     Clients.ProcessResult imap = Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--host",
@@ -149,7 +191,7 @@ class PosternHttpAuthIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void wrongPasswordsShouldFailAndNeverBeCachedAsRight() throws Exception {
     String cacert = postern.tls().certPath().toString();
     Clients.ProcessResult wrong = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
@@ -165,7 +207,7 @@ class PosternHttpAuthIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aCachedYesShouldSpareTheService() throws Exception {
     String cacert = postern.tls().certPath().toString();
     String url = "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1";
@@ -183,7 +225,7 @@ class PosternHttpAuthIT {
 
   /** Last: the service goes away. */
   @Test
-  @Order(5)
+  @Order(6)
   void withTheServiceGoneLoginsShouldBeTemporaryFailuresAndReadinessShouldSaySo()
       throws Exception {
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
