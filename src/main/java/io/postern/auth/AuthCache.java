@@ -96,7 +96,7 @@ public final class AuthCache implements Authenticator {
       listener.answered(System.nanoTime() - asked);
       // An answer asked for before a change (a re-read passwd-file) is not used after it:
       // stored with its generation, it is dropped when read.
-      if (k != null && ar.succeeded() && this.generation.get() == generation) {
+      if (k != null && ar.succeeded()) {
         remember(k, ar.result(), request, generation);
       }
     });

@@ -1,9 +1,9 @@
 package io.postern.auth;
 
+import io.netty.util.NetUtil;
 import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
-import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -12,6 +12,15 @@ import java.util.Map;
  */
 final class AuthHttpRequest {
 
+  /** Java's names of the TLS 1.2 suites Postern offers, and OpenSSL's, which nginx sends. */
+  private static final Map<String, String> OPENSSL_NAMES = Map.of(
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
+      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384",
+      "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+      "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305");
+
   private AuthHttpRequest() {}
 
   static Map<String, String> headers(AuthRequest request, Map<String, String> extra) {
@@ -33,15 +42,6 @@ final class AuthHttpRequest {
     h.putAll(extra);
     return h;
   }
-
-  /** Java's names of the TLS 1.2 suites Postern offers, and OpenSSL's, which nginx sends. */
-  private static final Map<String, String> OPENSSL_NAMES = Map.of(
-      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
-      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384",
-      "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
-      "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305");
 
   /**
    * The cipher as nginx names it (OpenSSL's name), so that a service matching on it works

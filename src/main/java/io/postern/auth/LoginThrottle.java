@@ -6,7 +6,11 @@ import io.postern.config.AuthConfig;
 import io.postern.config.Cidr;
 import io.postern.config.LimitsConfig;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,6 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * addresses and other users are not affected.
  */
 public final class LoginThrottle {
+
+  /** Longest user key kept as text; a longer name is kept as its SHA-256. */
+  static final int MAX_USER_KEY = 128;
 
   private final AuthConfig.Throttle config;
   private final LimitsConfig limits;
@@ -88,9 +95,6 @@ public final class LoginThrottle {
     return n == null ? 0 : n.get();
   }
 
-  /** Longest user key kept as text; a longer name is kept as its SHA-256. */
-  static final int MAX_USER_KEY = 128;
-
   /**
    * The name in lower case; a long one (refused names too are counted, and a line may hold
    * 8 KB) as a 64-character hash, so that the tracked names cost little memory whatever they are.
@@ -101,9 +105,9 @@ public final class LoginThrottle {
       return key;
     }
     try {
-      return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
-          .getInstance("SHA-256").digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
+      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(key.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
   }

@@ -1,5 +1,6 @@
 package io.postern.config;
 
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Path;
@@ -186,7 +187,7 @@ public final class ConfigParser {
    * Why {@code url} cannot name an auth service, or null. Host names as nginx and Vert.x take
    * them, {@code _} included (java.net.URI alone would refuse Docker Compose names).
    */
-  static String httpUrlProblem(String url) {
+  private static String httpUrlProblem(String url) {
     URI uri;
     try {
       uri = new URI(url);
@@ -203,7 +204,7 @@ public final class ConfigParser {
           + " (e.g. Authorization: Basic ...)";
     }
     try {
-      String host = new io.vertx.core.http.RequestOptions().setAbsoluteURI(url).getHost();
+      String host = new RequestOptions().setAbsoluteURI(url).getHost();
       return host == null || host.isEmpty() ? "must be an http:// or https:// URL with a host"
           : null;
     } catch (RuntimeException e) {

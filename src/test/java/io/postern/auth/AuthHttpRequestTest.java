@@ -3,6 +3,7 @@ package io.postern.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.Protocol;
+import io.postern.testing.OpensslTool;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -104,20 +105,24 @@ class AuthHttpRequestTest {
   }
 
   @Test
-  void tls12CiphersShouldBeNamedAsOpensslAndSoNginxNamesThem() {
-    // Every TLS 1.2 suite Postern offers: `openssl ciphers -stdname` gives the same pairs.
-    Map<String, String> expected = Map.of(
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305");
+  void everyOfferedCipherShouldBeNamedAsOpensslAndSoNginxNamesIt() throws Exception {
+    // openssl itself says what each standard name is called in OpenSSL (and so by nginx).
+    Map<String, String> openssl = new java.util.HashMap<>();
+    try (OpensslTool tool = OpensslTool.start(List.of("ciphers", "-stdname", "ALL"))) {
+      // Returns once openssl has exited and all its output is read.
+      tool.await(t -> false, java.time.Duration.ofSeconds(10));
+      assertThat(tool.alive()).isFalse();
+      for (String line : tool.stdout().split("\n")) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length >= 3 && f[1].equals("-")) {
+          openssl.put(f[0], f[2]);
+        }
+      }
+    }
     for (String suite : io.postern.tls.TlsDefaults.CIPHER_SUITES) {
       String sent = AuthHttpRequest.headers(request(Protocol.IMAP, "bob", "pw", "TLSv1.2",
           suite, 1), Map.of()).get("Auth-SSL-Cipher");
-      assertThat(sent).as(suite).isEqualTo(suite.startsWith("TLS_ECDHE")
-          ? expected.get(suite) : suite);
+      assertThat(sent).as(suite).isEqualTo(openssl.get(suite)).isNotNull();
     }
   }
 

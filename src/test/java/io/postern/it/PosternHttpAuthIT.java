@@ -123,12 +123,8 @@ class PosternHttpAuthIT {
     // (the space and % of the password are escaped the same way).
     List<JsonObject> asked = service.requests();
     assertThat(asked).hasSize(2);
-    Map<String, String> fromPostern = NginxAuthService.headers(asked.get(0));
-    Map<String, String> fromNginx = NginxAuthService.headers(asked.get(1));
-    for (String name : List.of("auth-method", "auth-user", "auth-pass", "auth-protocol",
-        "auth-login-attempt", "client-ip", "x-auth-key")) {
-      assertThat(fromPostern.get(name)).as(name).isEqualTo(fromNginx.get(name)).isNotNull();
-    }
+    Map<String, String> fromPostern = sameHeaders(asked, "auth-method", "auth-user",
+        "auth-pass", "auth-protocol", "auth-login-attempt", "client-ip", "x-auth-key");
     assertThat(fromPostern.get("auth-pass")).isEqualTo("alice%20pw%251");
     assertThat(fromPostern.get("auth-ssl")).isEqualTo("on");
     assertThat(fromPostern.get("auth-ssl-protocol")).isEqualTo("TLSv1.3");
@@ -162,12 +158,8 @@ class PosternHttpAuthIT {
     // Not answered from the cache: the first login was over another TLS version.
     List<JsonObject> asked = service.requests();
     assertThat(asked).hasSize(2);
-    Map<String, String> fromPostern = NginxAuthService.headers(asked.get(0));
-    Map<String, String> fromNginx = NginxAuthService.headers(asked.get(1));
-    for (String name : List.of("auth-ssl", "auth-ssl-protocol", "auth-ssl-cipher", "auth-user",
-        "auth-pass", "auth-protocol", "client-ip")) {
-      assertThat(fromPostern.get(name)).as(name).isEqualTo(fromNginx.get(name)).isNotNull();
-    }
+    Map<String, String> fromPostern = sameHeaders(asked, "auth-ssl", "auth-ssl-protocol",
+        "auth-ssl-cipher", "auth-user", "auth-pass", "auth-protocol", "client-ip");
     assertThat(fromPostern.get("auth-ssl-cipher")).isEqualTo(version.equals("1.2")
         ? "ECDHE-RSA-AES128-GCM-SHA256" : "TLS_CHACHA20_POLY1305_SHA256");
   }
@@ -259,5 +251,18 @@ class PosternHttpAuthIT {
         java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
+  }
+
+  /**
+   * Asserts that the first request (Postern's) and the second (nginx's) carry the same, present,
+   * values of {@code names}; Postern's headers.
+   */
+  private static Map<String, String> sameHeaders(List<JsonObject> asked, String... names) {
+    Map<String, String> fromPostern = NginxAuthService.headers(asked.get(0));
+    Map<String, String> fromNginx = NginxAuthService.headers(asked.get(1));
+    for (String name : names) {
+      assertThat(fromPostern.get(name)).as(name).isEqualTo(fromNginx.get(name)).isNotNull();
+    }
+    return fromPostern;
   }
 }
