@@ -16,6 +16,7 @@ import io.postern.listener.SharedServices;
 import io.postern.metrics.AdminServer;
 import io.postern.metrics.PosternMeters;
 import io.postern.metrics.Readiness;
+import io.postern.net.SocketEnds;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CertificatePair;
 import io.postern.tls.ServerTls;
@@ -96,14 +97,19 @@ public final class PosternServer {
   public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances,
       PosternMeters meters) {
     if (resources.tls() != null) {
-      meters.certificates(resources.tls().certificates());
+      resources.tls().certificates().forEach(pair ->
+          meters.certificateExpiry(pair.files().cert().toString(), pair.notAfter()));
     }
     Authenticator cached = new AuthCache(resources.authenticator(),
-        resources.config().auth().cache(), meters.authCacheListener());
+        resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
+        meters::authCacheMiss, meters::authAnswered));
     SharedServices shared = new SharedServices(resources.config(), resources.tls(),
         resources.backendTls(), cached, meters);
     List<String> deployments = new ArrayList<>();
-    Future<Void> chain = Future.succeededFuture();
+    // Half-close reaches into Vert.x's internals; if they changed, say so now, not per client.
+    Future<Void> chain = SocketEnds.check(vertx).recover(e -> Future.failedFuture(
+        new IllegalStateException("this Vert.x does not support Postern's half-close: "
+            + e.getMessage(), e)));
     List<ListenerConfig> listeners = resources.config().listeners();
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig listener = listeners.get(i);

@@ -12,6 +12,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -27,15 +28,11 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class AuthCache implements Authenticator {
 
-  /** Told of each lookup: to count hits and misses, and time the source. */
-  public interface Listener {
-    void hit();
-
-    void miss();
-
-    /** The source answered after {@code nanos} (cache or not). */
-    void answered(long nanos);
-  }
+  /**
+   * Where each lookup is reported (metrics), as plain callbacks: {@code answered} gets the
+   * source's time in nanoseconds, cache or not.
+   */
+  public record Counters(Runnable hit, Runnable miss, LongConsumer answered) {}
 
   /**
    * What is kept: the answer, with the backend password left out when it is the client's, and
@@ -45,13 +42,13 @@ public final class AuthCache implements Authenticator {
 
   private final Authenticator source;
   private final Cache<Key, Entry> entries;
-  private final Listener listener;
+  private final Counters counters;
   private final byte[] key = new byte[32];
   private final AtomicLong generation = new AtomicLong();
 
-  public AuthCache(Authenticator source, AuthConfig.Cache config, Listener listener) {
+  public AuthCache(Authenticator source, AuthConfig.Cache config, Counters counters) {
     this.source = source;
-    this.listener = listener;
+    this.counters = counters;
     new SecureRandom().nextBytes(key);
     long positive = config.ttl().toNanos();
     long negative = config.negativeTtl().toNanos();
@@ -85,15 +82,15 @@ public final class AuthCache implements Authenticator {
       cached = null;
     }
     if (cached != null) {
-      listener.hit();
+      counters.hit().run();
       return Future.succeededFuture(restore(cached, request));
     }
     long asked = System.nanoTime();
     if (k != null) {
-      listener.miss();
+      counters.miss().run();
     }
     return source.authenticate(request).andThen(ar -> {
-      listener.answered(System.nanoTime() - asked);
+      counters.answered().accept(System.nanoTime() - asked);
       // An answer asked for before a change (a re-read passwd-file) is not used after it:
       // stored with its generation, it is dropped when read.
       if (k != null && ar.succeeded()) {

@@ -4,6 +4,8 @@ import io.netty.util.NetUtil;
 import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

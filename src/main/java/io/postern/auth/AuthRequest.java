@@ -1,6 +1,7 @@
 package io.postern.auth;
 
 import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
 
 /**
  * One login attempt as an auth source sees it. {@code tlsProtocol} and {@code tlsCipher} are null

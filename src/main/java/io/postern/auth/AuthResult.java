@@ -1,6 +1,7 @@
 package io.postern.auth;
 
 import io.postern.backend.Route;
+import io.postern.credentials.Secret;
 import java.time.Duration;
 
 /** An auth source's answer. */

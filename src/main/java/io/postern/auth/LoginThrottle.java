@@ -3,7 +3,7 @@ package io.postern.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.postern.config.AuthConfig;
-import io.postern.config.Cidr;
+import io.postern.net.Addresses;
 import io.postern.config.LimitsConfig;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -113,6 +113,6 @@ public final class LoginThrottle {
   }
 
   private static String addressKey(InetAddress address) {
-    return Cidr.subscriberKey(address);
+    return Addresses.subscriberKey(address);
   }
 }

@@ -2,6 +2,8 @@ package io.postern.auth;
 
 import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package io.postern.auth;
 
+import io.postern.credentials.Secret;
 import java.util.Locale;
 
 /**

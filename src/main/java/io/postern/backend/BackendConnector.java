@@ -5,7 +5,6 @@ import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
-import io.postern.metrics.PosternMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
@@ -14,6 +13,7 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import java.util.Map;
+import java.util.function.ObjLongConsumer;
 
 /**
  * Opens connections to backends. One per listener instance (so one {@link NetClient} per event
@@ -25,13 +25,13 @@ public final class BackendConnector {
   private final PosternConfig config;
   private final Map<String, ClientSSLOptions> tlsByBackend;
   private final NetClient client;
-  private final PosternMeters meters;
+  private final ObjLongConsumer<String> connectTimes;
 
   public BackendConnector(Vertx vertx, PosternConfig config,
-      Map<String, ClientSSLOptions> tlsByBackend, PosternMeters meters) {
+      Map<String, ClientSSLOptions> tlsByBackend, ObjLongConsumer<String> connectTimes) {
     this.vertx = vertx;
     this.config = config;
-    this.meters = meters;
+    this.connectTimes = connectTimes;
     this.tlsByBackend = Map.copyOf(tlsByBackend);
     LimitsConfig limits = config.limits();
     this.client = vertx.createNetClient(new NetClientOptions()
@@ -79,7 +79,7 @@ public final class BackendConnector {
     return client.connect(options)
         .andThen(ar -> {
           if (ar.succeeded()) {
-            meters.backend(target.backend()).connected(System.nanoTime() - started);
+            connectTimes.accept(target.backend(), System.nanoTime() - started);
           }
         })
         .recover(e -> Future.failedFuture(new BackendLoginException(

@@ -3,7 +3,7 @@ package io.postern.demo;
 import io.postern.auth.AuthRequest;
 import io.postern.auth.AuthResult;
 import io.postern.auth.Authenticator;
-import io.postern.auth.Secret;
+import io.postern.credentials.Secret;
 import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
 import io.vertx.core.Future;

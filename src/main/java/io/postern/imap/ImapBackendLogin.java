@@ -1,6 +1,6 @@
 package io.postern.imap;
 
-import io.postern.auth.Secret;
+import io.postern.credentials.Secret;
 import io.postern.backend.BackendConnection;
 import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendLoginException;

@@ -1,5 +1,8 @@
 package io.postern.imap;
 
+import io.postern.session.ClientDecoder;
+import io.postern.session.ClientInput;
+import io.postern.session.Goodbye;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +17,7 @@ import java.util.List;
  * <p>A line ends at LF; a CR right before it is dropped (clients that send a bare LF are served
  * rather than refused).
  */
-public final class ImapDecoder {
+public final class ImapDecoder implements ClientDecoder<ImapRequest> {
 
   private final int maxLine;
   private final int maxLiteral;
@@ -40,6 +43,7 @@ public final class ImapDecoder {
   }
 
   /** Appends received bytes; false when more is buffered than any client may pipeline. */
+  @Override
   public boolean feed(byte[] data) {
     compact();
     if (end + data.length - frameStart > maxBuffered) {
@@ -111,7 +115,25 @@ public final class ImapDecoder {
     return new ImapInput.Line(line);
   }
 
+  /** The session's view: commands parsed, AUTHENTICATE responses as lines. */
+  @Override
+  public ClientInput<ImapRequest> read(boolean saslResponse) {
+    ImapInput input = saslResponse ? nextLine() : next();
+    if (input instanceof ImapInput.Frame f) {
+      return new ClientInput.Command<>(ImapRequests.parse(f.frame()));
+    } else if (input instanceof ImapInput.Line l) {
+      return new ClientInput.SaslResponse<>(l.bytes());
+    } else if (input instanceof ImapInput.LiteralWanted) {
+      return new ClientInput.GoAhead<>("+ Ready for literal data\r\n");
+    } else if (input instanceof ImapInput.TooBig t) {
+      return new ClientInput.TooBig<>(t.what().equals("literal") ? Goodbye.LITERAL_TOO_BIG
+          : Goodbye.LINE_TOO_LONG);
+    }
+    return null;
+  }
+
   /** Every byte received after the last returned command, exactly as received; empties the decoder. */
+  @Override
   public byte[] drain() {
     byte[] rest = Arrays.copyOfRange(buf, frameStart, end);
     discard();
@@ -119,6 +141,7 @@ public final class ImapDecoder {
   }
 
   /** Forgets everything buffered: STARTTLS must not act on bytes that came in plaintext. */
+  @Override
   public void discard() {
     frameStart = 0;
     end = 0;

@@ -1,6 +1,6 @@
 package io.postern.imap;
 
-import io.postern.auth.Secret;
+import io.postern.credentials.Secret;
 import java.util.List;
 
 /** The commands Postern answers before login, parsed from a frame. */

@@ -1,6 +1,6 @@
 package io.postern.imap;
 
-import io.postern.auth.Secret;
+import io.postern.credentials.Secret;
 import io.postern.imap.ImapTokenizer.SyntaxError;
 import io.postern.sasl.SaslInitialResponse;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.postern.listener;
 
-import io.postern.config.Cidr;
+import io.postern.net.Addresses;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,6 +61,6 @@ public final class ConnectionLimits {
   }
 
   static String sourceKey(InetAddress address) {
-    return Cidr.subscriberKey(address);
+    return Addresses.subscriberKey(address);
   }
 }

@@ -1,24 +1,29 @@
 package io.postern.listener;
 
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.postern.backend.BackendConnector;
 import io.postern.config.LimitsConfig;
 import io.postern.config.ListenerConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
-import io.postern.imap.ImapSession;
+import io.postern.imap.ImapProtocol;
 import io.postern.metrics.ListenerMeters;
 import io.postern.metrics.ListenerMeters.Rejection;
-import io.postern.pop3.Pop3Session;
-import io.postern.session.ClientConnection;
+import io.postern.net.Addresses;
+import io.postern.pop3.Pop3Protocol;
+import io.postern.session.ClientSession;
+import io.postern.session.Goodbye;
+import io.postern.session.ListenerContext;
+import io.postern.session.MailProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.impl.HAProxyMessageCompletionHandler;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.ServerSSLOptions;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +51,7 @@ public final class ListenerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
-        shared.meters());
+        (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
         shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.throttle());
     meters = context.listenerMeters();
@@ -115,13 +120,13 @@ public final class ListenerVerticle extends VerticleBase {
       meters.handshake(socket.sslSession() == null ? "unknown"
           : socket.sslSession().getProtocol());
     }
-    InetAddress client = address(socket.remoteAddress().hostAddress());
+    InetAddress client = Addresses.literal(socket.remoteAddress().hostAddress());
     if (client == null) {
       socket.close();
       return;
     }
     if (listener.proxyProtocol()) {
-      InetAddress peer = address(socket.remoteAddress(true).hostAddress());
+      InetAddress peer = Addresses.literal(socket.remoteAddress(true).hostAddress());
       if (peer == null || !shared.config().limits().isTrusted(peer)) {
         // Only trusted load balancers may say who the client is.
         LOG.warn("listener {}: PROXY header from untrusted {} refused", listener.name(),
@@ -131,32 +136,22 @@ public final class ListenerVerticle extends VerticleBase {
         return;
       }
     }
+    MailProtocol<?> protocol = listener.protocol() == Protocol.IMAP ? new ImapProtocol()
+        : new Pop3Protocol();
     ConnectionLimits.Refusal refusal = shared.limits().admit(client);
     if (refusal != null) {
-      meters.rejected(refusal == ConnectionLimits.Refusal.PER_IP ? Rejection.PER_IP
-          : Rejection.MAX_CONNECTIONS);
-      refuse(socket, refusal);
+      boolean perIp = refusal == ConnectionLimits.Refusal.PER_IP;
+      meters.rejected(perIp ? Rejection.PER_IP : Rejection.MAX_CONNECTIONS);
+      String line = protocol.goodbye(perIp ? Goodbye.TOO_MANY_FROM_ADDRESS
+          : Goodbye.TOO_MANY_CONNECTIONS, null);
+      socket.write(Buffer.buffer(line)).eventually(socket::close);
       return;
     }
     meters.opened();
-    ClientConnection conn = new ClientConnection(context, socket, client);
-    conn.onEnd(() -> {
+    ClientSession.start(context, socket, client, protocol, () -> {
       meters.closed();
       shared.limits().release(client);
     });
-    if (listener.protocol() == Protocol.IMAP) {
-      new ImapSession(conn).start();
-    } else {
-      new Pop3Session(conn).start();
-    }
-  }
-
-  private void refuse(NetSocket socket, ConnectionLimits.Refusal refusal) {
-    String why = refusal == ConnectionLimits.Refusal.PER_IP
-        ? "Too many connections from your address." : "Too many connections.";
-    String line = listener.protocol() == Protocol.IMAP
-        ? "* BYE [UNAVAILABLE] " + why + "\r\n" : "-ERR [SYS/TEMP] " + why + "\r\n";
-    socket.write(Buffer.buffer(line)).eventually(socket::close);
   }
 
   /**
@@ -175,26 +170,17 @@ public final class ListenerVerticle extends VerticleBase {
         e.toString());
   }
 
+  /**
+   * A malformed header is Netty's {@link HAProxyProtocolException}; a header for a transport
+   * other than TCP (UDP, UNIX sockets) is one exception object Vert.x keeps for it.
+   */
   private static boolean isProxyHeaderProblem(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      String name = t.getClass().getName();
-      if (name.contains("HAProxy") || (t.getMessage() != null
-          && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("proxy protocol"))) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof HAProxyProtocolException
+          || t == HAProxyMessageCompletionHandler.UNSUPPORTED_PROTOCOL_EXCEPTION) {
         return true;
       }
     }
     return false;
-  }
-
-  /** Parses the IP literal Vert.x reports; never a DNS lookup. */
-  private static InetAddress address(String literal) {
-    if (literal == null) {
-      return null;
-    }
-    try {
-      return InetAddress.getByName(literal);
-    } catch (UnknownHostException e) {
-      return null;
-    }
   }
 }

@@ -4,6 +4,7 @@ import io.postern.auth.Authenticator;
 import io.postern.auth.LoginThrottle;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
+import io.postern.session.ShutdownSignal;
 import io.postern.tls.ServerTls;
 import io.vertx.core.net.ClientSSLOptions;
 import java.util.Map;

@@ -4,14 +4,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.postern.auth.AuthCache;
 import io.postern.config.BackendConfig;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.Protocol;
-import io.postern.tls.CertificatePair;
 import io.prometheus.metrics.core.metrics.Info;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -112,24 +111,19 @@ public final class PosternMeters {
     authErrors.increment();
   }
 
-  /** Feeds the auth cache's lookups into the meters. */
-  public AuthCache.Listener authCacheListener() {
-    return new AuthCache.Listener() {
-      @Override
-      public void hit() {
-        cacheHits.increment();
-      }
+  /** An auth lookup found its answer in the cache. */
+  public void authCacheHit() {
+    cacheHits.increment();
+  }
 
-      @Override
-      public void miss() {
-        cacheMisses.increment();
-      }
+  /** An auth lookup had to ask the source. */
+  public void authCacheMiss() {
+    cacheMisses.increment();
+  }
 
-      @Override
-      public void answered(long nanos) {
-        authDuration.record(Duration.ofNanos(nanos));
-      }
-    };
+  /** The auth source answered after {@code nanos}. */
+  public void authAnswered(long nanos) {
+    authDuration.record(Duration.ofNanos(nanos));
   }
 
   private static Counter cacheCounter(PrometheusMeterRegistry registry, String result) {
@@ -139,16 +133,17 @@ public final class PosternMeters {
         .register(registry);
   }
 
-  /** When each served certificate expires, so alerts fire long before clients see an error. */
-  public void certificates(List<CertificatePair> pairs) {
-    for (CertificatePair pair : pairs) {
-      long expires = pair.notAfter().getEpochSecond();
-      Gauge.builder("postern.tls.certificate.expiry.timestamp", () -> expires)
-          .description("When the certificate stops being valid (Unix time)")
-          .baseUnit("seconds")
-          .tag("certificate", pair.files().cert().toString())
-          .register(registry);
-    }
+  /**
+   * When the served certificate in file {@code certificate} expires, so alerts fire long before
+   * clients see an error.
+   */
+  public void certificateExpiry(String certificate, Instant notAfter) {
+    long expires = notAfter.getEpochSecond();
+    Gauge.builder("postern.tls.certificate.expiry.timestamp", () -> expires)
+        .description("When the certificate stops being valid (Unix time)")
+        .baseUnit("seconds")
+        .tag("certificate", certificate)
+        .register(registry);
   }
 
   /** The Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

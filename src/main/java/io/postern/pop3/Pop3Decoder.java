@@ -1,5 +1,8 @@
 package io.postern.pop3;
 
+import io.postern.session.ClientDecoder;
+import io.postern.session.ClientInput;
+import io.postern.session.Goodbye;
 import java.util.Arrays;
 
 /**
@@ -7,7 +10,7 @@ import java.util.Arrays;
  * bytes, and keeps every byte it has not returned so that commands pipelined after a successful
  * login reach the backend unchanged. A line ends at LF; a CR right before it is dropped.
  */
-public final class Pop3Decoder {
+public final class Pop3Decoder implements ClientDecoder<Pop3Request> {
 
   /** Over the limit: the connection must be closed. */
   public static final byte[] TOO_LONG = new byte[0];
@@ -26,6 +29,7 @@ public final class Pop3Decoder {
   }
 
   /** Appends received bytes; false when more is buffered than any client may pipeline. */
+  @Override
   public boolean feed(byte[] data) {
     if (start == end) {
       start = 0;
@@ -66,7 +70,22 @@ public final class Pop3Decoder {
     return end - start > maxLine ? TOO_LONG : null;
   }
 
+  /** The session's view: one command, or an AUTH response, per line. */
+  @Override
+  public ClientInput<Pop3Request> read(boolean saslResponse) {
+    byte[] line = next();
+    if (line == null) {
+      return null;
+    }
+    if (line == TOO_LONG) {
+      return new ClientInput.TooBig<>(Goodbye.LINE_TOO_LONG);
+    }
+    return saslResponse ? new ClientInput.SaslResponse<>(line)
+        : new ClientInput.Command<>(Pop3Request.parse(line));
+  }
+
   /** Every byte received after the last returned line, exactly as received; empties the decoder. */
+  @Override
   public byte[] drain() {
     byte[] rest = Arrays.copyOfRange(buf, start, end);
     discard();
@@ -74,6 +93,7 @@ public final class Pop3Decoder {
   }
 
   /** Forgets everything buffered: STLS must not act on bytes that came in plaintext. */
+  @Override
   public void discard() {
     start = 0;
     end = 0;

@@ -1,6 +1,6 @@
 package io.postern.pop3;
 
-import io.postern.auth.Secret;
+import io.postern.credentials.Secret;
 import io.postern.sasl.SaslInitialResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;

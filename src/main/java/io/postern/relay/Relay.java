@@ -1,5 +1,6 @@
 package io.postern.relay;
 
+import io.postern.net.SocketEnds;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -97,12 +98,8 @@ public final class Relay {
   }
 
   private void pipe(NetSocket from, NetSocket to, boolean upstream) {
-    from.handler(data -> {
-      if (SocketEnds.isInputEnd(data)) {
-        // Only the client's socket carries the marker.
-        clientInputEnded();
-        return;
-      }
+    // Only the client's socket allows half-close, so only it ever reports an end of input.
+    SocketEnds.onInput(from, data -> {
       lastActivity = System.nanoTime();
       if (upstream) {
         toBackend(data.length());
@@ -114,7 +111,7 @@ public final class Relay {
         from.pause();
         to.drainHandler(v -> from.resume());
       }
-    });
+    }, this::clientInputEnded);
   }
 
   private void toClient(int n) {

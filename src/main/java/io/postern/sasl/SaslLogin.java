@@ -1,7 +1,7 @@
 package io.postern.sasl;
 
-import io.postern.auth.Credentials;
-import io.postern.auth.Secret;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import java.nio.charset.StandardCharsets;
 
 /** LOGIN (draft-murchison-sasl-login): user name, then password, each prompted in base64. */

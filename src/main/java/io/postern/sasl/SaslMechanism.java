@@ -1,6 +1,7 @@
 package io.postern.sasl;
 
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -15,6 +16,9 @@ public interface SaslMechanism {
 
   /** Continues with the client's base64 line ({@code *} cancellation is handled by the caller). */
   SaslStep next(byte[] response);
+
+  /** The mechanisms Postern offers clients, in the order it lists them. */
+  List<String> NAMES = List.of("PLAIN", "LOGIN");
 
   /** PLAIN or LOGIN, or null for a mechanism Postern does not offer. */
   static SaslMechanism named(String name) {

@@ -1,7 +1,7 @@
 package io.postern.sasl;
 
-import io.postern.auth.Credentials;
-import io.postern.auth.Secret;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 

@@ -1,6 +1,6 @@
 package io.postern.sasl;
 
-import io.postern.auth.Credentials;
+import io.postern.credentials.Credentials;
 
 /** What a SASL mechanism needs next. */
 public sealed interface SaslStep {

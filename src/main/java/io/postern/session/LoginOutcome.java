@@ -9,20 +9,43 @@ public sealed interface LoginOutcome {
   record LoggedIn(BackendSession backend) implements LoginOutcome {}
 
   /**
-   * Not logged in; {@code userText} is set for {@link Failure#DISABLED}: the account's reason,
-   * already one short line of printable text, safe to put in a reply.
+   * Not logged in. {@code text} is the reply's text, one short line of printable text safe to
+   * send: the failure's own, or for {@link Failure#DISABLED} the account's reason.
    */
-  record Failed(Failure failure, String userText) implements LoginOutcome {}
+  record Failed(Failure failure, String text) implements LoginOutcome {
 
-  /** Failure classes; each protocol maps them to its reply and response code. */
+    public static Failed of(Failure failure) {
+      return new Failed(failure, failure.text);
+    }
+  }
+
+  /** Failure classes; each protocol maps them to its reply and response code in one place. */
   enum Failure {
     /** Wrong user or password: counts as an attempt, answered after the failure delay. */
-    BAD_CREDENTIALS,
-    /** Right password, but the account may not log in. */
-    DISABLED,
+    BAD_CREDENTIALS("Authentication failed."),
+    /** Right password, but the account may not log in: counts as an attempt. */
+    DISABLED("Account disabled."),
+    /** A password before TLS while cleartext is refused: counts as an attempt, never checked. */
+    CLEARTEXT_REFUSED("Plaintext authentication is disabled; use %s first."),
     /** Auth source or backend down or misbehaving: try again later. */
-    UNAVAILABLE,
+    UNAVAILABLE("Service temporarily unavailable, try again later."),
     /** The backend says the mailbox is in use. */
-    IN_USE
+    IN_USE("Mailbox is in use.");
+
+    private final String text;
+
+    Failure(String text) {
+      this.text = text;
+    }
+
+    /** The reply's text when nothing more particular is known. */
+    public String text() {
+      return text;
+    }
+
+    /** Counts towards {@code auth.max-attempts}: the client got the credentials wrong. */
+    public boolean spendsAnAttempt() {
+      return this == BAD_CREDENTIALS || this == DISABLED || this == CLEARTEXT_REFUSED;
+    }
   }
 }

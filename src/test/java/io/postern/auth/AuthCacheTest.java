@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.postern.backend.Route;
 import io.postern.config.AuthConfig;
 import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeAuthService;
@@ -232,26 +234,17 @@ class AuthCacheTest {
   }
 
   /** Counts what the cache reports to the meters. */
-  private static final class Counts implements AuthCache.Listener {
+  private static final class Counts {
     final AtomicInteger hits = new AtomicInteger();
     final AtomicInteger misses = new AtomicInteger();
     final AtomicInteger answered = new AtomicInteger();
 
-    @Override
-    public void hit() {
-      hits.incrementAndGet();
-    }
-
-    @Override
-    public void miss() {
-      misses.incrementAndGet();
-    }
-
-    @Override
-    public void answered(long nanos) {
-      answered.incrementAndGet();
+    AuthCache.Counters counters() {
+      return new AuthCache.Counters(hits::incrementAndGet, misses::incrementAndGet,
+          nanos -> answered.incrementAndGet());
     }
   }
+
 
   private static final Route ROUTE = new Route("default", "10.0.0.9", 143, null);
 
@@ -272,7 +265,7 @@ class AuthCacheTest {
 
   private static AuthCache cache(Authenticator source, long maxEntries, Counts counts) {
     return new AuthCache(source, new AuthConfig.Cache(Duration.ofSeconds(60),
-        Duration.ofSeconds(60), maxEntries), counts);
+        Duration.ofSeconds(60), maxEntries), counts.counters());
   }
 
   @Test

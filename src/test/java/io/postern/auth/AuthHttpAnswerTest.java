@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.backend.Route;
 import io.postern.config.TlsMode;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

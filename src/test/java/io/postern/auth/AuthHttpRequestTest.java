@@ -3,6 +3,8 @@ package io.postern.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.postern.testing.OpensslTool;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import io.postern.credentials.Secret;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
+import io.postern.credentials.Secret;
 import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeAuthService;

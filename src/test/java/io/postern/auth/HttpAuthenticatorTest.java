@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.postern.config.AuthConfig;
 import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.postern.testing.FakeAuthService;
 import io.postern.testing.FakeAuthService.Reply;
 import io.vertx.core.Future;

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.postern.backend.Route;
 import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;

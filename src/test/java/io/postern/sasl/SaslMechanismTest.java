@@ -2,7 +2,7 @@ package io.postern.sasl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.postern.auth.Credentials;
+import io.postern.credentials.Credentials;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;

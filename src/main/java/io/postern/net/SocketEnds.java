@@ -1,4 +1,4 @@
-package io.postern.relay;
+package io.postern.net;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -9,7 +9,14 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 
 /**
@@ -23,38 +30,75 @@ public final class SocketEnds {
 
   /** Name of the handler that turns "the peer stopped sending" into an in-band marker. */
   static final String MARKER = "postern-input-end";
+  /** Name of Vert.x's own handler in a socket's pipeline; the marker goes right before it. */
+  static final String VERTX_HANDLER = "handler";
 
   private SocketEnds() {}
 
   /**
-   * Makes a peer's FIN (or TLS close_notify) arrive as one empty buffer (see {@link #isInputEnd}), in order after every
-   * byte before it, instead of closing the socket. Vert.x queues data while a socket is paused
-   * but hands events over at once, so an event would overtake data still waiting to be relayed.
+   * Makes a peer's FIN (or TLS close_notify) arrive in order after every byte before it, as the
+   * {@code ended} callback of {@link #onInput}, instead of closing the socket. Vert.x queues data
+   * while a socket is paused but hands events over at once, so an event would overtake data
+   * still waiting to be relayed.
+   *
+   * @throws IllegalStateException when Vert.x's socket is not built as this expects (its
+   *     internals changed): {@link #check} turns that into a start-up error
    */
   public static void allowHalfClose(NetSocket socket) {
-    if (!(socket instanceof NetSocketInternal internal)) {
+    Channel channel = channel(socket);
+    if (channel.pipeline().get(MARKER) != null) {
       return;
     }
-    Channel channel = internal.channelHandlerContext().channel();
-    if (channel.pipeline().get(MARKER) != null || channel.pipeline().get("handler") == null) {
-      return;
+    if (channel.pipeline().get(VERTX_HANDLER) == null) {
+      throw new IllegalStateException("half-close needs Vert.x's pipeline handler '"
+          + VERTX_HANDLER + "', but the pipeline holds " + channel.pipeline().names()
+          + " (Vert.x internals changed?)");
     }
-    channel.pipeline().addBefore("handler", MARKER, new InputEndMarker());
+    channel.pipeline().addBefore(VERTX_HANDLER, MARKER, new InputEndMarker());
     channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
   }
 
-  /** True for the marker {@link #allowHalfClose} delivers when the peer stops sending. */
-  public static boolean isInputEnd(io.vertx.core.buffer.Buffer data) {
-    return data.length() == 0;
+  /**
+   * Proves at start-up, on one loopback connection, that {@link #allowHalfClose} works with this
+   * Vert.x: without it every client's half-close would silently end its session instead.
+   */
+  public static Future<Void> check(Vertx vertx) {
+    Promise<Void> checked = Promise.promise();
+    NetServer server = vertx.createNetServer().connectHandler(socket -> {
+      try {
+        allowHalfClose(socket);
+        checked.tryComplete();
+      } catch (RuntimeException e) {
+        checked.tryFail(e);
+      }
+      socket.close();
+    });
+    NetClient client = vertx.createNetClient();
+    return server.listen(0, "127.0.0.1")
+        .compose(s -> client.connect(s.actualPort(), "127.0.0.1"))
+        .compose(socket -> checked.future())
+        .eventually(client::close)
+        .eventually(server::close);
+  }
+
+  /**
+   * Reads {@code socket}: its bytes go to {@code data}; the peer's end of input (once
+   * {@link #allowHalfClose} is in place) to {@code ended}, in order after every byte before it.
+   */
+  public static void onInput(NetSocket socket, Handler<Buffer> data, Runnable ended) {
+    // The marker is the one empty read: Netty never delivers an empty buffer otherwise.
+    socket.handler(bytes -> {
+      if (bytes.length() == 0) {
+        ended.run();
+      } else {
+        data.handle(bytes);
+      }
+    });
   }
 
   /** Ends our sending side (close_notify first on TLS) while still reading. */
   public static void shutdownOutput(NetSocket socket) {
-    if (!(socket instanceof NetSocketInternal internal)) {
-      socket.close();
-      return;
-    }
-    Channel channel = internal.channelHandlerContext().channel();
+    Channel channel = channel(socket);
     SslHandler ssl = channel.pipeline().get(SslHandler.class);
     if (ssl != null) {
       ssl.closeOutbound().addListener(f -> shutdownTcpOutput(channel));
@@ -76,19 +120,27 @@ public final class SocketEnds {
   /** Closes at once, dropping whatever is still queued for a peer that does not read it. */
   public static void abort(NetSocket socket) {
     discardInput(socket);
-    if (socket instanceof NetSocketInternal internal) {
-      // From Vert.x's own handler context, so the close starts below that handler: Vert.x would
-      // otherwise fold it into the graceful close already waiting for the flush.
-      internal.channelHandlerContext().close();
-    } else {
-      socket.close();
-    }
+    // From Vert.x's own handler context, so the close starts below that handler: Vert.x would
+    // otherwise fold it into the graceful close already waiting for the flush.
+    internal(socket).channelHandlerContext().close();
   }
 
   /** From now on, input is read and dropped (and so freed) instead of handled or held back. */
   public static void discardInput(NetSocket socket) {
     socket.handler(data -> { });
     socket.resume();
+  }
+
+  private static Channel channel(NetSocket socket) {
+    return internal(socket).channelHandlerContext().channel();
+  }
+
+  private static NetSocketInternal internal(NetSocket socket) {
+    if (!(socket instanceof NetSocketInternal internal)) {
+      throw new IllegalStateException("not a Vert.x socket with a Netty channel: "
+          + socket.getClass().getName() + " (Vert.x internals changed?)");
+    }
+    return internal;
   }
 
   private static void shutdownTcpOutput(Channel channel) {
@@ -120,7 +172,7 @@ public final class SocketEnds {
       }
       if (!ended) {
         ended = true;
-        // Empty reads never happen otherwise: the relay reads this as "no more input".
+        // Empty reads never happen otherwise: onInput reads this one as the end of input.
         ctx.fireChannelRead(Unpooled.EMPTY_BUFFER);
       }
     }

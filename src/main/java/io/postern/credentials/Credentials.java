@@ -1,4 +1,4 @@
-package io.postern.auth;
+package io.postern.credentials;
 
 /** A login name and password as a client presented them; never printable. */
 public record Credentials(String user, Secret password) {

@@ -1,4 +1,4 @@
-package io.postern.listener;
+package io.postern.session;
 
 import io.postern.auth.Authenticator;
 import io.postern.auth.LoginThrottle;

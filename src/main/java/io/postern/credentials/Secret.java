@@ -1,4 +1,4 @@
-package io.postern.auth;
+package io.postern.credentials;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

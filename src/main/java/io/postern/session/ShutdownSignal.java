@@ -1,4 +1,4 @@
-package io.postern.listener;
+package io.postern.session;
 
 /** Set once when Postern begins to stop; sessions check it before starting new work. */
 public final class ShutdownSignal {

@@ -1,0 +1,139 @@
+package io.postern.imap;
+
+import io.postern.backend.BackendConnector;
+import io.postern.backend.BackendSession;
+import io.postern.backend.BackendTarget;
+import io.postern.config.LimitsConfig;
+import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
+import io.postern.sasl.SaslMechanism;
+import io.postern.session.ClientDecoder;
+import io.postern.session.ClientSession;
+import io.postern.session.Goodbye;
+import io.postern.session.LoginOutcome;
+import io.postern.session.MailProtocol;
+import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * IMAP before login (RFC 9051 not-authenticated state), as {@link ClientSession} needs it: the
+ * commands Postern answers itself, its reply texts with their RFC 5530 codes, and the backend
+ * login. One per connection: it remembers the client's ID, to forward it.
+ */
+public final class ImapProtocol implements MailProtocol<ImapRequest> {
+
+  private List<byte[]> clientId;
+
+  @Override
+  public Protocol id() {
+    return Protocol.IMAP;
+  }
+
+  @Override
+  public ClientDecoder<ImapRequest> decoder(LimitsConfig limits) {
+    return new ImapDecoder(limits.maxLine(), limits.maxLiteral());
+  }
+
+  @Override
+  public String greeting(ClientSession<ImapRequest> session) {
+    return "* OK [CAPABILITY " + capabilities(session) + "] Postern ready.\r\n";
+  }
+
+  /** RFC 9051 §7.2.2 and §11.7: before TLS only what cannot leak a password is offered. */
+  static String capabilities(ClientSession<ImapRequest> session) {
+    StringBuilder caps = new StringBuilder("IMAP4rev1 SASL-IR ID LITERAL+");
+    if (session.startTlsOffered()) {
+      caps.append(" STARTTLS");
+    }
+    if (session.cleartextRefused()) {
+      caps.append(" LOGINDISABLED");
+    } else {
+      SaslMechanism.NAMES.forEach(name -> caps.append(" AUTH=").append(name));
+    }
+    return caps.toString();
+  }
+
+  @Override
+  public void command(ImapRequest request, ClientSession<ImapRequest> session) {
+    String tag = request.tag();
+    if (request instanceof ImapRequest.Capability) {
+      session.write("* CAPABILITY " + capabilities(session) + "\r\n"
+          + ok(tag, "Capability completed."));
+    } else if (request instanceof ImapRequest.Noop) {
+      session.write(ok(tag, "NOOP completed."));
+    } else if (request instanceof ImapRequest.Logout) {
+      session.end("* BYE Logging out.\r\n" + ok(tag, "Logout completed."), "logout");
+    } else if (request instanceof ImapRequest.StartTls) {
+      session.startTls(tag);
+    } else if (request instanceof ImapRequest.Id id) {
+      clientId = id.fields();
+      session.write("* ID (\"name\" \"Postern\")\r\n" + ok(tag, "ID completed."));
+    } else if (request instanceof ImapRequest.Login login) {
+      session.login(tag, "LOGIN", new Credentials(
+          new String(login.user(), StandardCharsets.UTF_8), login.password()));
+    } else if (request instanceof ImapRequest.Authenticate a) {
+      session.authenticate(tag, a.mechanism(), a.initialResponse());
+    } else if (request instanceof ImapRequest.Invalid invalid) {
+      session.bad(tag, invalid.message());
+    } else {
+      session.bad(tag, "Unknown command or not allowed before login.");
+    }
+  }
+
+  @Override
+  public String startTlsCommand() {
+    return "STARTTLS";
+  }
+
+  @Override
+  public void forgetBeforeTls() {
+    clientId = null;
+  }
+
+  @Override
+  public Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target,
+      String tag, String user, Secret password) {
+    return ImapBackendLogin.login(backends, target, tag, user, password, clientId);
+  }
+
+  @Override
+  public String ok(String tag, String text) {
+    return tag + " OK " + text + "\r\n";
+  }
+
+  @Override
+  public String no(String tag, String text) {
+    return tag + " NO " + text + "\r\n";
+  }
+
+  @Override
+  public String bad(String tag, String text) {
+    return (tag == null ? "*" : tag) + " BAD " + text + "\r\n";
+  }
+
+  @Override
+  public String loginFailed(String tag, LoginOutcome.Failed failed) {
+    String code = switch (failed.failure()) {
+      case BAD_CREDENTIALS -> "AUTHENTICATIONFAILED";
+      case DISABLED -> "CONTACTADMIN";
+      case CLEARTEXT_REFUSED -> "PRIVACYREQUIRED";
+      case UNAVAILABLE -> "UNAVAILABLE";
+      case IN_USE -> "INUSE";
+    };
+    return no(tag, "[" + code + "] " + failed.text());
+  }
+
+  /** An untagged BYE, after the reply to the command that led to it. */
+  @Override
+  public String goodbye(Goodbye why, String reply) {
+    String code = switch (why) {
+      case LINE_TOO_LONG, LITERAL_TOO_BIG -> "[TOOBIG] ";
+      case SHUTDOWN, TOO_MANY_CONNECTIONS, TOO_MANY_FROM_ADDRESS -> "[UNAVAILABLE] ";
+      case INTERNAL_ERROR -> "[SERVERBUG] ";
+      case TOO_MANY_ATTEMPTS, TOO_MANY_ERRORS, PREAUTH_TIMEOUT -> "";
+    };
+    return (reply == null ? "" : reply) + "* BYE " + code + why.text() + "\r\n";
+  }
+}

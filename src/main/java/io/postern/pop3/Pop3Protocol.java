@@ -1,0 +1,169 @@
+package io.postern.pop3;
+
+import io.postern.backend.BackendConnector;
+import io.postern.backend.BackendSession;
+import io.postern.backend.BackendTarget;
+import io.postern.config.LimitsConfig;
+import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
+import io.postern.sasl.SaslMechanism;
+import io.postern.session.ClientDecoder;
+import io.postern.session.ClientSession;
+import io.postern.session.Goodbye;
+import io.postern.session.LoginOutcome;
+import io.postern.session.LoginOutcome.Failure;
+import io.postern.session.MailProtocol;
+import io.vertx.core.Future;
+
+/**
+ * POP3's AUTHORIZATION state (RFC 1939, 2449, 5034) as {@link ClientSession} needs it: the
+ * commands Postern answers itself, its replies with RFC 2449/3206 codes, and the backend login.
+ * POP3 has no tags and no untagged lines. One per connection: it remembers the USER name until
+ * PASS.
+ */
+public final class Pop3Protocol implements MailProtocol<Pop3Request> {
+
+  private String user;
+
+  @Override
+  public Protocol id() {
+    return Protocol.POP3;
+  }
+
+  @Override
+  public ClientDecoder<Pop3Request> decoder(LimitsConfig limits) {
+    return new Pop3Decoder(limits.maxLine());
+  }
+
+  @Override
+  public String greeting(ClientSession<Pop3Request> session) {
+    return "+OK Postern ready.\r\n";
+  }
+
+  @Override
+  public void command(Pop3Request request, ClientSession<Pop3Request> session) {
+    if (request instanceof Pop3Request.Capa) {
+      session.write(capa(session));
+    } else if (request instanceof Pop3Request.Stls) {
+      session.startTls(null);
+    } else if (request instanceof Pop3Request.Quit) {
+      session.end(ok(null, "Logging out."), "quit");
+    } else if (request instanceof Pop3Request.User u) {
+      user(u.name(), session);
+    } else if (request instanceof Pop3Request.Pass p) {
+      pass(p, session);
+    } else if (request instanceof Pop3Request.Auth a) {
+      auth(a, session);
+    } else {
+      session.bad(null, ((Pop3Request.Invalid) request).message());
+    }
+  }
+
+  /** RFC 2449 CAPA; USER and SASL only where a password may be sent (RFC 2595 §2.2). */
+  private static String capa(ClientSession<Pop3Request> session) {
+    StringBuilder out = new StringBuilder("+OK Capability list follows.\r\n");
+    if (session.startTlsOffered()) {
+      out.append("STLS\r\n");
+    }
+    if (!session.cleartextRefused()) {
+      out.append("USER\r\nSASL ").append(String.join(" ", SaslMechanism.NAMES)).append("\r\n");
+    }
+    return out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION Postern\r\n")
+        .append(".\r\n").toString();
+  }
+
+  private void user(String name, ClientSession<Pop3Request> session) {
+    if (session.cleartextRefused()) {
+      // No password yet, so no attempt is spent.
+      session.write(cleartextRefused());
+    } else {
+      user = name;
+      session.write("+OK\r\n");
+    }
+  }
+
+  private void pass(Pop3Request.Pass pass, ClientSession<Pop3Request> session) {
+    String name = user;
+    user = null;
+    if (session.cleartextRefused()) {
+      session.refuseCleartext(null, "USER");
+    } else if (name == null) {
+      session.bad(null, "No USER given.");
+    } else {
+      session.login(null, "USER", new Credentials(name, pass.password()));
+    }
+  }
+
+  private void auth(Pop3Request.Auth auth, ClientSession<Pop3Request> session) {
+    if (auth.mechanism() != null) {
+      session.authenticate(null, auth.mechanism(), auth.initialResponse());
+    } else if (session.cleartextRefused()) {
+      // Only asks which mechanisms exist: no password was offered, so no attempt is spent.
+      session.write(cleartextRefused());
+    } else {
+      session.write("+OK\r\n" + String.join("\r\n", SaslMechanism.NAMES) + "\r\n.\r\n");
+    }
+  }
+
+  private String cleartextRefused() {
+    return loginFailed(null, new LoginOutcome.Failed(Failure.CLEARTEXT_REFUSED,
+        Failure.CLEARTEXT_REFUSED.text().formatted(startTlsCommand())));
+  }
+
+  @Override
+  public String startTlsCommand() {
+    return "STLS";
+  }
+
+  @Override
+  public void forgetBeforeTls() {
+    user = null;
+  }
+
+  @Override
+  public Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target,
+      String tag, String backendUser, Secret password) {
+    return Pop3BackendLogin.login(backends, target, backendUser, password);
+  }
+
+  @Override
+  public String ok(String tag, String text) {
+    return "+OK " + text + "\r\n";
+  }
+
+  @Override
+  public String no(String tag, String text) {
+    return "-ERR " + text + "\r\n";
+  }
+
+  @Override
+  public String bad(String tag, String text) {
+    return no(tag, text);
+  }
+
+  /** RFC 2449 §8 and RFC 3206 codes. */
+  @Override
+  public String loginFailed(String tag, LoginOutcome.Failed failed) {
+    String code = switch (failed.failure()) {
+      case BAD_CREDENTIALS, CLEARTEXT_REFUSED -> "AUTH";
+      case DISABLED -> "SYS/PERM";
+      case UNAVAILABLE -> "SYS/TEMP";
+      case IN_USE -> "IN-USE";
+    };
+    return no(tag, "[" + code + "] " + failed.text());
+  }
+
+  /**
+   * POP3 has no untagged goodbye: it takes the place of the reply. Anything that is not the
+   * client's own doing is a temporary failure ({@code SYS/TEMP}), so clients try again later.
+   */
+  @Override
+  public String goodbye(Goodbye why, String reply) {
+    boolean clientsDoing = why == Goodbye.TOO_MANY_ERRORS || why == Goodbye.LINE_TOO_LONG
+        || why == Goodbye.LITERAL_TOO_BIG || why == Goodbye.PREAUTH_TIMEOUT;
+    // A POP3 line has no literals; a literal's limit cannot be reached here.
+    String text = why == Goodbye.LITERAL_TOO_BIG ? Goodbye.LINE_TOO_LONG.text() : why.text();
+    return no(null, (clientsDoing ? "" : "[SYS/TEMP] ") + text);
+  }
+}

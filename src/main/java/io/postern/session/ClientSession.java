@@ -1,0 +1,396 @@
+package io.postern.session;
+
+import io.postern.backend.BackendSession;
+import io.postern.config.AuthConfig;
+import io.postern.config.LimitsConfig;
+import io.postern.config.TlsMode;
+import io.postern.credentials.Credentials;
+import io.postern.metrics.ProtocolMeters;
+import io.postern.net.SocketEnds;
+import io.postern.relay.Relay;
+import io.postern.sasl.SaslMechanism;
+import io.postern.sasl.SaslStep;
+import io.postern.session.LoginOutcome.Failed;
+import io.postern.session.LoginOutcome.Failure;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.net.InetAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client from accept to end, the same lifecycle for every protocol: greeting, the command
+ * loop, STARTTLS with the injection rule, SASL exchanges, login attempts, the pre-auth deadline,
+ * goodbyes, the hand-over to the relay and the end. What differs comes from the connection's
+ * {@link MailProtocol}, whose command handling calls the public operations below. All state is
+ * confined to the connection's event loop; every input is handled by one switch over the state.
+ */
+public final class ClientSession<R> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
+
+  /** Where the session is. */
+  enum State {
+    /** Reading commands. */
+    COMMANDS,
+    /** A SASL exchange sent a challenge and waits for the client's response line. */
+    SASL,
+    /** STARTTLS accepted; every byte until the handshake completes is dropped. */
+    STARTTLS,
+    /** The auth source and the backend are being asked; input waits (socket paused). */
+    LOGIN,
+    /** Logged in: the relay owns both sockets. */
+    RELAY,
+    /** Closing or closed. */
+    CLOSED
+  }
+
+  private final ListenerContext context;
+  private final LimitsConfig limits;
+  private final MailProtocol<R> protocol;
+  private final ClientDecoder<R> decoder;
+  private final SessionRecord record;
+  private final ClientSocket socket;
+  private State state = State.COMMANDS;
+  private SaslExchange sasl;
+  private String endResult = "closed";
+  private long deadline = -1;
+  private int attempts;
+  private int failedLogins;
+  private int badCommands;
+
+  private ClientSession(ListenerContext context, MailProtocol<R> protocol, SessionRecord record,
+      ClientSocket socket) {
+    this.context = context;
+    this.limits = context.config().limits();
+    this.protocol = protocol;
+    this.decoder = protocol.decoder(limits);
+    this.record = record;
+    this.socket = socket;
+  }
+
+  /**
+   * Starts the session of an admitted connection from {@code client} (the address a trusted
+   * PROXY header named, if any). {@code release} gives its slot back when the session ends.
+   */
+  public static <R> void start(ListenerContext context, NetSocket netSocket, InetAddress client,
+      MailProtocol<R> protocol, Runnable release) {
+    SessionRecord record = new SessionRecord(context.listener(), client,
+        netSocket.remoteAddress().port(), release);
+    ClientSocket socket;
+    try {
+      socket = new ClientSocket(netSocket, context.vertx(),
+          context.config().limits().handshakeTimeout(), context.listenerMeters());
+    } catch (RuntimeException e) {
+      LOG.error("session={} cannot be served", record.id(), e);
+      SocketEnds.abort(netSocket);
+      record.end("internal_error");
+      return;
+    }
+    new ClientSession<>(context, protocol, record, socket).begin();
+  }
+
+  private void begin() {
+    record.tls(socket.sslSession());
+    socket.handlers(data -> guarded(() -> received(data)), () -> guarded(this::inputEnded),
+        () -> end(null, "network_error"), this::closed, this::shuttingDown);
+    deadline = context.vertx().setTimer(limits.preauthTimeout().toMillis(), id -> {
+      deadline = -1;
+      // Not a byte may go out in plaintext while the TLS upgrade is in flight (STL-09).
+      end(Goodbye.PREAUTH_TIMEOUT);
+    });
+    if (context.shutdown().stopping()) {
+      // Accepted while Postern stops: the goodbye instead of a greeting.
+      shuttingDown();
+      return;
+    }
+    socket.write(protocol.greeting(this));
+  }
+
+  // ---- What protocols ask of the session while they handle a command.
+
+  /** Sends protocol text; never while STARTTLS is under way or once closing began. */
+  public void write(String text) {
+    socket.write(text);
+  }
+
+  /** True when no password may be accepted on this connection in its present state. */
+  public boolean cleartextRefused() {
+    return !socket.secured()
+        && context.config().auth().cleartext() == AuthConfig.Cleartext.TLS_ONLY;
+  }
+
+  /** True while STARTTLS (STLS) may still be used here. */
+  public boolean startTlsOffered() {
+    return context.listener().tls() == TlsMode.STARTTLS && !socket.secured();
+  }
+
+  /** Answers an invalid command; {@code limits.max-bad-commands} of them end the session. */
+  public void bad(String tag, String text) {
+    String reply = protocol.bad(tag, text);
+    if (++badCommands >= limits.maxBadCommands()) {
+      end(protocol.goodbye(Goodbye.TOO_MANY_ERRORS, reply), Goodbye.TOO_MANY_ERRORS.result());
+    } else {
+      write(reply);
+    }
+  }
+
+  /** Ends the session at the client's request (LOGOUT, QUIT) with {@code lastLines}. */
+  public void end(String lastLines, String result) {
+    if (state == State.CLOSED || state == State.RELAY) {
+      return;
+    }
+    state = State.CLOSED;
+    endResult = result;
+    cancelDeadline();
+    if (lastLines != null) {
+      socket.write(lastLines);
+    }
+    socket.close();
+  }
+
+  /** STARTTLS: the upgrade, after which everything said before it is forgotten. */
+  public void startTls(String tag) {
+    if (!startTlsOffered()) {
+      bad(tag, socket.secured() ? "TLS is already active."
+          : protocol.startTlsCommand() + " is not available here.");
+      return;
+    }
+    // RFC 9051 §6.2.1 option 2, RFC 2595 §4: whatever was pipelined after the command is thrown
+    // away (CVE-2011-0411, CVE-2021-38084), and so is anything the protocol remembered before.
+    decoder.discard();
+    protocol.forgetBeforeTls();
+    state = State.STARTTLS;
+    // Bytes held back while a login was under way are delivered now, and dropped in this state.
+    socket.resume();
+    socket.upgrade(context.tls().options(), protocol.ok(tag, "Begin TLS negotiation now."))
+        .onComplete(ar -> guarded(() -> {
+          if (ar.failed() || state != State.STARTTLS) {
+            end(null, "tls_failed");
+            return;
+          }
+          record.tls(socket.sslSession());
+          decoder.discard();
+          state = State.COMMANDS;
+          process();
+        }));
+  }
+
+  /** Starts a SASL exchange (IMAP AUTHENTICATE, POP3 AUTH); {@code initialResponse} may be null. */
+  public void authenticate(String tag, String mechanismName, byte[] initialResponse) {
+    SaslMechanism mechanism = SaslMechanism.named(mechanismName);
+    if (mechanism == null) {
+      write(protocol.no(tag, "Unsupported authentication mechanism."));
+    } else if (cleartextRefused()) {
+      refuseCleartext(tag, mechanismName);
+    } else {
+      sasl = new SaslExchange(tag, mechanismName, mechanism);
+      saslStep(mechanism.start(initialResponse));
+    }
+  }
+
+  /** Logs in with {@code credentials}, unless a password may not be sent here yet. */
+  public void login(String tag, String mechanism, Credentials credentials) {
+    if (cleartextRefused()) {
+      refuseCleartext(tag, mechanism);
+      return;
+    }
+    state = State.LOGIN;
+    flowControl();
+    new LoginAttempt(context, record, protocol.id(), mechanism, credentials, ++attempts)
+        .run((target, user, password) ->
+            protocol.backendLogin(context.backends(), target, tag, user, password))
+        .onComplete(ar -> guarded(() -> loginDone(tag, ar.result())));
+  }
+
+  /** A password came before TLS: refused, never checked, and counted as an attempt. */
+  public void refuseCleartext(String tag, String mechanism) {
+    context.meters().protocol(protocol.id())
+        .login(mechanism, ProtocolMeters.LoginResult.CLEARTEXT_REFUSED);
+    // The password may already be on the wire; it is never passed on (STL-05).
+    loginFailed(tag, new Failed(Failure.CLEARTEXT_REFUSED,
+        Failure.CLEARTEXT_REFUSED.text().formatted(protocol.startTlsCommand())));
+  }
+
+  // ---- The lifecycle.
+
+  private void received(Buffer data) {
+    switch (state) {
+      case COMMANDS, SASL, LOGIN -> {
+        if (!decoder.feed(data.getBytes())) {
+          end(Goodbye.LINE_TOO_LONG);
+          return;
+        }
+        process();
+      }
+      // STARTTLS: plaintext that raced the upgrade must never be acted on.
+      case STARTTLS, RELAY, CLOSED -> { }
+    }
+  }
+
+  private void inputEnded() {
+    switch (state) {
+      case COMMANDS, SASL, LOGIN -> {
+        socket.inputEnded();
+        process();
+      }
+      case STARTTLS, RELAY, CLOSED -> { }
+    }
+  }
+
+  private void process() {
+    while (state == State.COMMANDS || state == State.SASL) {
+      ClientInput<R> input = decoder.read(state == State.SASL);
+      if (input == null) {
+        break;
+      }
+      handle(input);
+    }
+    if (socket.hasInputEnded() && (state == State.COMMANDS || state == State.SASL)) {
+      // Nothing more will come: every complete command has its reply; say nothing more.
+      end(null, "closed");
+    }
+    flowControl();
+  }
+
+  private void handle(ClientInput<R> input) {
+    if (input instanceof ClientInput.Command<R> command) {
+      protocol.command(command.request(), this);
+    } else if (input instanceof ClientInput.SaslResponse<R> response) {
+      saslResponse(response.line());
+    } else if (input instanceof ClientInput.GoAhead<R> goAhead) {
+      write(goAhead.reply());
+    } else if (input instanceof ClientInput.TooBig<R> tooBig) {
+      end(tooBig.why());
+    }
+  }
+
+  private void saslResponse(byte[] line) {
+    if (line.length == 1 && line[0] == '*') {
+      String tag = sasl.tag();
+      sasl = null;
+      state = State.COMMANDS;
+      write(protocol.bad(tag, "Authentication cancelled."));
+      return;
+    }
+    saslStep(sasl.mechanism().next(line));
+  }
+
+  private void saslStep(SaslStep step) {
+    if (step instanceof SaslStep.Challenge challenge) {
+      state = State.SASL;
+      write("+ " + challenge.base64() + "\r\n");
+      return;
+    }
+    SaslExchange done = sasl;
+    sasl = null;
+    state = State.COMMANDS;
+    if (step instanceof SaslStep.Done credentials) {
+      login(done.tag(), done.mechanismName(), credentials.credentials());
+    } else {
+      bad(done.tag(), ((SaslStep.Malformed) step).message());
+    }
+  }
+
+  private void loginDone(String tag, LoginOutcome outcome) {
+    if (state != State.LOGIN) {
+      // The client left (or Postern is stopping) while the backend was being asked.
+      if (outcome instanceof LoginOutcome.LoggedIn in) {
+        SocketEnds.close(in.backend().socket());
+      }
+      return;
+    }
+    if (outcome instanceof LoginOutcome.LoggedIn in) {
+      relay(in.backend());
+      return;
+    }
+    state = State.COMMANDS;
+    loginFailed(tag, (Failed) outcome);
+    process();
+  }
+
+  /** Answers a failed login; {@code auth.max-attempts} failures end the session. */
+  private void loginFailed(String tag, Failed failed) {
+    String reply = protocol.loginFailed(tag, failed);
+    if (failed.failure().spendsAnAttempt()
+        && ++failedLogins >= context.config().auth().maxAttempts()) {
+      end(protocol.goodbye(Goodbye.TOO_MANY_ATTEMPTS, reply), Goodbye.TOO_MANY_ATTEMPTS.result());
+    } else {
+      write(reply);
+    }
+  }
+
+  /**
+   * Hands both sockets to the relay: the login reply first, then whatever the client pipelined
+   * after its login command and the backend sent after its reply.
+   */
+  private void relay(BackendSession backend) {
+    state = State.RELAY;
+    cancelDeadline();
+    NetSocket client = socket.netSocket();
+    client.pause();
+    socket.write(backend.clientReply());
+    ProtocolMeters meters = context.meters().protocol(protocol.id());
+    try {
+      Relay.start(context.vertx(), client, backend.socket(), Buffer.buffer(decoder.drain()),
+              backend.leftover(), socket.hasInputEnded(), limits.idleTimeout(),
+              new Relay.Counters(meters.bytesToClient()::increment,
+                  meters.bytesToBackend()::increment))
+          .onComplete(ar -> {
+            meters.sessionEnded(record.age());
+            record.relayed(ar.result().toClient(), ar.result().toBackend());
+            record.end("ended_by_" + ar.result().endedBy());
+          });
+      meters.sessionStarted();
+    } catch (RuntimeException e) {
+      LOG.error("session={} relay failed to start", record.id(), e);
+      SocketEnds.abort(backend.socket());
+      SocketEnds.abort(client);
+      record.end("internal_error");
+    }
+  }
+
+  /** Reads only while commands are wanted and the client takes its replies. */
+  private void flowControl() {
+    switch (state) {
+      case COMMANDS, SASL -> socket.readWhileWritable(() -> guarded(this::flowControl));
+      case LOGIN -> socket.pause();
+      case STARTTLS, RELAY, CLOSED -> { }
+    }
+  }
+
+  /** Runs session code so that a bug costs this one connection, never the event loop. */
+  private void guarded(Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      LOG.error("session={} internal error, closing", record.id(), e);
+      end(Goodbye.INTERNAL_ERROR);
+    }
+  }
+
+  private void shuttingDown() {
+    end(Goodbye.SHUTDOWN);
+  }
+
+  /** Postern ends the session itself; nothing in plaintext while STARTTLS is under way. */
+  private void end(Goodbye why) {
+    end(state == State.STARTTLS ? null : protocol.goodbye(why, null), why.result());
+  }
+
+  private void cancelDeadline() {
+    if (deadline >= 0) {
+      context.vertx().cancelTimer(deadline);
+      deadline = -1;
+    }
+  }
+
+  /** The socket closed, whoever closed it. */
+  private void closed() {
+    if (state != State.RELAY) {
+      state = State.CLOSED;
+      cancelDeadline();
+      record.end(endResult);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package io.postern.session;
+
+/**
+ * Why Postern closes a connection itself, in neutral terms: each protocol turns it into its last
+ * line (IMAP {@code * BYE}, POP3 {@code -ERR}) with its response code, in one place.
+ */
+public enum Goodbye {
+  TOO_MANY_ATTEMPTS("Too many authentication failures.", "too_many_attempts"),
+  TOO_MANY_ERRORS("Too many invalid commands.", "too_many_errors"),
+  LINE_TOO_LONG("Command line too long.", "too_big"),
+  LITERAL_TOO_BIG("Literal too big.", "too_big"),
+  PREAUTH_TIMEOUT("Timed out waiting for login.", "preauth_timeout"),
+  SHUTDOWN("Server shutting down.", "shutdown"),
+  INTERNAL_ERROR("Internal error, sorry.", "internal_error"),
+  /** Refused before any session: {@code limits.max-connections}. */
+  TOO_MANY_CONNECTIONS("Too many connections.", "rejected"),
+  /** Refused before any session: {@code limits.max-connections-per-ip}. */
+  TOO_MANY_FROM_ADDRESS("Too many connections from your address.", "rejected");
+
+  private final String text;
+  private final String result;
+
+  Goodbye(String text, String result) {
+    this.text = text;
+    this.result = result;
+  }
+
+  /** What the client is told, without the protocol's status word and response code. */
+  public String text() {
+    return text;
+  }
+
+  /** The {@code result} of the session log line. */
+  String result() {
+    return result;
+  }
+}

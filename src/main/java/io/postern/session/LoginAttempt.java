@@ -1,0 +1,223 @@
+package io.postern.session;
+
+import io.postern.auth.AuthRequest;
+import io.postern.auth.AuthResult;
+import io.postern.backend.BackendLoginException;
+import io.postern.backend.BackendSession;
+import io.postern.backend.BackendTarget;
+import io.postern.config.Protocol;
+import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
+import io.postern.metrics.BackendMeters;
+import io.postern.metrics.ProtocolMeters.LoginResult;
+import io.postern.session.LoginOutcome.Failed;
+import io.postern.session.LoginOutcome.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One login attempt, the same for every protocol: the throttle's penalty, sanity checks, the
+ * auth source, the failure delay, then the protocol's backend login. It is counted once in
+ * {@code postern_logins_total}, and a failed one is logged in one line, with the client address
+ * and never the password, so that fail2ban-style tools can act on it.
+ */
+final class LoginAttempt {
+
+  private static final Logger LOG = LoggerFactory.getLogger("postern.login");
+
+  /** A user name longer than this is not a user name. */
+  static final int MAX_USER_BYTES = 256;
+  /**
+   * Nor is a longer password a password: escaped, it could pass the header limits of an auth
+   * service (nginx: 8 KB), whose refusal would look like an outage, not a wrong password.
+   */
+  static final int MAX_PASSWORD_BYTES = 1024;
+
+  /** The protocol's part: log in at a backend. */
+  @FunctionalInterface
+  interface BackendLogin {
+    Future<BackendSession> login(BackendTarget target, String user, Secret password);
+  }
+
+  private final ListenerContext context;
+  private final SessionRecord record;
+  private final Protocol protocol;
+  private final String mechanism;
+  private final Credentials credentials;
+  private final int number;
+
+  /** {@code number} counts the connection's attempts from 1 (nginx's Auth-Login-Attempt). */
+  LoginAttempt(ListenerContext context, SessionRecord record, Protocol protocol,
+      String mechanism, Credentials credentials, int number) {
+    this.context = context;
+    this.record = record;
+    this.protocol = protocol;
+    this.mechanism = mechanism;
+    this.credentials = credentials;
+    this.number = number;
+  }
+
+  /** Never fails: a fault of Postern's own ends as {@link Failure#UNAVAILABLE}. */
+  Future<LoginOutcome> run(BackendLogin backendLogin) {
+    // Repeated failures from this address or for this name: the answer waits (Dovecot's auth
+    // penalty). Waiting before asking, not after, holds no backend connection meanwhile.
+    Duration penalty = context.throttle().penalty(record.clientAddress(), credentials.user());
+    return wait(penalty)
+        .compose(v -> attempt(backendLogin))
+        .otherwise(e -> {
+          LOG.error("session={} login failed unexpectedly", record.id(), e);
+          return Failed.of(Failure.UNAVAILABLE);
+        })
+        .andThen(ar -> {
+          LoginResult result = resultOf(ar.result());
+          context.meters().protocol(protocol).login(mechanism,
+              result == LoginResult.FAILURE && !penalty.isZero() ? LoginResult.THROTTLED : result);
+        });
+  }
+
+  private Future<LoginOutcome> attempt(BackendLogin backendLogin) {
+    record.user(credentials.user());
+    if (!plausible()) {
+      return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
+          "malformed user name or password");
+    }
+    AuthRequest request = new AuthRequest(protocol, mechanism, credentials, record.clientIp(),
+        record.tlsProtocol(), record.tlsCipher(), number);
+    return context.authenticator().authenticate(request).compose(result -> {
+      if (result instanceof AuthResult.Rejected rejected) {
+        return rejected(rejected);
+      }
+      if (result instanceof AuthResult.Unavailable unavailable) {
+        context.meters().authError();
+        logFailure("auth source unavailable: " + unavailable.why());
+        return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+      }
+      return accepted((AuthResult.Accepted) result, backendLogin);
+    });
+  }
+
+  private Future<LoginOutcome> rejected(AuthResult.Rejected rejected) {
+    boolean disabled = rejected.disabledReason() != null;
+    String source = rejected.sourceText() == null ? ""
+        : " (" + context.authenticator().source() + ": " + rejected.sourceText() + ")";
+    return failAfterDelay(disabled
+            ? new Failed(Failure.DISABLED, printable(rejected.disabledReason()))
+            : Failed.of(Failure.BAD_CREDENTIALS),
+        rejected.delay(), (disabled ? "account disabled" : "bad credentials") + source);
+  }
+
+  private Future<LoginOutcome> accepted(AuthResult.Accepted accepted, BackendLogin backendLogin) {
+    BackendTarget target = context.backends().resolve(accepted.route(), protocol);
+    if (target == null) {
+      logFailure("route names unknown backend '" + accepted.route().backend() + "'");
+      return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+    }
+    record.backend(target.backend());
+    return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())
+        .<LoginOutcome>map(session -> {
+          context.throttle().succeeded(record.clientAddress(), credentials.user());
+          return new LoginOutcome.LoggedIn(session);
+        })
+        .recover(this::backendFailed);
+  }
+
+  private Future<LoginOutcome> backendFailed(Throwable e) {
+    BackendMeters meters = context.meters().backend(record.backend());
+    if (!(e instanceof BackendLoginException failure)) {
+      meters.error(BackendMeters.Error.PROTOCOL);
+      LOG.error("session={} backend login failed unexpectedly", record.id(), e);
+      return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+    }
+    switch (failure.kind()) {
+      case REJECTED:
+        return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
+            "backend rejected the login: " + failure.getMessage());
+      case IN_USE:
+        logFailure(failure.getMessage());
+        return Future.succeededFuture(Failed.of(Failure.IN_USE));
+      default:
+        meters.error(switch (failure.kind()) {
+          case TIMEOUT -> BackendMeters.Error.TIMEOUT;
+          case PROTOCOL -> BackendMeters.Error.PROTOCOL;
+          case TLS -> BackendMeters.Error.TLS;
+          case UNAVAILABLE -> BackendMeters.Error.UNAVAILABLE;
+          default -> BackendMeters.Error.UNREACHABLE;
+        });
+        logFailure("backend " + failure.kind().name().toLowerCase(Locale.ROOT) + ": "
+            + failure.getMessage());
+        return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+    }
+  }
+
+  /** Answers after {@code auth.failure-delay} plus what the source asked for. */
+  private Future<LoginOutcome> failAfterDelay(Failed outcome, Duration extraWait, String why) {
+    logFailure(why);
+    // Counted at once: parallel connections must not guess on during the delay below.
+    context.throttle().failed(record.clientAddress(), credentials.user());
+    return wait(context.config().auth().failureDelay().plus(extraWait)).map(v -> outcome);
+  }
+
+  private Future<Void> wait(Duration delay) {
+    if (delay.isZero()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    context.vertx().setTimer(delay.toMillis(), id -> done.complete());
+    return done.future();
+  }
+
+  private static LoginResult resultOf(LoginOutcome outcome) {
+    if (outcome instanceof LoginOutcome.LoggedIn) {
+      return LoginResult.SUCCESS;
+    }
+    return switch (((Failed) outcome).failure()) {
+      case BAD_CREDENTIALS, DISABLED -> LoginResult.FAILURE;
+      case CLEARTEXT_REFUSED -> LoginResult.CLEARTEXT_REFUSED;
+      case UNAVAILABLE -> LoginResult.UNAVAILABLE;
+      case IN_USE -> LoginResult.IN_USE;
+    };
+  }
+
+  /** An account's reason for a reply: one line, printable, at most 200 characters. */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < text.length() && out.length() < 200; i++) {
+      char c = text.charAt(i);
+      out.append(c < 0x20 || c == 0x7f ? ' ' : c);
+    }
+    return out.toString();
+  }
+
+  /** Names nobody can have and passwords no protocol can carry never reach the auth source. */
+  private boolean plausible() {
+    String user = credentials.user();
+    if (user.isEmpty() || user.getBytes(StandardCharsets.UTF_8).length > MAX_USER_BYTES) {
+      return false;
+    }
+    for (int i = 0; i < user.length(); i++) {
+      char c = user.charAt(i);
+      if (c < 0x20 || c == 0x7f || c == '\ufffd') {
+        return false;
+      }
+    }
+    return !credentials.password().isEmpty()
+        && credentials.password().length() <= MAX_PASSWORD_BYTES
+        && !credentials.password().hasLineBreakOrNul();
+  }
+
+  private void logFailure(String why) {
+    new LogLine()
+        .text("session", record.id())
+        .text("listener", record.listener().name())
+        .text("client", record.clientIp())
+        .text("user", credentials.user())
+        .text("mechanism", mechanism)
+        .text("reason", why, 400)
+        .info(LOG, "login failed:");
+  }
+}

@@ -1,0 +1,115 @@
+package io.postern.session;
+
+import io.postern.config.ListenerConfig;
+import io.postern.net.Addresses;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import javax.net.ssl.SSLSession;
+
+/**
+ * One client session as its log line reports it (DESIGN.md §7), filled in as the session goes.
+ * {@link #end} writes that line exactly once, whatever ended the session (the client, the
+ * backend, the idle timer, shutdown, a limit), and gives back the connection's slot.
+ */
+final class SessionRecord {
+
+  private final String id =
+      String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
+  private final long startNanos = System.nanoTime();
+  private final ListenerConfig listener;
+  private final InetAddress clientAddress;
+  private final int clientPort;
+  private final Runnable release;
+  private String tlsProtocol;
+  private String tlsCipher;
+  private String user;
+  private String backend;
+  private long toClient;
+  private long toBackend;
+  private boolean ended;
+
+  /** {@code release} gives back the connection's slot (limits, meters) when the session ends. */
+  SessionRecord(ListenerConfig listener, InetAddress clientAddress, int clientPort,
+      Runnable release) {
+    this.listener = listener;
+    this.clientAddress = clientAddress;
+    this.clientPort = clientPort;
+    this.release = release;
+  }
+
+  String id() {
+    return id;
+  }
+
+  ListenerConfig listener() {
+    return listener;
+  }
+
+  /** The client's address (the one a trusted PROXY header named, if any). */
+  InetAddress clientAddress() {
+    return clientAddress;
+  }
+
+  /** The client's address as nginx writes it (IPv6 in RFC 5952's short form). */
+  String clientIp() {
+    return Addresses.text(clientAddress);
+  }
+
+  /** Takes the TLS facts of {@code session}, if any; kept after the socket has closed. */
+  void tls(SSLSession session) {
+    if (session != null) {
+      tlsProtocol = session.getProtocol();
+      tlsCipher = session.getCipherSuite();
+    }
+  }
+
+  /** The negotiated TLS version, or null before TLS. */
+  String tlsProtocol() {
+    return tlsProtocol;
+  }
+
+  String tlsCipher() {
+    return tlsCipher;
+  }
+
+  void user(String name) {
+    this.user = name;
+  }
+
+  /** The backend chosen for the login, or null before one is chosen. */
+  String backend() {
+    return backend;
+  }
+
+  void backend(String name) {
+    this.backend = name;
+  }
+
+  void relayed(long bytesToClient, long bytesToBackend) {
+    this.toClient = bytesToClient;
+    this.toBackend = bytesToBackend;
+  }
+
+  /** Since the connection was accepted. */
+  Duration age() {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  /** Writes the session log line with {@code result} and releases the slot; once only. */
+  void end(String result) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    try {
+      String ip = clientIp();
+      String client = (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + clientPort;
+      SessionLog.write(new SessionLog.Entry(id, listener.name(), listener.protocol().id(), client,
+          tlsProtocol, user, backend, result, age(), toClient, toBackend));
+    } finally {
+      // Whatever happened above, the connection-limit slot is given back.
+      release.run();
+    }
+  }
+}
