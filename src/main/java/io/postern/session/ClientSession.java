@@ -1,13 +1,11 @@
 package io.postern.session;
 
-import io.postern.backend.BackendSession;
 import io.postern.config.AuthConfig;
 import io.postern.config.LimitsConfig;
 import io.postern.config.TlsMode;
 import io.postern.credentials.Credentials;
-import io.postern.metrics.ProtocolMeters;
+import io.postern.metrics.ProtocolMeters.LoginResult;
 import io.postern.net.SocketEnds;
-import io.postern.relay.Relay;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.session.LoginOutcome.Failed;
@@ -206,7 +204,7 @@ public final class ClientSession<R> {
   /** A password came before TLS: refused, never checked, and counted as an attempt. */
   public void refuseCleartext(String tag, String mechanism) {
     context.meters().protocol(protocol.id())
-        .login(mechanism, ProtocolMeters.LoginResult.CLEARTEXT_REFUSED);
+        .login(mechanism, LoginResult.CLEARTEXT_REFUSED);
     // The password may already be on the wire; it is never passed on (STL-05).
     loginFailed(tag, new Failed(Failure.CLEARTEXT_REFUSED,
         Failure.CLEARTEXT_REFUSED.text().formatted(protocol.startTlsCommand())));
@@ -301,7 +299,10 @@ public final class ClientSession<R> {
       return;
     }
     if (outcome instanceof LoginOutcome.LoggedIn in) {
-      relay(in.backend());
+      state = State.RELAY;
+      cancelDeadline();
+      RelayHandover.start(context, protocol.id(), record, socket, in.backend(),
+          Buffer.buffer(decoder.drain()));
       return;
     }
     state = State.COMMANDS;
@@ -317,36 +318,6 @@ public final class ClientSession<R> {
       end(protocol.goodbye(Goodbye.TOO_MANY_ATTEMPTS, reply), Goodbye.TOO_MANY_ATTEMPTS.result());
     } else {
       write(reply);
-    }
-  }
-
-  /**
-   * Hands both sockets to the relay: the login reply first, then whatever the client pipelined
-   * after its login command and the backend sent after its reply.
-   */
-  private void relay(BackendSession backend) {
-    state = State.RELAY;
-    cancelDeadline();
-    NetSocket client = socket.netSocket();
-    client.pause();
-    socket.write(backend.clientReply());
-    ProtocolMeters meters = context.meters().protocol(protocol.id());
-    try {
-      Relay.start(context.vertx(), client, backend.socket(), Buffer.buffer(decoder.drain()),
-              backend.leftover(), socket.hasInputEnded(), limits.idleTimeout(),
-              new Relay.Counters(meters.bytesToClient()::increment,
-                  meters.bytesToBackend()::increment))
-          .onComplete(ar -> {
-            meters.sessionEnded(record.age());
-            record.relayed(ar.result().toClient(), ar.result().toBackend());
-            record.end("ended_by_" + ar.result().endedBy());
-          });
-      meters.sessionStarted();
-    } catch (RuntimeException e) {
-      LOG.error("session={} relay failed to start", record.id(), e);
-      SocketEnds.abort(backend.socket());
-      SocketEnds.abort(client);
-      record.end("internal_error");
     }
   }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.postern.testing.Conversation;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
+import io.postern.testing.MetricsReader;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.IOException;
@@ -120,6 +121,40 @@ class ListenerTest {
           l -> l.contains("listener=imap-proxied client=192.0.2.1:5555")));
       assertThat(logs.lines()).anyMatch(l -> l.startsWith("login failed")
           && l.contains("client=192.0.2.1 user=alice"));
+    }
+
+    /** A header Netty cannot parse is counted as one, not as a failed TLS handshake. */
+    @Test
+    void aMalformedProxyHeaderShouldCountAsARefusedHeader() throws Exception {
+      refusedHeader("PROXY NONSENSE here\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** A well-formed header for UDP: Vert.x refuses it with an exception of its own. */
+    @Test
+    void aProxyHeaderForUdpShouldCountAsARefusedHeader() throws Exception {
+      byte[] v2Udp = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+          0x21, 0x12, 0x00, 0x0C, (byte) 198, 51, 100, 7, 127, 0, 0, 1, 0x1F, (byte) 0x90, 0x03,
+          (byte) 0xE3};
+      refusedHeader(v2Udp);
+    }
+
+    private void refusedHeader(byte[] header) throws Exception {
+      String[] rejected = {"listener", "imap-proxied", "reason", "proxy_header"};
+      String[] failed = {"listener", "imap-proxied", "result", "failure", "version", "none"};
+      double rejectedBefore = MetricsReader.value(postern, "postern_connections_rejected_total",
+          rejected);
+      double failedBefore = MetricsReader.value(postern, "postern_tls_handshakes_total", failed);
+      try (Socket raw = new Socket(InetAddress.getLoopbackAddress(),
+          postern.port("imap-proxied"))) {
+        raw.setSoTimeout(10_000);
+        raw.getOutputStream().write(header);
+        assertThat(raw.getInputStream().read()).as("closed without a byte").isEqualTo(-1);
+      }
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(MetricsReader.value(
+          postern, "postern_connections_rejected_total", rejected))
+          .isEqualTo(rejectedBefore + 1));
+      assertThat(MetricsReader.value(postern, "postern_tls_handshakes_total", failed))
+          .isEqualTo(failedBefore);
     }
 
     @Test
