@@ -2,13 +2,13 @@ package io.postern.backend;
 
 import io.postern.backend.BackendLoginException.Kind;
 import io.postern.config.TlsMode;
+import io.postern.net.ReceivedBytes;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * A backend connection during login: reads reply lines with a length limit, writes commands, and
@@ -25,9 +25,8 @@ public final class BackendConnection {
   private final NetSocket socket;
   private final BackendTarget target;
   private final long deadline;
-  private byte[] buf = new byte[1024];
-  private int start;
-  private int end;
+  /** What the backend sent and the login has not read yet; a little over one line at most. */
+  private final ReceivedBytes received = new ReceivedBytes(1024, MAX_LINE + 4096);
   private Promise<String> lineWanted;
   private long skipRemaining;
   private Promise<Void> skipWanted;
@@ -126,7 +125,7 @@ public final class BackendConnection {
    * reply was sent in plaintext by someone, so the login is aborted instead (STL-21).
    */
   public Future<Void> startTls() {
-    if (end > start) {
+    if (received.size() > 0) {
       return failWith(new BackendLoginException(Kind.TLS, target
           + " sent data after its STARTTLS reply; refusing to continue"));
     }
@@ -153,7 +152,7 @@ public final class BackendConnection {
     socket.handler(null);
     socket.closeHandler(null);
     socket.exceptionHandler(null);
-    Buffer leftover = Buffer.buffer(Arrays.copyOfRange(buf, start, end));
+    Buffer leftover = Buffer.buffer(received.drain());
     String protocol = socket.isSsl() && socket.sslSession() != null
         ? socket.sslSession().getProtocol() : null;
     return new BackendSession(socket, target, clientReply, leftover, protocol);
@@ -183,24 +182,18 @@ public final class BackendConnection {
       fail(new BackendLoginException(Kind.TLS, target + " sent data during the TLS upgrade"));
       return;
     }
-    int n = data.length();
-    if (end + n > buf.length) {
-      if (end - start + n > MAX_LINE + 4096) {
-        fail(new BackendLoginException(Kind.PROTOCOL, target + " sent a reply over "
-            + MAX_LINE + " bytes during login"));
-        return;
-      }
-      compactOrGrow(n);
+    if (!received.append(data.getBytes())) {
+      fail(new BackendLoginException(Kind.PROTOCOL, target + " sent a reply over "
+          + MAX_LINE + " bytes during login"));
+      return;
     }
-    data.getBytes(0, n, buf, end);
-    end += n;
     serve();
   }
 
   private void serve() {
     if (skipWanted != null) {
-      long take = Math.min(skipRemaining, end - start);
-      start += (int) take;
+      int take = (int) Math.min(skipRemaining, received.size());
+      received.consume(take);
       skipRemaining -= take;
       if (skipRemaining > 0) {
         return;
@@ -212,34 +205,18 @@ public final class BackendConnection {
     if (lineWanted == null) {
       return;
     }
-    for (int i = start; i < end; i++) {
-      if (buf[i] == '\n') {
-        int lineEnd = i > start && buf[i - 1] == '\r' ? i - 1 : i;
-        String line = new String(buf, start, lineEnd - start, StandardCharsets.ISO_8859_1);
-        start = i + 1;
-        Promise<String> p = lineWanted;
-        lineWanted = null;
-        p.complete(line);
-        return;
-      }
-    }
-    if (end - start > MAX_LINE) {
+    int lf = received.indexOf((byte) '\n', 0);
+    if (lf >= 0) {
+      int lineEnd = lf > 0 && received.at(lf - 1) == '\r' ? lf - 1 : lf;
+      String line = new String(received.copy(0, lineEnd), StandardCharsets.ISO_8859_1);
+      received.consume(lf + 1);
+      Promise<String> p = lineWanted;
+      lineWanted = null;
+      p.complete(line);
+    } else if (received.size() > MAX_LINE) {
       fail(new BackendLoginException(Kind.PROTOCOL, target + " sent a line over " + MAX_LINE
           + " bytes during login"));
     }
-  }
-
-  private void compactOrGrow(int incoming) {
-    int live = end - start;
-    if (live + incoming > buf.length) {
-      byte[] bigger = new byte[Math.max(buf.length * 2, live + incoming)];
-      System.arraycopy(buf, start, bigger, 0, live);
-      buf = bigger;
-    } else {
-      System.arraycopy(buf, start, buf, 0, live);
-    }
-    start = 0;
-    end = live;
   }
 
   private void fail(BackendLoginException e) {

@@ -1,10 +1,10 @@
 package io.postern.imap;
 
+import io.postern.net.ReceivedBytes;
 import io.postern.session.ClientDecoder;
 import io.postern.session.ClientInput;
 import io.postern.session.Goodbye;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,11 +21,8 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
 
   private final int maxLine;
   private final int maxLiteral;
-  private final int maxBuffered;
-
-  private byte[] buf = new byte[512];
-  private int frameStart;
-  private int end;
+  /** Everything not yet returned; the frame being read starts at its offset 0. */
+  private final ReceivedBytes bytes;
 
   // Progress inside the frame being read; reset when a frame completes.
   private int pos;
@@ -39,49 +36,39 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
     this.maxLiteral = maxLiteral;
     // The socket is paused while a command is being handled, so little more than one read can
     // pile up; this is a backstop, not the mechanism.
-    this.maxBuffered = maxLine + maxLiteral + (1 << 20);
+    this.bytes = new ReceivedBytes(512, maxLine + maxLiteral + (1 << 20));
   }
 
   /** Appends received bytes; false when more is buffered than any client may pipeline. */
   @Override
   public boolean feed(byte[] data) {
-    compact();
-    if (end + data.length - frameStart > maxBuffered) {
-      return false;
-    }
-    if (end + data.length > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, end + data.length));
-    }
-    System.arraycopy(data, 0, buf, end, data.length);
-    end += data.length;
-    return true;
+    return bytes.append(data);
   }
 
   /** The next command, a literal continuation request, an over-limit error, or null for "need more". */
   public ImapInput next() {
     while (true) {
       if (literalRemaining >= 0) {
-        if (end - pos < literalRemaining) {
+        if (bytes.size() - pos < literalRemaining) {
           return null;
         }
-        segments.add(new ImapFrame.Segment(Arrays.copyOfRange(buf, pos, pos + literalRemaining),
-            true));
+        segments.add(new ImapFrame.Segment(bytes.copy(pos, pos + literalRemaining), true));
         pos += literalRemaining;
         literalRemaining = -1;
       }
-      int lf = indexOfLf(pos);
+      int lf = bytes.indexOf((byte) '\n', pos);
       if (lf < 0) {
-        if (textBytes + (end - pos) > maxLine) {
+        if (textBytes + (bytes.size() - pos) > maxLine) {
           return new ImapInput.TooBig("line");
         }
         return null;
       }
-      int lineEnd = lf > pos && buf[lf - 1] == '\r' ? lf - 1 : lf;
+      int lineEnd = lf > pos && bytes.at(lf - 1) == '\r' ? lf - 1 : lf;
       textBytes += lineEnd - pos;
       if (textBytes > maxLine) {
         return new ImapInput.TooBig("line");
       }
-      byte[] text = Arrays.copyOfRange(buf, pos, lineEnd);
+      byte[] text = bytes.copy(pos, lineEnd);
       pos = lf + 1;
       segments.add(new ImapFrame.Segment(text, false));
       LiteralMarker marker = LiteralMarker.at(text);
@@ -101,17 +88,17 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
 
   /** The next bare line (an AUTHENTICATE response), without literal processing. */
   public ImapInput nextLine() {
-    int lf = indexOfLf(pos);
+    int lf = bytes.indexOf((byte) '\n', 0);
     if (lf < 0) {
-      return end - pos > maxLine ? new ImapInput.TooBig("line") : null;
+      return bytes.size() > maxLine ? new ImapInput.TooBig("line") : null;
     }
-    int lineEnd = lf > pos && buf[lf - 1] == '\r' ? lf - 1 : lf;
-    if (lineEnd - pos > maxLine) {
+    int lineEnd = lf > 0 && bytes.at(lf - 1) == '\r' ? lf - 1 : lf;
+    if (lineEnd > maxLine) {
       return new ImapInput.TooBig("line");
     }
-    byte[] line = Arrays.copyOfRange(buf, pos, lineEnd);
-    pos = lf + 1;
-    frameStart = pos;
+    byte[] line = bytes.copy(0, lineEnd);
+    bytes.consume(lf + 1);
+    resetFrame();
     return new ImapInput.Line(line);
   }
 
@@ -132,60 +119,32 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
     return null;
   }
 
-  /** Every byte received after the last returned command, exactly as received; empties the decoder. */
+  /** Every byte received after the last returned command, exactly as received; empties it. */
   @Override
   public byte[] drain() {
-    byte[] rest = Arrays.copyOfRange(buf, frameStart, end);
-    discard();
-    return rest;
+    resetFrame();
+    return bytes.drain();
   }
 
   /** Forgets everything buffered: STARTTLS must not act on bytes that came in plaintext. */
   @Override
   public void discard() {
-    frameStart = 0;
-    end = 0;
+    bytes.clear();
     resetFrame();
-  }
-
-  public int buffered() {
-    return end - frameStart;
   }
 
   private ImapFrame completeFrame() {
     ImapFrame frame = new ImapFrame(segments);
-    frameStart = pos;
+    bytes.consume(pos);
     resetFrame();
     return frame;
   }
 
   private void resetFrame() {
-    pos = frameStart;
+    pos = 0;
     textBytes = 0;
     literalBytes = 0;
     literalRemaining = -1;
     segments.clear();
-  }
-
-  private int indexOfLf(int from) {
-    for (int i = from; i < end; i++) {
-      if (buf[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private void compact() {
-    if (frameStart > 0 && frameStart == end) {
-      pos -= frameStart;
-      end = 0;
-      frameStart = 0;
-    } else if (frameStart > buf.length / 2) {
-      System.arraycopy(buf, frameStart, buf, 0, end - frameStart);
-      pos -= frameStart;
-      end -= frameStart;
-      frameStart = 0;
-    }
   }
 }

@@ -4,7 +4,6 @@ import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.LimitsConfig;
-import io.postern.config.Protocol;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
 import io.postern.sasl.SaslMechanism;
@@ -27,13 +26,13 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
   private List<byte[]> clientId;
 
   @Override
-  public Protocol id() {
-    return Protocol.IMAP;
+  public ClientDecoder<ImapRequest> decoder(LimitsConfig limits) {
+    return new ImapDecoder(limits.maxLine(), limits.maxLiteral());
   }
 
   @Override
-  public ClientDecoder<ImapRequest> decoder(LimitsConfig limits) {
-    return new ImapDecoder(limits.maxLine(), limits.maxLiteral());
+  public String startTlsCommand() {
+    return "STARTTLS";
   }
 
   @Override
@@ -83,16 +82,6 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
   }
 
   @Override
-  public String startTlsCommand() {
-    return "STARTTLS";
-  }
-
-  @Override
-  public void forgetBeforeTls() {
-    clientId = null;
-  }
-
-  @Override
   public Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target,
       String tag, String user, Secret password) {
     return ImapBackendLogin.login(backends, target, tag, user, password, clientId);
@@ -100,17 +89,22 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
 
   @Override
   public String ok(String tag, String text) {
-    return tag + " OK " + text + "\r\n";
+    return tagged(tag, "OK", text);
   }
 
   @Override
   public String no(String tag, String text) {
-    return tag + " NO " + text + "\r\n";
+    return tagged(tag, "NO", text);
   }
 
   @Override
   public String bad(String tag, String text) {
-    return (tag == null ? "*" : tag) + " BAD " + text + "\r\n";
+    return tagged(tag, "BAD", text);
+  }
+
+  /** A tagged status response; untagged ({@code *}) when the command had no usable tag. */
+  private static String tagged(String tag, String status, String text) {
+    return (tag == null ? "*" : tag) + " " + status + " " + text + "\r\n";
   }
 
   @Override

@@ -25,6 +25,7 @@ import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.ServerSSLOptions;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -136,19 +137,27 @@ public final class ListenerVerticle extends VerticleBase {
         return;
       }
     }
-    MailProtocol<?> protocol = listener.protocol() == Protocol.IMAP ? new ImapProtocol()
-        : new Pop3Protocol();
+    if (listener.protocol() == Protocol.IMAP) {
+      admit(socket, client, ImapProtocol::new);
+    } else {
+      admit(socket, client, Pop3Protocol::new);
+    }
+  }
+
+  /** Applies the connection limits, then starts the session; refusals in the protocol's words. */
+  private <R> void admit(NetSocket socket, InetAddress client,
+      Supplier<MailProtocol<R>> protocols) {
     ConnectionLimits.Refusal refusal = shared.limits().admit(client);
     if (refusal != null) {
       boolean perIp = refusal == ConnectionLimits.Refusal.PER_IP;
       meters.rejected(perIp ? Rejection.PER_IP : Rejection.MAX_CONNECTIONS);
-      String line = protocol.goodbye(perIp ? Goodbye.TOO_MANY_FROM_ADDRESS
+      String line = protocols.get().goodbye(perIp ? Goodbye.TOO_MANY_FROM_ADDRESS
           : Goodbye.TOO_MANY_CONNECTIONS, null);
       socket.write(Buffer.buffer(line)).eventually(socket::close);
       return;
     }
     meters.opened();
-    ClientSession.start(context, socket, client, protocol, () -> {
+    ClientSession.start(context, socket, client, protocols, () -> {
       meters.closed();
       shared.limits().release(client);
     });

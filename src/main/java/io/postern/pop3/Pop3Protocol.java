@@ -4,7 +4,6 @@ import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.LimitsConfig;
-import io.postern.config.Protocol;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
 import io.postern.sasl.SaslMechanism;
@@ -25,11 +24,6 @@ import io.vertx.core.Future;
 public final class Pop3Protocol implements MailProtocol<Pop3Request> {
 
   private String user;
-
-  @Override
-  public Protocol id() {
-    return Protocol.POP3;
-  }
 
   @Override
   public ClientDecoder<Pop3Request> decoder(LimitsConfig limits) {
@@ -117,11 +111,6 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
   }
 
   @Override
-  public void forgetBeforeTls() {
-    user = null;
-  }
-
-  @Override
   public Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target,
       String tag, String backendUser, Secret password) {
     return Pop3BackendLogin.login(backends, target, backendUser, password);
@@ -142,16 +131,18 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
     return no(tag, text);
   }
 
-  /** RFC 2449 §8 and RFC 3206 codes. */
+  /**
+   * RFC 3206: {@code AUTH} when the credentials are at fault, {@code SYS/TEMP} and
+   * {@code SYS/PERM} when the system is; RFC 2449's {@code IN-USE} for a locked maildrop.
+   */
   @Override
   public String loginFailed(String tag, LoginOutcome.Failed failed) {
-    String code = switch (failed.failure()) {
-      case BAD_CREDENTIALS, CLEARTEXT_REFUSED -> "AUTH";
-      case DISABLED -> "SYS/PERM";
-      case UNAVAILABLE -> "SYS/TEMP";
-      case IN_USE -> "IN-USE";
-    };
-    return no(tag, "[" + code + "] " + failed.text());
+    Failure failure = failed.failure();
+    String code = failure == Failure.IN_USE ? "IN-USE"
+        : failure == Failure.UNAVAILABLE ? "SYS/TEMP"
+        : failure == Failure.DISABLED ? "SYS/PERM"
+        : "AUTH";
+    return "-ERR [" + code + "] " + failed.text() + "\r\n";
   }
 
   /**

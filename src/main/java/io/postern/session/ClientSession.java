@@ -13,6 +13,7 @@ import io.postern.session.LoginOutcome.Failure;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.net.InetAddress;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +46,9 @@ public final class ClientSession<R> {
 
   private final ListenerContext context;
   private final LimitsConfig limits;
-  private final MailProtocol<R> protocol;
-  private final ClientDecoder<R> decoder;
+  private final Supplier<MailProtocol<R>> protocols;
+  private MailProtocol<R> protocol;
+  private ClientDecoder<R> decoder;
   private final SessionRecord record;
   private final ClientSocket socket;
   private State state = State.COMMANDS;
@@ -57,11 +59,12 @@ public final class ClientSession<R> {
   private int failedLogins;
   private int badCommands;
 
-  private ClientSession(ListenerContext context, MailProtocol<R> protocol, SessionRecord record,
-      ClientSocket socket) {
+  private ClientSession(ListenerContext context, Supplier<MailProtocol<R>> protocols,
+      SessionRecord record, ClientSocket socket) {
     this.context = context;
     this.limits = context.config().limits();
-    this.protocol = protocol;
+    this.protocols = protocols;
+    this.protocol = protocols.get();
     this.decoder = protocol.decoder(limits);
     this.record = record;
     this.socket = socket;
@@ -69,10 +72,11 @@ public final class ClientSession<R> {
 
   /**
    * Starts the session of an admitted connection from {@code client} (the address a trusted
-   * PROXY header named, if any). {@code release} gives its slot back when the session ends.
+   * PROXY header named, if any), speaking the protocol {@code protocols} makes a fresh instance
+   * of. {@code release} gives the connection's slot back when the session ends.
    */
   public static <R> void start(ListenerContext context, NetSocket netSocket, InetAddress client,
-      MailProtocol<R> protocol, Runnable release) {
+      Supplier<MailProtocol<R>> protocols, Runnable release) {
     SessionRecord record = new SessionRecord(context.listener(), client,
         netSocket.remoteAddress().port(), release);
     ClientSocket socket;
@@ -85,7 +89,7 @@ public final class ClientSession<R> {
       record.end("internal_error");
       return;
     }
-    new ClientSession<>(context, protocol, record, socket).begin();
+    new ClientSession<>(context, protocols, record, socket).begin();
   }
 
   private void begin() {
@@ -155,9 +159,8 @@ public final class ClientSession<R> {
       return;
     }
     // RFC 9051 §6.2.1 option 2, RFC 2595 §4: whatever was pipelined after the command is thrown
-    // away (CVE-2011-0411, CVE-2021-38084), and so is anything the protocol remembered before.
+    // away (CVE-2011-0411, CVE-2021-38084).
     decoder.discard();
-    protocol.forgetBeforeTls();
     state = State.STARTTLS;
     // Bytes held back while a login was under way are delivered now, and dropped in this state.
     socket.resume();
@@ -168,7 +171,9 @@ public final class ClientSession<R> {
             return;
           }
           record.tls(socket.sslSession());
-          decoder.discard();
+          // A new protocol and decoder: nothing said or sent before TLS is remembered.
+          protocol = protocols.get();
+          decoder = protocol.decoder(limits);
           state = State.COMMANDS;
           process();
         }));
@@ -195,7 +200,7 @@ public final class ClientSession<R> {
     }
     state = State.LOGIN;
     flowControl();
-    new LoginAttempt(context, record, protocol.id(), mechanism, credentials, ++attempts)
+    new LoginAttempt(context, record, context.listener().protocol(), mechanism, credentials, ++attempts)
         .run((target, user, password) ->
             protocol.backendLogin(context.backends(), target, tag, user, password))
         .onComplete(ar -> guarded(() -> loginDone(tag, ar.result())));
@@ -203,7 +208,7 @@ public final class ClientSession<R> {
 
   /** A password came before TLS: refused, never checked, and counted as an attempt. */
   public void refuseCleartext(String tag, String mechanism) {
-    context.meters().protocol(protocol.id())
+    context.meters().protocol(context.listener().protocol())
         .login(mechanism, LoginResult.CLEARTEXT_REFUSED);
     // The password may already be on the wire; it is never passed on (STL-05).
     loginFailed(tag, new Failed(Failure.CLEARTEXT_REFUSED,
@@ -301,7 +306,7 @@ public final class ClientSession<R> {
     if (outcome instanceof LoginOutcome.LoggedIn in) {
       state = State.RELAY;
       cancelDeadline();
-      RelayHandover.start(context, protocol.id(), record, socket, in.backend(),
+      RelayHandover.start(context, context.listener().protocol(), record, socket, in.backend(),
           Buffer.buffer(decoder.drain()));
       return;
     }

@@ -4,23 +4,20 @@ import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.LimitsConfig;
-import io.postern.config.Protocol;
 import io.postern.credentials.Secret;
 import io.vertx.core.Future;
 
 /**
  * What a mail protocol supplies to {@link ClientSession}, which runs the lifecycle the same for
  * all of them: the shape of nginx's {@code ngx_mail_protocol_t} and Dovecot's
- * {@code client_vfuncs}. One instance per connection, holding what the protocol remembers before
- * login (IMAP's ID, POP3's USER). {@code R} is the protocol's parsed command.
+ * {@code client_vfuncs}. An instance holds what the protocol remembers before login (IMAP's ID,
+ * POP3's USER); the session takes a new one after STARTTLS, so that nothing said before it
+ * survives (RFC 9051 §6.2.1, RFC 2595 §4). {@code R} is the protocol's parsed command.
  *
  * <p>Replies are whole lines with their CRLF. {@code tag} is the IMAP command's tag (null for an
  * untagged reply) and always null in POP3.
  */
 public interface MailProtocol<R> {
-
-  /** IMAP or POP3: labels meters and log lines, and picks the backend's port. */
-  Protocol id();
 
   /** Frames this connection's commands within the configured limits. */
   ClientDecoder<R> decoder(LimitsConfig limits);
@@ -33,12 +30,6 @@ public interface MailProtocol<R> {
 
   /** The command that starts TLS, as replies name it: {@code STARTTLS} or {@code STLS}. */
   String startTlsCommand();
-
-  /**
-   * STARTTLS forgets whatever the client said before it (RFC 9051 §6.2.1, RFC 2595 §4): an
-   * attacker may have said it.
-   */
-  void forgetBeforeTls();
 
   /** Logs in at the backend on the user's behalf; the reply it carries answers {@code tag}. */
   Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target, String tag,

@@ -20,34 +20,24 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The Vert.x defect {@link SharedServerTls} works around, and the work-around itself. When the
  * first test fails, Vert.x has fixed the defect: delete {@code SharedServerTls} and this test.
  */
+@ExtendWith(VertxExtension.class)
 class SharedServerTlsTest {
 
   private static final int INSTANCES = 2;
   private static final int CONNECTIONS = 8;
 
-  private Vertx vertx;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
-  }
-
   @Test
-  void vertxShouldStillLeaveInstancesAfterTheFirstWithoutATlsContext() throws Exception {
-    List<String> outcomes = upgradesOnSharedInstances(false);
+  void vertxShouldStillLeaveInstancesAfterTheFirstWithoutATlsContext(Vertx vertx)
+      throws Exception {
+    List<String> outcomes = upgradesOnSharedInstances(vertx, false);
     assertThat(outcomes)
         .as("Vert.x now gives every instance of a shared server its TLS context: delete"
             + " SharedServerTls and this test")
@@ -55,8 +45,9 @@ class SharedServerTlsTest {
   }
 
   @Test
-  void adoptingTheFirstInstancesContextShouldLetEveryInstanceStartTls() throws Exception {
-    assertThat(upgradesOnSharedInstances(true)).hasSize(CONNECTIONS).containsOnly("started");
+  void adoptingTheFirstInstancesContextShouldLetEveryInstanceStartTls(Vertx vertx)
+      throws Exception {
+    assertThat(upgradesOnSharedInstances(vertx, true)).hasSize(CONNECTIONS).containsOnly("started");
   }
 
   /**
@@ -64,7 +55,8 @@ class SharedServerTlsTest {
    * accepted socket is asked to start TLS at once. Returns, per connection, "started" or the
    * name of the exception the upgrade failed with.
    */
-  private List<String> upgradesOnSharedInstances(boolean adopt) throws Exception {
+  private static List<String> upgradesOnSharedInstances(Vertx vertx, boolean adopt)
+      throws Exception {
     TestTls tls = TestTls.shared("localhost");
     ServerSSLOptions ssl = new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
         .setCertPath(tls.certPath().toString()).setKeyPath(tls.keyPath().toString()));

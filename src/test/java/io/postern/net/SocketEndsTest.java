@@ -7,30 +7,19 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetSocket;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The half-close hook reaches into Vert.x's internals: it must work with the Vert.x Postern is
  * built with, and say so loudly when it cannot, instead of quietly doing nothing.
  */
+@ExtendWith(VertxExtension.class)
 class SocketEndsTest {
 
-  private Vertx vertx;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
-  }
-
   @Test
-  void theStartUpCheckShouldPassWithThisVertx() {
+  void theStartUpCheckShouldPassWithThisVertx(Vertx vertx) {
     assertThatCode(() -> SocketEnds.check(vertx).await(10, TimeUnit.SECONDS))
         .doesNotThrowAnyException();
   }
