@@ -16,6 +16,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,9 +80,7 @@ class DemoMailboxTest {
   @Test
   void imaplibOverStarttlsGetsMessageTwoAsRawUtf8() throws Exception {
     Path out = dir.resolve("imaplib-2.eml");
-    Clients.ProcessResult r = Clients.python(TIMEOUT, "imap_client.py", "--host", "localhost",
-        "--port", String.valueOf(postern.port("imap")), "--tls", "starttls", "--cafile",
-        postern.tls().certPath().toString(), "--user", "demo", "--password", "demo",
+    Clients.ProcessResult r = python("imap_client.py", "imap", "starttls", "demo",
         "--fetch-uid", "2", "--out", out.toString());
     assertThat(r.exitCode()).as("%s", r).isZero();
     assertThat(new JsonObject(r.stdout().trim()).getInteger("exists")).isEqualTo(3);
@@ -101,9 +101,7 @@ class DemoMailboxTest {
     assertThat(list.stdout()).matches("1 \\d+\r\n2 \\d+\r\n3 \\d+\r\n");
 
     Path out = dir.resolve("poplib-3.eml");
-    Clients.ProcessResult r = Clients.python(TIMEOUT, "pop3_client.py", "--host", "localhost",
-        "--port", String.valueOf(postern.port("pop3")), "--tls", "starttls", "--cafile",
-        postern.tls().certPath().toString(), "--user", "demo", "--password", "demo",
+    Clients.ProcessResult r = python("pop3_client.py", "pop3", "starttls", "demo",
         "--retr", "3", "--out", out.toString());
     assertThat(r.exitCode()).as("%s", r).isZero();
     byte[] retrieved = Files.readAllBytes(out);
@@ -120,10 +118,8 @@ class DemoMailboxTest {
     Clients.ProcessResult curl = Clients.curl(TIMEOUT, "-k", "-u", "demo:wrong",
         "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX");
     assertThat(curl.exitCode()).as("%s", curl).isEqualTo(67);
-    Clients.ProcessResult poplib = Clients.python(TIMEOUT, "pop3_client.py", "--host",
-        "localhost", "--port", String.valueOf(postern.port("pop3s")), "--tls", "implicit",
-        "--cafile", postern.tls().certPath().toString(), "--user", "demo", "--password",
-        "wrong", "--expect-login-failure");
+    Clients.ProcessResult poplib = python("pop3_client.py", "pop3s", "implicit", "wrong",
+        "--expect-login-failure");
     assertThat(poplib.exitCode()).as("%s", poplib).isZero();
     assertThat(new JsonObject(poplib.stdout().trim()).getString("login")).isEqualTo("failed");
   }
@@ -134,6 +130,19 @@ class DemoMailboxTest {
         "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX?ALL");
     assertThat(r.exitCode()).as("%s", r).isZero();
     assertThat(r.stdout()).isEqualTo("* SEARCH 1 2 3\r\n");
+  }
+
+  /**
+   * A client script from {@code src/test/resources/clients/} as user {@code demo} on one of
+   * Postern's listeners, trusting the fixture's certificate (made for localhost).
+   */
+  private static Clients.ProcessResult python(String script, String listener, String tls,
+      String password, String... more) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--host", "localhost", "--port",
+        String.valueOf(postern.port(listener)), "--tls", tls, "--cafile",
+        postern.tls().certPath().toString(), "--user", "demo", "--password", password));
+    args.addAll(List.of(more));
+    return Clients.python(TIMEOUT, script, args.toArray(String[]::new));
   }
 
   /** The message as the mailbox was given it. */
