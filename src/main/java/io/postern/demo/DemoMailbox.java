@@ -43,9 +43,10 @@ final class DemoMailbox implements AutoCloseable {
   static DemoMailbox start() {
     GreenMail greenMail = new Server(setup(ServerSetup.PROTOCOL_IMAP),
         setup(ServerSetup.PROTOCOL_POP3));
-    greenMail.start();
     DemoMailbox mailbox = new DemoMailbox(greenMail);
     try {
+      // Inside the try: a server that did not start leaves the other one running.
+      greenMail.start();
       GreenMailUser user = greenMail.setUser("demo@demo.invalid", USER, PASSWORD);
       MailFolder inbox = greenMail.getManagers().getImapHostManager().getInbox(user);
       for (MimeMessage message : DemoMessages.all()) {
