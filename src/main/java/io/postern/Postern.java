@@ -125,6 +125,10 @@ public final class Postern {
       resources = PosternServer.load(vertx, config, authenticator);
     } catch (ConfigException e) {
       return configErrors(options, e, err, vertx, demo);
+    } catch (RuntimeException e) {
+      // The demo mailbox runs its own (non-daemon) threads: stop them on every way out.
+      stopDemo(demo);
+      throw e;
     }
     if (options.checkOnly()) {
       out.println("postern: configuration " + options.config() + " is valid ("
@@ -132,6 +136,7 @@ public final class Postern {
           + count(config.backends().size(), "backend")
           + (resources.users() >= 0 ? ", " + count(resources.users(), "user") : "") + ")");
       resources.authenticator().close();
+      stopDemo(demo);
       closeQuietly(vertx);
       return 0;
     }
@@ -183,7 +188,7 @@ public final class Postern {
     LOG.info("admin on http://{}:{} (/metrics, /health/live, /health/ready)",
         config.admin().address(), server.adminPort());
     if (demo != null) {
-      demo.announce(server);
+      demo.announce(server::port);
     }
   }
 

@@ -1,79 +1,100 @@
 package io.postern.demo;
 
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetServerOptions;
+import com.icegreen.greenmail.Managers;
+import com.icegreen.greenmail.server.AbstractServer;
+import com.icegreen.greenmail.store.FolderException;
+import com.icegreen.greenmail.store.MailFolder;
+import com.icegreen.greenmail.user.GreenMailUser;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import jakarta.mail.Flags;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A tiny in-JVM IMAP and POP3 server holding a few fixed messages for one user, so that {@code
- * --demo} can show Postern working without any other mail server.
- *
- * <p>It speaks plaintext on loopback only; Postern in front of it does TLS and authentication.
- * Every connection starts from the same messages, and nothing a client changes outlives it.
+ * The demo's mail server: GreenMail's IMAP and POP3, plaintext on 127.0.0.1 on ports the OS
+ * picks, with one account holding {@link DemoMessages}. Postern in front does TLS and the
+ * client's authentication. GreenMail runs its own threads and blocks while it starts and stops;
+ * never call it from an event loop.
  */
-public final class DemoMailbox {
+final class DemoMailbox implements AutoCloseable {
 
-  public static final String USER = "demo";
-  public static final String PASSWORD = "demo";
-
-  static final Duration IDLE_TIMEOUT = Duration.ofMinutes(30);
+  static final String USER = "demo";
+  static final String PASSWORD = "demo";
 
   private static final Logger LOG = LoggerFactory.getLogger(DemoMailbox.class);
   private static final String HOST = "127.0.0.1";
+  // GreenMail drops a client after 30 s of silence; Postern allows at least 30 min (IMAP IDLE).
+  private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(30);
+  // GreenMail's 2 s default is tight on a loaded machine; the wait ends as soon as it listens.
+  private static final long STARTUP_TIMEOUT_MILLIS = 30_000;
 
-  private final NetServer imap;
-  private final NetServer pop3;
+  private final GreenMail greenMail;
 
-  private DemoMailbox(NetServer imap, NetServer pop3) {
-    this.imap = imap;
-    this.pop3 = pop3;
+  private DemoMailbox(GreenMail greenMail) {
+    this.greenMail = greenMail;
   }
 
-  /** Starts IMAP and POP3 listeners on 127.0.0.1, ephemeral ports. Never blocks. */
-  public static Future<DemoMailbox> start(Vertx vertx) {
-    return start(vertx, IDLE_TIMEOUT);
+  /** Starts both servers and fills the inbox (blocking). */
+  static DemoMailbox start() {
+    GreenMail greenMail = new Server(setup(ServerSetup.PROTOCOL_IMAP),
+        setup(ServerSetup.PROTOCOL_POP3));
+    DemoMailbox mailbox = new DemoMailbox(greenMail);
+    try {
+      // Inside the try: a server that did not start leaves the other one running.
+      greenMail.start();
+      GreenMailUser user = greenMail.setUser("demo@demo.invalid", USER, PASSWORD);
+      MailFolder inbox = greenMail.getManagers().getImapHostManager().getInbox(user);
+      for (MimeMessage message : DemoMessages.all()) {
+        // INTERNALDATE as the Date header says, not the time of this start.
+        inbox.appendMessage(message, new Flags(), message.getSentDate());
+      }
+    } catch (FolderException | MessagingException | RuntimeException e) {
+      mailbox.close();
+      throw new IllegalStateException("demo mailbox: " + e.getMessage(), e);
+    }
+    LOG.info("demo mailbox (GreenMail) for user '{}' on {}: IMAP port {}, POP3 port {}", USER,
+        HOST, mailbox.imapPort(), mailbox.pop3Port());
+    return mailbox;
   }
 
-  static Future<DemoMailbox> start(Vertx vertx, Duration idleTimeout) {
-    NetServerOptions options =
-        new NetServerOptions()
-            .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleTimeout.toMillis()))
-            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-    NetServer imap =
-        vertx.createNetServer(options).connectHandler(s -> new DemoImapSession(s).start());
-    NetServer pop3 =
-        vertx.createNetServer(options).connectHandler(s -> new DemoPop3Session(s).start());
-    return Future.all(imap.listen(0, HOST), pop3.listen(0, HOST))
-        .map(v -> new DemoMailbox(imap, pop3))
-        .onSuccess(
-            m ->
-                LOG.info(
-                    "Demo mailbox for user '{}' listening on {} (IMAP port {}, POP3 port {})",
-                    USER,
-                    HOST,
-                    m.imapPort(),
-                    m.pop3Port()))
-        .recover(
-            failure ->
-                Future.all(imap.close(), pop3.close())
-                    .transform(ignored -> Future.<DemoMailbox>failedFuture(failure)));
+  private static ServerSetup setup(String protocol) {
+    ServerSetup setup = new ServerSetup(0, HOST, protocol);
+    setup.setServerStartupTimeout(STARTUP_TIMEOUT_MILLIS);
+    return setup;
   }
 
-  public int imapPort() {
-    return imap.actualPort();
+  int imapPort() {
+    return greenMail.getImap().getPort();
   }
 
-  public int pop3Port() {
-    return pop3.actualPort();
+  int pop3Port() {
+    return greenMail.getPop3().getPort();
   }
 
-  /** Stops both listeners and closes their open connections. */
-  public Future<Void> close() {
-    return Future.all(imap.close(), pop3.close()).mapEmpty();
+  /** Stops both servers and closes their connections (blocking). */
+  @Override
+  public void close() {
+    greenMail.stop();
+  }
+
+  /** GreenMail with the idle timeout set before its servers accept anyone. */
+  private static final class Server extends GreenMail {
+
+    Server(ServerSetup... setups) {
+      super(setups);
+    }
+
+    @Override
+    protected Map<String, AbstractServer> createServices(ServerSetup[] config,
+        Managers managers) {
+      Map<String, AbstractServer> services = super.createServices(config, managers);
+      services.values().forEach(s -> s.setClientSocketTimeout((int) IDLE_TIMEOUT.toMillis()));
+      return services;
+    }
   }
 }

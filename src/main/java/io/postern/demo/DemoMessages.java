@@ -1,43 +1,44 @@
 package io.postern.demo;
 
-import java.nio.charset.StandardCharsets;
-import java.time.ZonedDateTime;
-import java.util.Base64;
+import jakarta.mail.Message.RecipientType;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Part;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimeUtility;
+import java.io.UnsupportedEncodingException;
 import java.util.List;
+import java.util.Properties;
 
-/** The three messages every demo session starts with. */
+/**
+ * The three messages the demo mailbox starts with. Every header that names a message (Date,
+ * Message-ID, the multipart boundary) is fixed, so the bytes, and the sizes clients see, are the
+ * same on every start.
+ */
 final class DemoMessages {
-
-  /** Constant so that clients keep their caches across restarts of the demo. */
-  static final long UID_VALIDITY = 1704067200L;
-
-  static final List<DemoMessage> ALL =
-      List.of(
-          DemoMessage.of(1, welcome(), ZonedDateTime.parse("2024-01-01T09:00:00Z")),
-          DemoMessage.of(2, international(), ZonedDateTime.parse("2024-01-02T10:30:00+01:00")),
-          DemoMessage.of(3, withAttachment(), ZonedDateTime.parse("2024-01-03T14:15:00Z")));
 
   /** Subject of message 2 before RFC 2047 encoding. */
   static final String INTERNATIONAL_SUBJECT = "Grüße aus Zürich ✉";
 
+  private static final Session SESSION = Session.getInstance(new Properties());
+  private static final InternetAddress POSTERN = address("postern@demo.invalid", "Postern");
+  private static final InternetAddress DEMO_USER = address("demo@demo.invalid", "Demo User");
+
   private DemoMessages() {}
 
-  static long uidNext() {
-    return ALL.get(ALL.size() - 1).uid() + 1;
+  /** New copies each call: jakarta.mail messages are mutable. */
+  static List<MimeMessage> all() throws MessagingException {
+    return List.of(welcome(), international(), withAttachment());
   }
 
-  private static byte[] welcome() {
-    return crlf(
-        """
-        Date: Mon, 01 Jan 2024 09:00:00 +0000
-        From: Postern <postern@demo.invalid>
-        To: Demo User <demo@demo.invalid>
-        Subject: Welcome to Postern
-        Message-ID: <welcome-1@demo.invalid>
-        MIME-Version: 1.0
-        Content-Type: text/plain; charset=US-ASCII
-        Content-Transfer-Encoding: 7bit
-
+  private static MimeMessage welcome() throws MessagingException {
+    MimeMessage m = message("Mon, 01 Jan 2024 09:00:00 +0000", POSTERN,
+        "<welcome-1@demo.invalid>");
+    m.setSubject("Welcome to Postern");
+    m.setText(crlf("""
         Hello, and welcome to Postern!
 
         Postern is a POP3 and IMAP proxy: it terminates TLS, authenticates
@@ -47,32 +48,22 @@ final class DemoMessages {
         the proxy. Postern runs in demo mode (--demo), and the backend behind
         it is a tiny mailbox built into Postern itself. It holds three
         messages for the user "demo" (password "demo") and forgets every
-        change, such as flags or deletions, when you disconnect.
+        change, such as flags or deletions, when Postern stops.
 
         Point a real IMAP or POP3 client at Postern to see it relay, then
         configure a real backend server when you are ready.
 
         The Postern demo mailbox
-        """);
+        """), "US-ASCII");
+    return m;
   }
 
-  private static byte[] international() {
-    String subject =
-        "=?UTF-8?B?"
-            + Base64.getEncoder()
-                .encodeToString(INTERNATIONAL_SUBJECT.getBytes(StandardCharsets.UTF_8))
-            + "?=";
-    String template =
-        """
-        Date: Tue, 02 Jan 2024 10:30:00 +0100
-        From: =?UTF-8?Q?Jos=C3=A9_M=C3=BCller?= <jose@demo.invalid>
-        To: Demo User <demo@demo.invalid>
-        Subject: %s
-        Message-ID: <international-2@demo.invalid>
-        MIME-Version: 1.0
-        Content-Type: text/plain; charset=UTF-8
-        Content-Transfer-Encoding: 8bit
-
+  private static MimeMessage international() throws MessagingException {
+    MimeMessage m = message("Tue, 02 Jan 2024 10:30:00 +0100",
+        address("jose@demo.invalid", "José Müller"), "<international-2@demo.invalid>");
+    // One B-encoded word, as before; setSubject would pick Q for this mostly-ASCII text.
+    m.setHeader("Subject", encodeB(INTERNATIONAL_SUBJECT));
+    m.setText(crlf("""
         Grüße aus Zürich!
 
         This message has a subject encoded as an RFC 2047 encoded word and a
@@ -84,48 +75,89 @@ final class DemoMessages {
           日本語:   こんにちは
 
         José
-        """;
-    return crlf(template.formatted(subject));
+        """), "UTF-8");
+    // After setText, which drops it; jakarta.mail would otherwise choose quoted-printable.
+    m.setHeader("Content-Transfer-Encoding", "8bit");
+    return m;
   }
 
-  private static byte[] withAttachment() {
-    return crlf(
-        """
-        Date: Wed, 03 Jan 2024 14:15:00 +0000
-        From: Postern <postern@demo.invalid>
-        To: Demo User <demo@demo.invalid>
-        Subject: Notes for trying Postern (with attachment)
-        Message-ID: <attachment-3@demo.invalid>
-        MIME-Version: 1.0
-        Content-Type: multipart/mixed; boundary="postern-demo-boundary"
-
-        This is a multi-part message in MIME format.
-
-        --postern-demo-boundary
-        Content-Type: text/plain; charset=US-ASCII
-        Content-Transfer-Encoding: 7bit
-
-        This message carries a small text attachment, notes.txt.
-
-        --postern-demo-boundary
-        Content-Type: text/plain; charset=US-ASCII; name="notes.txt"
-        Content-Disposition: attachment; filename="notes.txt"
-        Content-Transfer-Encoding: 7bit
-
+  private static MimeMessage withAttachment() throws MessagingException {
+    MimeMessage m = message("Wed, 03 Jan 2024 14:15:00 +0000", POSTERN,
+        "<attachment-3@demo.invalid>");
+    m.setSubject("Notes for trying Postern (with attachment)");
+    MimeBodyPart text = new MimeBodyPart();
+    text.setText(crlf("This message carries a small text attachment, notes.txt.\n"), "US-ASCII");
+    MimeBodyPart notes = new MimeBodyPart();
+    // The lines starting with a dot show POP3's byte-stuffing at work.
+    notes.setText(crlf("""
         Postern demo notes
         - The demo user is "demo" with the password "demo".
-        - Flags you set live as long as your session; deleted messages come
-          back when you reconnect.
+        - Flags and deletions last until Postern stops; a restart brings
+          back all three messages.
         - POP3 escapes lines that begin with a dot, like the next two:
         .
         ..and this one.
-
-        --postern-demo-boundary--
-        """);
+        """), "US-ASCII");
+    notes.setDisposition(Part.ATTACHMENT);
+    notes.setFileName("notes.txt");
+    MimeMultipart mixed = new FixedBoundary("postern-demo-boundary");
+    mixed.setPreamble("This is a multi-part message in MIME format.\r\n\r\n");
+    mixed.addBodyPart(text);
+    mixed.addBodyPart(notes);
+    m.setContent(mixed);
+    return m;
   }
 
-  /** Text blocks end lines with LF; mail needs CRLF everywhere. */
-  private static byte[] crlf(String text) {
-    return text.replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8);
+  private static MimeMessage message(String date, InternetAddress from, String messageId)
+      throws MessagingException {
+    MimeMessage m = new FixedIdMessage();
+    // As text, not setSentDate: that would write "1 Jan 2024 ... (UTC)".
+    m.setHeader("Date", date);
+    m.setFrom(from);
+    m.setRecipient(RecipientType.TO, DEMO_USER);
+    m.setHeader("Message-ID", messageId);
+    return m;
+  }
+
+  private static InternetAddress address(String address, String name) {
+    try {
+      return new InternetAddress(address, name, "UTF-8");
+    } catch (UnsupportedEncodingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String encodeB(String text) {
+    try {
+      return MimeUtility.encodeText(text, "UTF-8", "B");
+    } catch (UnsupportedEncodingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Text blocks end lines with LF; mail needs CRLF, and 7bit/8bit bodies are written as given. */
+  private static String crlf(String text) {
+    return text.replace("\n", "\r\n");
+  }
+
+  /** Keeps our Message-ID: saving a message would otherwise replace it with a random one. */
+  private static final class FixedIdMessage extends MimeMessage {
+
+    FixedIdMessage() {
+      super(SESSION);
+    }
+
+    @Override
+    protected void updateMessageID() {
+      // the one set by message(...) stays
+    }
+  }
+
+  /** A multipart with a known boundary instead of a random one. */
+  private static final class FixedBoundary extends MimeMultipart {
+
+    FixedBoundary(String boundary) {
+      contentType = "multipart/mixed; boundary=\"" + boundary + "\"";
+    }
   }
 }

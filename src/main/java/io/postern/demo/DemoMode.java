@@ -1,6 +1,5 @@
 package io.postern.demo;
 
-import io.postern.PosternServer;
 import io.postern.auth.Authenticator;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.config.BackendConfig;
@@ -14,9 +13,11 @@ import io.postern.config.TlsMode;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SelfSignedCertificate;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * ({@code demo}/{@code demo}) is added in front of the configured users, and a self-signed
  * certificate stands in for a configured one that does not exist yet.
  */
-public final class DemoMode {
+public final class DemoMode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(DemoMode.class);
 
@@ -44,7 +45,17 @@ public final class DemoMode {
 
   /** Starts the mailbox and adapts the configuration (blocking: call from main). */
   public static DemoMode start(Vertx vertx, PosternConfig configured) throws ConfigException {
-    DemoMailbox mailbox = DemoMailbox.start(vertx).await();
+    DemoMailbox mailbox = DemoMailbox.start();
+    try {
+      return adapt(vertx, configured, mailbox);
+    } catch (ConfigException | RuntimeException e) {
+      mailbox.close();
+      throw e;
+    }
+  }
+
+  private static DemoMode adapt(Vertx vertx, PosternConfig configured, DemoMailbox mailbox)
+      throws ConfigException {
     BackendConfig backend = new BackendConfig(PosternConfig.DEFAULT_BACKEND, "127.0.0.1",
         new BackendConfig.Endpoint(mailbox.imapPort(), TlsMode.NONE),
         new BackendConfig.Endpoint(mailbox.pop3Port(), TlsMode.NONE), false, null);
@@ -58,8 +69,7 @@ public final class DemoMode {
     if (missing) {
       certificate = SelfSignedCertificate.create("localhost");
       config = config.withTls(new TlsConfig(List.of(new CertificateFiles(
-              java.nio.file.Path.of(certificate.certificatePath()),
-              java.nio.file.Path.of(certificate.privateKeyPath()))),
+              Path.of(certificate.certificatePath()), Path.of(certificate.privateKeyPath()))),
           configured.tls().protocols(), configured.tls().engine()));
     }
 
@@ -69,7 +79,9 @@ public final class DemoMode {
         users = PasswdFileAuthenticator.load(vertx, configured.auth().passwdFile(),
             backends.keySet()).await();
       } catch (Exception e) {
-        mailbox.close();
+        if (certificate != null) {
+          certificate.delete();
+        }
         throw new ConfigException("auth.passwd-file", e.getMessage());
       }
     }
@@ -84,8 +96,12 @@ public final class DemoMode {
     return authenticator;
   }
 
-  /** Tells the newcomer what to type next. */
-  public void announce(PosternServer server) {
+  /**
+   * Tells the newcomer what to type next.
+   *
+   * @param ports the port each listener (by name) is bound to
+   */
+  public void announce(ToIntFunction<String> ports) {
     LOG.info("demo mailbox: user '{}', password '{}'", DemoMailbox.USER, DemoMailbox.PASSWORD);
     if (certificate != null) {
       LOG.info("demo: configured certificate not found, using a self-signed one for localhost:"
@@ -98,10 +114,12 @@ public final class DemoMode {
       String flags = l.tls() == TlsMode.STARTTLS ? "--ssl-reqd -k" : l.tls() == TlsMode.NONE
           ? "" : "-k";
       LOG.info("try: curl {} -u demo:demo '{}://127.0.0.1:{}{}'", flags, scheme,
-          server.port(l.name()), path);
+          ports.applyAsInt(l.name()), path);
     }
   }
 
+  /** Stops the mailbox (blocking) and forgets the demo's certificate. */
+  @Override
   public void close() {
     mailbox.close();
     if (authenticator != null) {

@@ -1,252 +1,164 @@
 package io.postern.demo;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import io.postern.it.Clients;
+import io.postern.testing.PosternFixture;
+import io.vertx.core.json.JsonObject;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
-/** The demo mailbox driven by the real clients a newcomer would use: curl and Python. */
+/**
+ * What a newcomer sees of {@code --demo}: real clients (curl, Python's imaplib and poplib)
+ * through Postern, with the demo account in front of the passwd-file and the GreenMail mailbox as
+ * the default backend, read the three messages exactly as {@link DemoMessages} built them.
+ */
 class DemoMailboxTest {
 
-  private static MailboxFixture fixture;
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-  @TempDir static Path scripts;
+  @TempDir
+  static Path dir;
+
+  private static DemoMailbox mailbox;
+  private static PosternFixture postern;
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = MailboxFixture.start();
+    mailbox = DemoMailbox.start();
+    postern = PosternFixture.builder(dir)
+        // A configured user, logged in at the backend as the demo account.
+        .passwdLine(PosternFixture.passwdLine("alice", "alice-secret", "destuser=demo pass=demo"))
+        .backend(mailbox.imapPort(), mailbox.pop3Port())
+        .wrapAuthenticator(DemoAuthenticator::new)
+        .start();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    fixture.close();
-  }
-
-  private static ExternalCommand.Result curl(String url, String... extra) throws IOException {
-    ExternalCommand.require("curl", "curl", "--version");
-    List<String> command =
-        new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "30", "-u", "demo:demo"));
-    command.addAll(List.of(extra));
-    command.add(url);
-    return ExternalCommand.run(command);
-  }
-
-  private static String imapUrl(String path) {
-    return "imap://127.0.0.1:" + fixture.imapPort() + "/" + path;
-  }
-
-  private static String pop3Url(String path) {
-    return "pop3://127.0.0.1:" + fixture.pop3Port() + "/" + path;
-  }
-
-  @Test
-  void curlListsInbox() throws IOException {
-    ExternalCommand.Result result = curl(imapUrl(""));
-
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    assertThat(result.stdoutText()).isEqualTo("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {1, 2, 3})
-  void curlFetchesEachMessageByUidByteForByte(int uid) throws IOException {
-    ExternalCommand.Result result = curl(imapUrl("INBOX;UID=" + uid));
-
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    assertThat(result.stdout()).isEqualTo(DemoMessages.ALL.get(uid - 1).raw());
-  }
-
-  @Test
-  void curlSearchesAll() throws IOException {
-    ExternalCommand.Result result = curl(imapUrl("INBOX?ALL"));
-
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    assertThat(result.stdoutText()).isEqualTo("* SEARCH 1 2 3\r\n");
-  }
-
-  @Test
-  void curlCustomExamineShowsTheMailbox() throws IOException {
-    ExternalCommand.Result result = curl(imapUrl(""), "-X", "EXAMINE INBOX");
-
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    assertThat(result.lines())
-        .contains(
-            "* 3 EXISTS",
-            "* 0 RECENT",
-            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
-            "* OK [UIDVALIDITY 1704067200] UIDs valid.",
-            "* OK [UIDNEXT 4] Predicted next UID.");
-  }
-
-  @Test
-  void curlRejectsWrongPassword() throws IOException {
-    ExternalCommand.require("curl", "curl", "--version");
-    ExternalCommand.Result result =
-        ExternalCommand.run("curl", "-sS", "--max-time", "30", "-u", "demo:wrong", imapUrl(""));
-
-    // 67: CURLE_LOGIN_DENIED.
-    assertThat(result.exitCode()).isEqualTo(67);
-  }
-
-  @Test
-  void curlListsPop3Messages() throws IOException {
-    ExternalCommand.Result result = curl(pop3Url(""));
-
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    String expected =
-        DemoMessages.ALL.stream()
-            .map(m -> m.uid() + " " + m.size() + "\r\n")
-            .collect(Collectors.joining());
-    assertThat(result.stdoutText()).isEqualTo(expected);
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {1, 2, 3})
-  void curlRetrievesEachPop3MessageByteForByte(int number) throws IOException {
-    ExternalCommand.Result result = curl(pop3Url(Integer.toString(number)));
-
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    // Message 3 has lines starting with a dot: equality proves stuffing and unstuffing match.
-    assertThat(result.stdout()).isEqualTo(DemoMessages.ALL.get(number - 1).raw());
-  }
-
-  @Test
-  void pythonImaplibSessions() throws IOException {
-    List<String> out = python("imap_client.py", fixture.imapPort());
-
-    assertThat(out)
-        .containsSubsequence(
-            "welcome * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ ID IDLE]"
-                + " Postern demo mailbox ready.",
-            "capability OK IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ ID IDLE",
-            "login OK",
-            "select OK 3",
-            "search-all OK 1 2 3",
-            "search-subject OK 1",
-            "peek 1 OK " + sha256(1),
-            "peek 2 OK " + sha256(2),
-            "peek 3 OK " + sha256(3),
-            "meta-before 1 (FLAGS () UID 1 RFC822.SIZE " + size(1) + ")",
-            "meta-before 2 (FLAGS () UID 2 RFC822.SIZE " + size(2) + ")",
-            "meta-before 3 (FLAGS () UID 3 RFC822.SIZE " + size(3) + ")",
-            "rfc822 1 OK " + sha256(1),
-            "rfc822 2 OK " + sha256(2),
-            "rfc822 3 OK " + sha256(3),
-            "meta-after 1 (FLAGS (\\Seen) UID 1 RFC822.SIZE " + size(1) + ")",
-            "meta-after 2 (FLAGS (\\Seen) UID 2 RFC822.SIZE " + size(2) + ")",
-            "meta-after 3 (FLAGS (\\Seen) UID 3 RFC822.SIZE " + size(3) + ")",
-            "uid-subject OK " + subjectLine(2),
-            "uid-subject OK Subject: Notes for trying Postern (with attachment)",
-            "uid-search OK 1 2 3",
-            "header-text OK " + sha256(2),
-            "noop OK",
-            "logout BYE",
-            "authenticate OK",
-            // A new connection starts from unseen messages again.
-            "fresh-flags 1 (FLAGS ())",
-            "fresh-flags 2 (FLAGS ())",
-            "fresh-flags 3 (FLAGS ())");
-    assertThat(out)
-        .anySatisfy(
-            line ->
-                assertThat(line)
-                    .startsWith("bodystructure OK 3 (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\"")
-                    .contains("(\"ATTACHMENT\" (\"FILENAME\" \"notes.txt\"))")
-                    .contains("\"MIXED\" (\"BOUNDARY\" \"postern-demo-boundary\")"));
-    assertThat(out)
-        .contains(
-            "envelope OK 1 (ENVELOPE (\"Mon, 01 Jan 2024 09:00:00 +0000\" \"Welcome to Postern\""
-                + " ((\"Postern\" NIL \"postern\" \"demo.invalid\"))"
-                + " ((\"Postern\" NIL \"postern\" \"demo.invalid\"))"
-                + " ((\"Postern\" NIL \"postern\" \"demo.invalid\"))"
-                + " ((\"Demo User\" NIL \"demo\" \"demo.invalid\")) NIL NIL NIL"
-                + " \"<welcome-1@demo.invalid>\"))");
-  }
-
-  @Test
-  void pythonPoplibSession() throws IOException {
-    List<String> out = python("pop3_client.py", fixture.pop3Port());
-
-    long total = DemoMessages.ALL.stream().mapToLong(DemoMessage::size).sum();
-    assertThat(out)
-        .containsExactly(
-            "welcome +OK Postern demo mailbox ready.",
-            "capa PIPELINING RESP-CODES SASL TOP UIDL USER",
-            "user +OK Send your password.",
-            "pass +OK Logged in, 3 messages.",
-            "stat 3 " + total,
-            "list 1 " + size(1) + " 2 " + size(2) + " 3 " + size(3),
-            "uidl 1 postern-demo-1704067200-1 2 postern-demo-1704067200-2"
-                + " 3 postern-demo-1704067200-3",
-            "retr 1 " + sha256(1),
-            "retr 2 " + sha256(2),
-            "retr 3 " + sha256(3),
-            "top0 3 " + sha256(DemoMessages.ALL.get(2).header()),
-            "top2 1 " + sha256(topOfWelcome()),
-            "dele +OK Message 1 deleted.",
-            "stat-after-dele 2 " + (total - size(1)),
-            "rset +OK 3 messages.",
-            "stat-after-rset 3 " + total,
-            "noop +OK",
-            "quit +OK Postern demo mailbox signing off.");
-  }
-
-  private static List<String> python(String script, int port) throws IOException {
-    ExternalCommand.require("python3", "python3", "--version");
-    Path file = scripts.resolve(script);
-    try (InputStream in = DemoMailboxTest.class.getResourceAsStream("/demo/" + script)) {
-      assertThat(in).as(script).isNotNull();
-      Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    ExternalCommand.Result result =
-        ExternalCommand.run("python3", file.toString(), Integer.toString(port));
-    assertThat(result.exitCode()).as(result.stderr()).isZero();
-    return result.lines();
-  }
-
-  private static byte[] topOfWelcome() {
-    DemoMessage welcome = DemoMessages.ALL.get(0);
-    String body = new String(welcome.body(), StandardCharsets.UTF_8);
-    int secondLineEnd = body.indexOf("\r\n", body.indexOf("\r\n") + 2) + 2;
-    byte[] header = welcome.header();
-    byte[] top = body.substring(0, secondLineEnd).getBytes(StandardCharsets.UTF_8);
-    byte[] all = new byte[header.length + top.length];
-    System.arraycopy(header, 0, all, 0, header.length);
-    System.arraycopy(top, 0, all, header.length, top.length);
-    return all;
-  }
-
-  private static String subjectLine(int uid) {
-    return DemoMessages.ALL.get(uid - 1).mime().field("Subject").orElseThrow().raw().strip();
-  }
-
-  private static int size(int uid) {
-    return DemoMessages.ALL.get(uid - 1).size();
-  }
-
-  private static String sha256(int uid) {
-    return sha256(DemoMessages.ALL.get(uid - 1).raw());
-  }
-
-  private static String sha256(byte[] data) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+      if (postern != null) {
+        postern.close();
+      }
+    } finally {
+      if (mailbox != null) {
+        mailbox.close();
+      }
     }
+  }
+
+  @Test
+  void curlReadsTheThreeMessagesOverImapsByteForByte() throws Exception {
+    String[] subjects = {"Welcome to Postern", "Grüße aus Zürich ✉",
+        "Notes for trying Postern (with attachment)"};
+    for (int uid = 1; uid <= 3; uid++) {
+      Clients.ProcessResult r = Clients.curl(TIMEOUT, "-k", "-u", "demo:demo",
+          "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX;UID=" + uid);
+      assertThat(r.exitCode()).as("UID %d: %s", uid, r).isZero();
+      byte[] fetched = r.stdout().getBytes(ISO_8859_1);
+      assertThat(fetched).as("UID %d", uid).isEqualTo(built(uid));
+      assertThat(parse(fetched).getSubject()).isEqualTo(subjects[uid - 1]);
+    }
+  }
+
+  @Test
+  void imaplibOverStarttlsGetsMessageTwoAsRawUtf8() throws Exception {
+    Path out = dir.resolve("imaplib-2.eml");
+    Clients.ProcessResult r = python("imap_client.py", "imap", "starttls", "demo",
+        "--fetch-uid", "2", "--out", out.toString());
+    assertThat(r.exitCode()).as("%s", r).isZero();
+    assertThat(new JsonObject(r.stdout().trim()).getInteger("exists")).isEqualTo(3);
+    byte[] fetched = Files.readAllBytes(out);
+    assertThat(fetched).isEqualTo(built(2));
+    // Spelled out here, not taken from DemoMessages: 8-bit UTF-8, not quoted-printable.
+    assertThat(new String(fetched, ISO_8859_1))
+        .contains("Content-Transfer-Encoding: 8bit\r\n")
+        .contains(latin1("\r\n\r\nGrüße aus Zürich!\r\n"))
+        .contains(latin1("  Ελληνικά: καλημέρα\r\n  日本語:   こんにちは\r\n"));
+  }
+
+  @Test
+  void pop3ListsThreeMessagesAndPoplibGetsTheAttachmentWithItsDotLines() throws Exception {
+    Clients.ProcessResult list = Clients.curl(TIMEOUT, "-k", "-u", "demo:demo",
+        "pop3s://127.0.0.1:" + postern.port("pop3s") + "/");
+    assertThat(list.exitCode()).as("%s", list).isZero();
+    assertThat(list.stdout()).matches("1 \\d+\r\n2 \\d+\r\n3 \\d+\r\n");
+
+    Path out = dir.resolve("poplib-3.eml");
+    Clients.ProcessResult r = python("pop3_client.py", "pop3", "starttls", "demo",
+        "--retr", "3", "--out", out.toString());
+    assertThat(r.exitCode()).as("%s", r).isZero();
+    byte[] retrieved = Files.readAllBytes(out);
+    assertThat(retrieved).isEqualTo(built(3));
+    Part notes = ((Multipart) parse(retrieved).getContent()).getBodyPart(1);
+    assertThat(notes.getDisposition()).isEqualTo(Part.ATTACHMENT);
+    assertThat(notes.getFileName()).isEqualTo("notes.txt");
+    assertThat((String) notes.getContent()).startsWith("Postern demo notes\r\n")
+        .endsWith("like the next two:\r\n.\r\n..and this one.\r\n");
+  }
+
+  @Test
+  void aWrongPasswordIsRefused() throws Exception {
+    Clients.ProcessResult curl = Clients.curl(TIMEOUT, "-k", "-u", "demo:wrong",
+        "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX");
+    assertThat(curl.exitCode()).as("%s", curl).isEqualTo(67);
+    Clients.ProcessResult poplib = python("pop3_client.py", "pop3s", "implicit", "wrong",
+        "--expect-login-failure");
+    assertThat(poplib.exitCode()).as("%s", poplib).isZero();
+    assertThat(new JsonObject(poplib.stdout().trim()).getString("login")).isEqualTo("failed");
+  }
+
+  @Test
+  void configuredUsersStillLogInBehindTheDemoAccount() throws Exception {
+    Clients.ProcessResult r = Clients.curl(TIMEOUT, "-k", "-u", "alice:alice-secret",
+        "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX?ALL");
+    assertThat(r.exitCode()).as("%s", r).isZero();
+    assertThat(r.stdout()).isEqualTo("* SEARCH 1 2 3\r\n");
+  }
+
+  /**
+   * A client script from {@code src/test/resources/clients/} as user {@code demo} on one of
+   * Postern's listeners, trusting the fixture's certificate (made for localhost).
+   */
+  private static Clients.ProcessResult python(String script, String listener, String tls,
+      String password, String... more) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--host", "localhost", "--port",
+        String.valueOf(postern.port(listener)), "--tls", tls, "--cafile",
+        postern.tls().certPath().toString(), "--user", "demo", "--password", password));
+    args.addAll(List.of(more));
+    return Clients.python(TIMEOUT, script, args.toArray(String[]::new));
+  }
+
+  /** The message as the mailbox was given it. */
+  private static byte[] built(int uid) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    DemoMessages.all().get(uid - 1).writeTo(out);
+    return out.toByteArray();
+  }
+
+  private static MimeMessage parse(byte[] message) throws Exception {
+    return new MimeMessage(Session.getInstance(new Properties()),
+        new ByteArrayInputStream(message));
+  }
+
+  /** UTF-8 text as curl's and the scripts' bytes appear in an ISO-8859-1 string. */
+  private static String latin1(String text) {
+    return new String(text.getBytes(UTF_8), ISO_8859_1);
   }
 }
