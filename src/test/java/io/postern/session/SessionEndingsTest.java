@@ -8,6 +8,7 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.CountingAuthenticator;
 import io.postern.testing.FakeBackend;
+import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
@@ -140,6 +141,74 @@ class SessionEndingsTest {
       assertThat(c.closedByPeer(5000)).isTrue();
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> openConnections() == 0);
+  }
+
+  /**
+   * Whatever ends a session, before or after login, it gets exactly one log line saying what
+   * ended it, and gives back exactly one connection slot.
+   */
+  @Test
+  void everyWayASessionEndsShouldWriteExactlyOneLineWithWhatEndedIt() throws Exception {
+    await().atMost(Duration.ofSeconds(15)).until(() -> openConnections() == 0);
+    LogCapture logs = LogCapture.start();
+    try {
+      try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+        c.expect("* OK");
+        c.send("a LOGOUT\r\n");
+        c.expect("* BYE");
+      }
+      try (Conversation c = MailClient.plain(postern.port("pop3-plain"), postern.tls())) {
+        c.expect("+OK");
+        c.send("QUIT\r\n");
+        c.expect("+OK");
+      }
+      try (Conversation c = MailClient.plain(postern.port("pop3-plain"), postern.tls())) {
+        c.expect("+OK");
+      }
+      try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+        c.expect("* OK");
+        c.send("x FOO\r\n".repeat(5));
+        assertThat(c.readUntil("* BYE")).hasSize(6);
+        assertThat(c.closedByPeer(5000)).isTrue();
+      }
+      try (Conversation c = MailClient.plain(postern.port("pop3-plain"), postern.tls())) {
+        c.expect("+OK");
+        c.send("CAPA " + "x".repeat(9000) + "\r\n");
+        c.expect("-ERR");
+        assertThat(c.closedByPeer(5000)).isTrue();
+      }
+      try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+        c.expect("* OK");
+        c.expect("* BYE");
+        assertThat(c.closedByPeer(10_000)).as("the pre-auth deadline").isTrue();
+      }
+      // The client leaves after login: the backend is told (half-close) and ends the session.
+      try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+        c.expect("* OK");
+        c.send("a LOGIN alice pw\r\n");
+        c.expect("a OK");
+      }
+      try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+        c.expect("* OK");
+        c.send("a LOGIN alice pw\r\n");
+        c.expect("a OK");
+        assertThat(c.closedByPeer(10_000)).as("the idle timeout").isTrue();
+      }
+      await().atMost(Duration.ofSeconds(15)).until(() -> sessionLines(logs).size() == 8
+          && openConnections() == 0);
+      assertThat(sessionLines(logs)).extracting(l -> l.replaceAll(".* result=(\\S+) .*", "$1"))
+          .containsExactlyInAnyOrder("logout", "quit", "closed", "too_many_errors", "too_big",
+              "preauth_timeout", "ended_by_backend", "ended_by_idle");
+      assertThat(sessionLines(logs)).extracting(l -> l.replaceAll("^session=(\\S+) .*", "$1"))
+          .doesNotHaveDuplicates();
+      assertThat(openConnections()).isZero();
+    } finally {
+      logs.stop();
+    }
+  }
+
+  private static java.util.List<String> sessionLines(LogCapture logs) {
+    return logs.lines().stream().filter(l -> l.startsWith("session=")).toList();
   }
 
   @Test
