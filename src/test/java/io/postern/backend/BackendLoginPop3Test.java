@@ -1,6 +1,5 @@
 package io.postern.backend;
 
-import static io.postern.backend.BackendFaults.closedPort;
 import static io.postern.backend.BackendFaults.millisSince;
 import static io.postern.backend.BackendFaults.sendsThenWaits;
 import static io.postern.backend.BackendFaults.silent;
@@ -17,6 +16,7 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.ByteArrayOutputStream;
@@ -72,7 +72,7 @@ class BackendLoginPop3Test {
     plainBackend("userpass", login("USER\r\n", "userpass", SPECIAL_PW), SPECIAL_PW);
     plainBackend("authplain", login("SASL PLAIN LOGIN\r\nUSER\r\n", "authplain", PW), PW);
 
-    builder.backend("closedport", "127.0.0.1", 1, TlsMode.NONE, closedPort(), TlsMode.NONE, true,
+    builder.backend("closedport", "127.0.0.1", 1, TlsMode.NONE, Ports.closed(), TlsMode.NONE, true,
         null).passwdLine(passwdLine("closedport", PW, "backend=closedport"));
     plainBackend("silent", silent(hangUp("silent")), PW);
     plainBackend("errgreeting", greets("errgreeting", "-ERR [SYS/TEMP] Overloaded\r\n"), PW);

@@ -1,6 +1,5 @@
 package io.postern.backend;
 
-import static io.postern.backend.BackendFaults.closedPort;
 import static io.postern.backend.BackendFaults.millisSince;
 import static io.postern.backend.BackendFaults.sendsThenWaits;
 import static io.postern.backend.BackendFaults.silent;
@@ -14,6 +13,7 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.ByteArrayOutputStream;
@@ -95,7 +95,7 @@ class BackendLoginTest {
     plainBackend("alertok", alertInOk(), PW);
 
     // Faults before and during login.
-    builder.backend("closedport", "127.0.0.1", closedPort(), TlsMode.NONE, 1, TlsMode.NONE, true,
+    builder.backend("closedport", "127.0.0.1", Ports.closed(), TlsMode.NONE, 1, TlsMode.NONE, true,
         null).passwdLine(passwdLine("closedport", PW, "backend=closedport"));
     plainBackend("silent", silent(hangUp("silent")), PW);
     plainBackend("preauth", greets("preauth", "* PREAUTH [CAPABILITY IMAP4rev1] Logged in\r\n"), PW);

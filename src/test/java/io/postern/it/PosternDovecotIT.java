@@ -6,7 +6,9 @@ import io.postern.config.TlsMode;
 import io.postern.testing.Conversation;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
+import io.postern.testing.OpensslCertificates;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +47,7 @@ class PosternDovecotIT {
 
   private DovecotServer dovecot;
   private PosternFixture postern;
-  private OpensslCertificate cert;
+  private OpensslCertificates.Pair cert;
   private LogCapture logs;
   private byte[] small;
   private byte[] big;
@@ -62,7 +64,7 @@ class PosternDovecotIT {
       dovecot.deliver(user, small);
     }
     dovecot.deliver("alice", big);
-    cert = OpensslCertificate.create(Files.createDirectories(dir.resolve("tls")), "postern");
+    cert = OpensslCertificates.localhost(Files.createDirectories(dir.resolve("tls")), "postern");
     postern = PosternFixture.builder(dir.resolve("postern"))
         .certificate(cert.cert(), cert.key())
         .backend("default", "127.0.0.1", dovecot.imapPort(), TlsMode.NONE, dovecot.pop3Port(),
@@ -129,7 +131,7 @@ class PosternDovecotIT {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
   }
 
-  private Clients.ProcessResult curl(String user, String url, Path out, String... extra)
+  private ProcessResult curl(String user, String url, Path out, String... extra)
       throws Exception {
     String[] args = new String[extra.length + 6];
     System.arraycopy(extra, 0, args, 0, extra.length);
@@ -152,7 +154,7 @@ class PosternDovecotIT {
     for (String user : USERS.keySet()) {
       for (String[] c : cases) {
         Path out = dir.resolve("curl-" + user + ".eml");
-        Clients.ProcessResult r = c[1] == null ? curl(user, c[0], out) : curl(user, c[0], out, c[1]);
+        ProcessResult r = c[1] == null ? curl(user, c[0], out) : curl(user, c[0], out, c[1]);
         assertThat(r.exitCode()).as("%s %s: %s", user, c[0], r).isZero();
         assertThat(sha256(Files.readAllBytes(out))).as("%s %s", user, c[0])
             .isEqualTo(sha256(small));
@@ -164,7 +166,7 @@ class PosternDovecotIT {
   @Order(2)
   void aMessageOver64MiBShouldArriveByteForByteAsDovecotServesItDirectly() throws Exception {
     Path direct = dir.resolve("direct.eml");
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + USERS.get("alice"),
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + USERS.get("alice"),
         "-o", direct.toString(), "imap://127.0.0.1:" + dovecot.imapPort() + "/INBOX;UID=2");
     assertThat(r.exitCode()).as("direct fetch: %s", r).isZero();
     String expected = sha256(Files.readAllBytes(direct));
@@ -188,7 +190,7 @@ class PosternDovecotIT {
     for (String user : USERS.keySet()) {
       for (String[] path : new String[][] {{"imap", "starttls"}, {"imaps", "implicit"}}) {
         Path out = dir.resolve("py-imap.eml");
-        Clients.ProcessResult r = Clients.python(CLIENT_TIMEOUT, "imap_client.py",
+        ProcessResult r = Clients.python(CLIENT_TIMEOUT, "imap_client.py",
             "--host", "127.0.0.1", "--port", String.valueOf(postern.port(path[0])),
             "--tls", path[1], "--cafile", cert.cert().toString(), "--user", user,
             "--password", USERS.get(user), "--fetch-uid", "1", "--out", out.toString(),
@@ -201,7 +203,7 @@ class PosternDovecotIT {
       }
       for (String[] path : new String[][] {{"pop3", "starttls"}, {"pop3s", "implicit"}}) {
         Path out = dir.resolve("py-pop3.eml");
-        Clients.ProcessResult r = Clients.python(CLIENT_TIMEOUT, "pop3_client.py",
+        ProcessResult r = Clients.python(CLIENT_TIMEOUT, "pop3_client.py",
             "--host", "127.0.0.1", "--port", String.valueOf(postern.port(path[0])),
             "--tls", path[1], "--cafile", cert.cert().toString(), "--user", user,
             "--password", USERS.get(user), "--retr", "1", "--out", out.toString());
@@ -215,7 +217,7 @@ class PosternDovecotIT {
   @Test
   @Order(4)
   void wrongPasswordsShouldFailForEveryClient() throws Exception {
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cert.cert().toString(),
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cert.cert().toString(),
         "-u", "alice:wrong", "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX");
     assertThat(r.exitCode()).as("%s", r).isEqualTo(67);
     r = Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--port",

@@ -32,9 +32,7 @@ class ListenerTest {
 
   /** A plaintext connection from a chosen loopback address (127.0.0.0/8 is all local). */
   private static Conversation from(String source, int port) throws IOException {
-    Socket socket = new Socket(InetAddress.getLoopbackAddress(), port,
-        InetAddress.getByName(source), 0);
-    return MailClient.wrap(socket, TestTls.shared("localhost"));
+    return MailClient.plainFrom(source, port, TestTls.shared("localhost"));
   }
 
   /** An implicit-TLS connection that first sends {@code header} in the clear. */

@@ -10,12 +10,12 @@ import io.postern.testing.Conversation;
 import io.postern.testing.CountingAuthenticator;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,7 +72,7 @@ class MetricsTest {
   void start() throws Exception {
     backend = FakeBackend.start(BackendScripts.imap(CAPS, "alice", PW,
         BackendScripts.imapCommands("alice")), tls);
-    int dead = closedPort();
+    int dead = Ports.closed();
     postern = PosternFixture.builder(dir.resolve("shared"))
         .user("alice", PW)
         .maxAttempts(1000)
@@ -333,16 +333,14 @@ class MetricsTest {
   @Test
   void aClientLeavingDuringStartTlsShouldBeClosedAtOnceAndCountedAsClosed() throws Exception {
     Scrape before = scrape(postern);
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), postern.port("imap"))) {
-      s.setSoTimeout(4_000);
-      java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
-          s.getInputStream(), StandardCharsets.US_ASCII));
-      assertThat(in.readLine()).startsWith("* OK");
-      s.getOutputStream().write("a STARTTLS\r\n".getBytes(StandardCharsets.US_ASCII));
-      assertThat(in.readLine()).startsWith("a OK");
-      s.shutdownOutput();
+    try (Conversation c = MailClient.plain(postern.port("imap"), null)) {
+      c.socket().setSoTimeout(4_000);
+      assertThat(c.readLine()).startsWith("* OK");
+      c.send("a STARTTLS\r\n");
+      assertThat(c.readLine()).startsWith("a OK");
+      c.shutdownOutput();
       // Within the 4 s read timeout, below the fixture's 5 s handshake timeout.
-      assertThat(in.read()).isEqualTo(-1);
+      assertThat(c.socket().getInputStream().read()).isEqualTo(-1);
     }
     Scrape after = awaitHandshakeEnd(before, "imap");
     assertThat(after.delta(before, "postern_tls_handshakes_total",
@@ -479,12 +477,6 @@ class MetricsTest {
       n += p.getBytes(StandardCharsets.UTF_8).length;
     }
     return n;
-  }
-
-  private static int closedPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private Scrape scrape(PosternFixture fixture) throws Exception {
