@@ -60,7 +60,7 @@ class MetricsTest {
   static Path dir;
 
   private final TestTls tls = TestTls.shared("localhost");
-  private final AtomicReference<CountingAuthenticator> auth = new AtomicReference<>();
+  private final CountingAuthenticator auth = new CountingAuthenticator();
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
@@ -80,16 +80,13 @@ class MetricsTest {
         // "bob" is routed to a backend nobody listens on.
         .backend("dead", "127.0.0.1", dead, TlsMode.NONE, dead, TlsMode.NONE, true, null)
         .passwdLine(passwdLine("bob", PW, "backend=dead"))
-        .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(a));
-          return auth.get();
-        })
+        .wrapAuthenticator(auth::around)
         .start();
   }
 
   @BeforeEach
   void resetCounts() {
-    auth.get().reset();
+    auth.reset();
   }
 
   @AfterAll
@@ -159,7 +156,7 @@ class MetricsTest {
         "protocol", "pop3", "direction", "to_client")).isZero();
     assertThat(after.delta(before, "postern_logins_total",
         "protocol", "imap", "mechanism", "login", "result", "failure")).isZero();
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -194,7 +191,7 @@ class MetricsTest {
         "postern_logins_total", "protocol", "imap", "mechanism", "login",
         "result", "cleartext_refused")).isEqualTo(1.0));
     Scrape after = scrape(postern);
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(after.delta(before, "postern_auth_duration_seconds_count",
         "source", "passwd-file")).isZero();
     assertThat(after.delta(before, "postern_logins_total",
@@ -217,7 +214,7 @@ class MetricsTest {
         "postern_logins_total", "protocol", "pop3", "mechanism", "user",
         "result", "cleartext_refused")).isEqualTo(1.0));
     Scrape after = scrape(postern);
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(after.delta(before, "postern_auth_duration_seconds_count",
         "source", "passwd-file")).isZero();
     assertThat(after.delta(before, "postern_connections_total",

@@ -15,7 +15,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,7 +35,7 @@ class SessionEndingsTest {
 
   private FakeBackend backend;
   private PosternFixture postern;
-  private final AtomicReference<CountingAuthenticator> auth = new AtomicReference<>();
+  private final CountingAuthenticator auth = new CountingAuthenticator();
 
   @BeforeAll
   void start() throws Exception {
@@ -59,10 +58,7 @@ class SessionEndingsTest {
         .failureDelay(Duration.ofMillis(800)).preauthTimeout(Duration.ofSeconds(2))
         .handshakeTimeout(Duration.ofSeconds(1)).idleTimeout(Duration.ofSeconds(1))
         .maxAttempts(10)
-        .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(a));
-          return auth.get();
-        })
+        .wrapAuthenticator(auth::around)
         .start();
   }
 
@@ -74,7 +70,7 @@ class SessionEndingsTest {
 
   @BeforeEach
   void reset() {
-    auth.get().reset();
+    auth.reset();
   }
 
   private int openConnections() {
@@ -86,7 +82,7 @@ class SessionEndingsTest {
     try (Conversation c = MailClient.plain(postern.port("imap"), postern.tls())) {
       c.expect("* OK");
       c.send("a LOGIN alice wrong\r\nb STARTTLS\r\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> auth.get().calls() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> auth.calls() == 1);
       // Sent while the login waits out its failure delay: held back, then meant to be dropped.
       c.send("c LOGIN alice pw\r\n");
       assertThat(c.readLine()).startsWith("a NO [AUTHENTICATIONFAILED]");
@@ -96,7 +92,7 @@ class SessionEndingsTest {
       c.send("d NOOP\r\n");
       assertThat(c.readLine()).isEqualTo("d OK NOOP completed.");
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -104,7 +100,7 @@ class SessionEndingsTest {
     try (Conversation c = MailClient.plain(postern.port("pop3"), postern.tls())) {
       c.expect("+OK");
       c.send("USER alice\r\nPASS wrong\r\nSTLS\r\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> auth.get().calls() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> auth.calls() == 1);
       c.send("USER alice\r\nPASS pw\r\n");
       assertThat(c.readLine()).isEqualTo("+OK");
       assertThat(c.readLine()).startsWith("-ERR [AUTH]");
@@ -114,7 +110,7 @@ class SessionEndingsTest {
       c.send("PASS pw\r\n");
       assertThat(c.readLine()).isEqualTo("-ERR No USER given.");
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
