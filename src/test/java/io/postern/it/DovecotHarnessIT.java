@@ -1,5 +1,6 @@
 package io.postern.it;
 
+import static io.postern.it.TestMessages.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,23 +8,17 @@ import io.postern.testing.Conversation;
 import io.postern.testing.MailClient;
 import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,8 +55,8 @@ class DovecotHarnessIT {
   @BeforeAll
   static void startDovecot() throws Exception {
     dovecot = DovecotServer.start(temp.resolve("dovecot"), Map.of(ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD));
-    small = smallMessage();
-    big = bigMessage();
+    small = TestMessages.small();
+    big = TestMessages.big();
     dovecot.deliver(ALICE, small);
     dovecot.deliver(ALICE, big);
     dovecot.deliver(BOB, small);
@@ -260,73 +255,5 @@ class DovecotHarnessIT {
     try (Conversation c = MailClient.plain(port, null)) {
       return c.readLine();
     }
-  }
-
-
-  /** Dot-stuffing, 8-bit text and CRLF: small enough to read in a failure message. */
-  private static byte[] smallMessage() {
-    String message = String.join("\r\n",
-        "From: Sender <sender@example.org>",
-        "To: Alice <alice@example.org>",
-        "Subject: small",
-        "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=iso-8859-1",
-        "Content-Transfer-Encoding: 8bit",
-        "",
-        "Gr\u00fc\u00dfe aus K\u00f6ln \u00e9\u00e8\u00ff",
-        ".a line that POP3 must dot-stuff",
-        "..two dots",
-        ".",
-        "end",
-        "");
-    return message.getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  /**
-   * About 65.5 MiB: 48 MiB of random bytes base64-encoded in a MIME part, after a part of raw 8-bit
-   * bytes (0x80-0xFF, never CR, LF or NUL, which Dovecot would not pass through unchanged) with some
-   * lines starting with ".". CRLF line ends throughout.
-   */
-  private static byte[] bigMessage() {
-    Random random = new Random(20240521L);
-    ByteArrayOutputStream message = new ByteArrayOutputStream(70 << 20);
-    message.writeBytes(String.join("\r\n",
-        "From: Sender <sender@example.org>",
-        "To: Alice <alice@example.org>",
-        "Subject: big",
-        "MIME-Version: 1.0",
-        "Content-Type: multipart/mixed; boundary=\"postern-boundary\"",
-        "",
-        "--postern-boundary",
-        "Content-Type: text/plain; charset=iso-8859-1",
-        "Content-Transfer-Encoding: 8bit",
-        "",
-        "").getBytes(StandardCharsets.US_ASCII));
-    byte[] line = new byte[76];
-    for (int i = 0; i < 2000; i++) {
-      for (int j = 0; j < line.length; j++) {
-        line[j] = (byte) (0x80 + random.nextInt(0x80));
-      }
-      if (i % 100 == 0) {
-        line[0] = '.';
-      }
-      message.writeBytes(line);
-      message.writeBytes(new byte[] {'\r', '\n'});
-    }
-    message.writeBytes(String.join("\r\n",
-        "--postern-boundary",
-        "Content-Type: application/octet-stream",
-        "Content-Transfer-Encoding: base64",
-        "",
-        "").getBytes(StandardCharsets.US_ASCII));
-    byte[] payload = new byte[48 << 20];
-    random.nextBytes(payload);
-    message.writeBytes(Base64.getMimeEncoder(76, new byte[] {'\r', '\n'}).encode(payload));
-    message.writeBytes("\r\n--postern-boundary--\r\n".getBytes(StandardCharsets.US_ASCII));
-    return message.toByteArray();
-  }
-
-  private static String sha256(byte[] bytes) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 }

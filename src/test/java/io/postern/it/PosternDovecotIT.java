@@ -1,5 +1,6 @@
 package io.postern.it;
 
+import static io.postern.it.TestMessages.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.TlsMode;
@@ -10,16 +11,12 @@ import io.postern.testing.OpensslCertificates;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -58,8 +55,8 @@ class PosternDovecotIT {
     RealParts.require("python3");
     logs = LogCapture.start();
     dovecot = DovecotServer.start(dir.resolve("dovecot"), USERS);
-    small = smallMessage();
-    big = bigMessage();
+    small = TestMessages.small();
+    big = TestMessages.big();
     for (String user : USERS.keySet()) {
       dovecot.deliver(user, small);
     }
@@ -92,43 +89,6 @@ class PosternDovecotIT {
     if (logs != null) {
       logs.stop();
     }
-  }
-
-  private static byte[] smallMessage() {
-    return ("From: Test <test@example.org>\r\nTo: you@example.org\r\nSubject: small\r\n"
-        + "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-        + "Gr\u00fc\u00dfe aus Z\u00fcrich \u2709\r\n.a line that starts with a dot\r\n"
-        + "..and two\r\n.\r\nnot the end\r\n").getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** Over 64 MiB: base64 of random bytes, plus an 8-bit part and dot lines. */
-  private static byte[] bigMessage() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(70 << 20);
-    out.writeBytes(("From: Big <big@example.org>\r\nTo: alice@example.org\r\nSubject: big\r\n"
-        + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
-        + "Content-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1));
-    byte[] eightBit = new byte[4096];
-    for (int i = 0; i < eightBit.length; i++) {
-      eightBit[i] = (byte) (i % 64 == 63 ? '\n' : i % 64 == 62 ? '\r' : 0x80 + i % 0x7f);
-    }
-    out.writeBytes(eightBit);
-    out.writeBytes(("\r\n.\r\n..\r\n--b\r\nContent-Type: application/octet-stream\r\n"
-        + "Content-Transfer-Encoding: base64\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-    Random random = new Random(42);
-    byte[] chunk = new byte[57 * 1024];
-    Base64.Encoder mime = Base64.getMimeEncoder(76, "\r\n".getBytes(StandardCharsets.US_ASCII));
-    while (out.size() < (64 << 20) + 4096) {
-      random.nextBytes(chunk);
-      out.writeBytes(mime.encode(chunk));
-      out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
-    }
-    out.writeBytes("--b--\r\n".getBytes(StandardCharsets.US_ASCII));
-    return out.toByteArray();
-  }
-
-  private static String sha256(byte[] data) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
   }
 
   private ProcessResult curl(String user, String url, Path out, String... extra)
