@@ -1,19 +1,17 @@
 package io.postern.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.postern.credentials.Secret;
-import java.io.File;
+import io.postern.it.RealParts;
+import io.postern.testing.ExternalCommand;
+import io.postern.testing.ProcessResult;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,12 +20,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Runs the real {@code doveadm pw} at test time: hashes it makes now must verify, and hashes
- * Postern accepts must pass {@code doveadm pw -t} too. Without doveadm on the PATH the class is
- * skipped, except under CI=true, where it fails instead.
+ * Postern accepts must pass {@code doveadm pw -t} too. Without doveadm the class is skipped,
+ * except under CI=true, where it fails instead (see {@link RealParts}).
  */
 class DoveadmPasswordTest {
 
-  private static final long TIMEOUT_SECONDS = 30;
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private static final List<String> SCHEMES = List.of(
       // Required.
@@ -46,14 +44,7 @@ class DoveadmPasswordTest {
 
   @BeforeAll
   static void findDoveadm() {
-    doveadm = onPath("doveadm");
-    if (doveadm == null) {
-      String message = "doveadm (Dovecot 2.3) is required for DoveadmPasswordTest but is not on the PATH";
-      if ("true".equals(System.getenv("CI"))) {
-        fail(message);
-      }
-      Assumptions.abort(message);
-    }
+    doveadm = RealParts.require("doveadm").toString();
   }
 
   static Stream<Arguments> schemesAndPasswords() {
@@ -135,52 +126,36 @@ class DoveadmPasswordTest {
   private static String generate(List<String> args, String password) throws Exception {
     List<String> command = new ArrayList<>(List.of(doveadm, "pw"));
     command.addAll(args);
-    Result result = run(command, null, password);
-    assertThat(result.exit).as("doveadm pw %s exit status; stderr: %s", args, result.stderr).isZero();
-    return result.stdout.strip();
+    ProcessResult result = run(command, null, password);
+    assertThat(result.exitCode()).as("doveadm pw %s exit status; stderr: %s", args, result.stderr())
+        .isZero();
+    return result.stdoutUtf8().strip();
   }
 
   /** Exit status of {@code doveadm pw -t <hash> -p <password>}: 0 when Dovecot verifies it. */
   private static int test(String hash, String password) throws Exception {
     // doveadm pw -t insists on a prefix; a passwd-file reads a bare hash as CRYPT, so say so.
     String prefixed = hash.startsWith("{") ? hash : "{CRYPT}" + hash;
-    return run(List.of(doveadm, "pw", "-t"), prefixed, password).exit;
+    return run(List.of(doveadm, "pw", "-t"), prefixed, password).exitCode();
   }
-
-  private record Result(int exit, String stdout, String stderr) {}
 
   /**
    * Runs {@code command [hash] -p password}. The hash and password travel as printf octal escapes
    * through the environment, so their exact UTF-8 bytes reach doveadm whatever the JVM's locale.
    */
-  private static Result run(List<String> command, String hash, String password) throws Exception {
+  private static ProcessResult run(List<String> command, String hash, String password)
+      throws Exception {
     String script = hash == null
         ? "exec \"$@\" -p \"$(printf \"$POSTERN_PW\")\""
         : "exec \"$@\" \"$(printf \"$POSTERN_HASH\")\" -p \"$(printf \"$POSTERN_PW\")\"";
     List<String> shell = new ArrayList<>(List.of("/bin/sh", "-c", script, "sh"));
     shell.addAll(command);
-    Path out = Files.createTempFile("doveadm", ".out");
-    Path err = Files.createTempFile("doveadm", ".err");
-    try {
-      ProcessBuilder builder = new ProcessBuilder(shell)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(out.toFile())
-          .redirectError(err.toFile());
+    return ExternalCommand.run(shell, TIMEOUT, builder -> {
       builder.environment().put("POSTERN_PW", octal(password));
       if (hash != null) {
         builder.environment().put("POSTERN_HASH", octal(hash));
       }
-      Process process = builder.start();
-      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        fail("doveadm did not finish within " + TIMEOUT_SECONDS + " s: " + command);
-      }
-      return new Result(process.exitValue(),
-          Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
-    }
+    });
   }
 
   private static String octal(String text) {
@@ -189,22 +164,5 @@ class DoveadmPasswordTest {
       escaped.append(String.format("\\%03o", b & 0xff));
     }
     return escaped.toString();
-  }
-
-  private static String onPath(String program) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return null;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, program);
-      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return null;
   }
 }

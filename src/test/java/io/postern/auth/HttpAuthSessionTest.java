@@ -15,6 +15,7 @@ import io.postern.testing.FakeAuthService.Request;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.ByteArrayOutputStream;
@@ -440,7 +441,7 @@ class HttpAuthSessionTest {
   @Test
   void aDeadFirstUrlShouldFailOverToTheSecond() throws Exception {
     FakeBackend backend = imapBackend("june", "june-pw");
-    int dead = closedPort();
+    int dead = Ports.closed();
     service.script(r -> Reply.ok("127.0.0.1", backend.port()));
     try (PosternFixture failover = PosternFixture.builder(dir.resolve("failover"))
         .httpAuth(List.of("http://127.0.0.1:" + dead + "/auth", service.url()),
@@ -672,9 +673,4 @@ class HttpAuthSessionTest {
     }
   }
 
-  private static int closedPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 }

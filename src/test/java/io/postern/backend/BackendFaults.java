@@ -5,8 +5,6 @@ import io.postern.testing.FakeBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 
@@ -14,13 +12,6 @@ import java.util.concurrent.CountDownLatch;
 final class BackendFaults {
 
   private BackendFaults() {}
-
-  /** A loopback port nobody listens on (connections are refused). */
-  static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   /** Accepts and never sends a byte; counts {@code closed} down when Postern hangs up. */
   static FakeBackend.Script silent(CountDownLatch closed) {

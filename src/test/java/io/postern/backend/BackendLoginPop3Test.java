@@ -1,10 +1,7 @@
 package io.postern.backend;
 
-import static io.postern.backend.BackendFaults.closedPort;
 import static io.postern.backend.BackendFaults.millisSince;
-import static io.postern.backend.BackendFaults.sendsThenWaits;
 import static io.postern.backend.BackendFaults.silent;
-import static io.postern.backend.BackendFaults.text;
 import static io.postern.backend.BackendFaults.untilHangUp;
 import static io.postern.backend.BackendLoginTest.CONNECT_TIMEOUT;
 import static io.postern.backend.BackendLoginTest.LOGIN_TIMEOUT;
@@ -17,16 +14,12 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,10 +45,7 @@ class BackendLoginPop3Test {
 
   private final TestTls localhostTls = TestTls.shared("localhost");
   private TestTls otherTls;
-  private final Map<String, FakeBackend> fakes = new LinkedHashMap<>();
-  private final Map<String, CountDownLatch> hangUps = new LinkedHashMap<>();
-  private final Map<String, ByteArrayOutputStream> wire = new LinkedHashMap<>();
-  private final Map<String, List<String>> tlsLog = new LinkedHashMap<>();
+  private final FakeBackends fakes = new FakeBackends();
   private PosternFixture.Builder builder;
   private PosternFixture postern;
 
@@ -66,18 +56,18 @@ class BackendLoginPop3Test {
         .backendTimeouts(CONNECT_TIMEOUT, LOGIN_TIMEOUT)
         .user("good", PW);
     FakeBackend good = FakeBackend.start(login("USER\r\n", "good", PW), localhostTls);
-    fakes.put("default", good);
+    fakes.add("default", good);
     builder.backend("default", "127.0.0.1", 1, TlsMode.NONE, good.port(), TlsMode.NONE, true, null);
 
     plainBackend("userpass", login("USER\r\n", "userpass", SPECIAL_PW), SPECIAL_PW);
     plainBackend("authplain", login("SASL PLAIN LOGIN\r\nUSER\r\n", "authplain", PW), PW);
 
-    builder.backend("closedport", "127.0.0.1", 1, TlsMode.NONE, closedPort(), TlsMode.NONE, true,
+    builder.backend("closedport", "127.0.0.1", 1, TlsMode.NONE, Ports.closed(), TlsMode.NONE, true,
         null).passwdLine(passwdLine("closedport", PW, "backend=closedport"));
-    plainBackend("silent", silent(hangUp("silent")), PW);
-    plainBackend("errgreeting", greets("errgreeting", "-ERR [SYS/TEMP] Overloaded\r\n"), PW);
-    plainBackend("imapgreeting", greets("imapgreeting", "* OK IMAP4rev1 ready\r\n"), PW);
-    plainBackend("garbage", greets("garbage", "GARBAGE".repeat(1500)), PW);
+    plainBackend("silent", silent(fakes.hangUp("silent")), PW);
+    plainBackend("errgreeting", fakes.greets("errgreeting", "-ERR [SYS/TEMP] Overloaded\r\n"), PW);
+    plainBackend("imapgreeting", fakes.greets("imapgreeting", "* OK IMAP4rev1 ready\r\n"), PW);
+    plainBackend("garbage", fakes.greets("garbage", "GARBAGE".repeat(1500)), PW);
     plainBackend("closes", c -> {
       c.send("+OK ready\r\n");
       String line;
@@ -101,15 +91,15 @@ class BackendLoginPop3Test {
     implicit("implicit", localhostTls, true, localhostTls.certPath());
     implicit("wrongname", otherTls, true, otherTls.certPath());
     implicit("noverify", otherTls, false, null);
-    FakeBackend plaintext = FakeBackend.start(greets("plaintls", "+OK fake\r\n"), localhostTls);
-    fakes.put("plaintls", plaintext);
+    FakeBackend plaintext = FakeBackend.start(fakes.greets("plaintls", "+OK fake\r\n"), localhostTls);
+    fakes.add("plaintls", plaintext);
     builder.backend("plaintls", "localhost", 1, TlsMode.NONE, plaintext.port(), TlsMode.IMPLICIT,
         true, localhostTls.certPath()).passwdLine(passwdLine("plaintls", PW, "backend=plaintls"));
 
     plainBackend("rewrite", login("USER\r\n", "back-user", "master-secret"), "front-pw");
     builder.passwdLine(passwdLine("front", "front-pw",
         "backend=rewrite destuser=back-user pass=master-secret"));
-    plainBackend("locked", silent(hangUp("locked")), PW);
+    plainBackend("locked", silent(fakes.hangUp("locked")), PW);
     builder.passwdLine(passwdLine("lockeduser", PW,
         "backend=locked nologin reason=Closed-for-maintenance"));
 
@@ -121,9 +111,7 @@ class BackendLoginPop3Test {
     if (postern != null) {
       postern.close();
     }
-    for (FakeBackend fake : fakes.values()) {
-      fake.close();
-    }
+    fakes.close();
     otherTls.close();
   }
 
@@ -156,15 +144,15 @@ class BackendLoginPop3Test {
   void aBackendThatNeverGreetsShouldBeUnavailableAfterTheLoginTimeout() throws Exception {
     long ms = assertTemporaryFailure("silent");
     assertThat(ms).isBetween(LOGIN_TIMEOUT.toMillis() - 100, LOGIN_TIMEOUT.toMillis() + 1500);
-    assertThat(hangUps.get("silent").await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fakes.hangUp("silent").await(5, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test
   void errOrImapGreetingsShouldFailWithoutSendingAnything() throws Exception {
     for (String user : List.of("errgreeting", "imapgreeting")) {
       assertTemporaryFailure(user);
-      assertThat(hangUps.get(user).await(5, TimeUnit.SECONDS)).isTrue();
-      assertThat(text(wire.get(user))).as(user).isEmpty();
+      assertThat(fakes.hangUp(user).await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(fakes.wire(user)).as(user).isEmpty();
     }
   }
 
@@ -175,7 +163,7 @@ class BackendLoginPop3Test {
       assertThat(c.available(200)).isEmpty();
       assertUsable(c);
     }
-    assertThat(text(wire.get("garbage"))).isEmpty();
+    assertThat(fakes.wire("garbage")).isEmpty();
   }
 
   @Test
@@ -219,7 +207,7 @@ class BackendLoginPop3Test {
       c.send("STAT\r\n");
       assertThat(c.readLine()).isEqualTo("+OK STAT");
     }
-    assertThat(tlsLog.get("stls")).containsExactly("plain: STLS", "tls: CAPA", "tls: USER stls",
+    assertThat(fakes.tlsLog("stls")).containsExactly("plain: STLS", "tls: CAPA", "tls: USER stls",
         "tls: PASS secret", "tls: STAT");
   }
 
@@ -231,7 +219,7 @@ class BackendLoginPop3Test {
         assertThat(c.available(100)).as(user).isEmpty();
         assertUsable(c);
       }
-      assertThat(tlsLog.get(user)).as(user).containsExactly("plain: STLS");
+      assertThat(fakes.tlsLog(user)).as(user).containsExactly("plain: STLS");
     }
   }
 
@@ -250,8 +238,8 @@ class BackendLoginPop3Test {
   @Test
   void plaintextOnAnImplicitTlsPortShouldNeverBeParsedAsAGreeting() throws Exception {
     assertTemporaryFailure("plaintls");
-    assertThat(hangUps.get("plaintls").await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(text(wire.get("plaintls"))).doesNotContain("USER").doesNotContain("CAPA")
+    assertThat(fakes.hangUp("plaintls").await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fakes.wire("plaintls")).doesNotContain("USER").doesNotContain("CAPA")
         .doesNotContain("PASS");
   }
 
@@ -308,26 +296,16 @@ class BackendLoginPop3Test {
   private void plainBackend(String name, FakeBackend.Script script, String password)
       throws IOException {
     FakeBackend fake = FakeBackend.start(script, localhostTls);
-    fakes.put(name, fake);
+    fakes.add(name, fake);
     builder.backend(name, "127.0.0.1", 1, TlsMode.NONE, fake.port(), TlsMode.NONE, true, null)
         .passwdLine(passwdLine(name, password, "backend=" + name));
   }
 
   private void implicit(String name, TestTls cert, boolean verify, Path ca) throws IOException {
     FakeBackend fake = FakeBackend.startImplicitTls(login("USER\r\n", name, PW), cert);
-    fakes.put(name, fake);
+    fakes.add(name, fake);
     builder.backend(name, "localhost", 1, TlsMode.NONE, fake.port(), TlsMode.IMPLICIT, verify, ca)
         .passwdLine(passwdLine(name, PW, "backend=" + name));
-  }
-
-  private CountDownLatch hangUp(String name) {
-    return hangUps.computeIfAbsent(name, n -> new CountDownLatch(1));
-  }
-
-  private FakeBackend.Script greets(String name, String greeting) {
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    wire.put(name, got);
-    return sendsThenWaits(greeting, hangUp(name), got);
   }
 
   private static FakeBackend.Script login(String capa, String user, String password) {
@@ -351,8 +329,7 @@ class BackendLoginPop3Test {
    * upgrades if it starts with +OK; then a correct server. Logs each line with its TLS state.
    */
   private void startTls(String name, String stlsReply, TestTls cert, Path ca) throws IOException {
-    List<String> log = new CopyOnWriteArrayList<>();
-    tlsLog.put(name, log);
+    List<String> log = fakes.tlsLog(name);
     FakeBackend.Script script = c -> untilHangUp(conv -> {
       conv.send("+OK ready\r\n");
       while (true) {
@@ -373,7 +350,7 @@ class BackendLoginPop3Test {
       }
     }, c);
     FakeBackend fake = FakeBackend.start(script, cert);
-    fakes.put(name, fake);
+    fakes.add(name, fake);
     builder.backend(name, "localhost", 1, TlsMode.NONE, fake.port(), TlsMode.STARTTLS, true, ca)
         .passwdLine(passwdLine(name, PW, "backend=" + name));
   }

@@ -1,10 +1,7 @@
 package io.postern.backend;
 
-import static io.postern.backend.BackendFaults.closedPort;
 import static io.postern.backend.BackendFaults.millisSince;
-import static io.postern.backend.BackendFaults.sendsThenWaits;
 import static io.postern.backend.BackendFaults.silent;
-import static io.postern.backend.BackendFaults.text;
 import static io.postern.backend.BackendFaults.untilHangUp;
 import static io.postern.testing.PosternFixture.passwdLine;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +11,7 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.ByteArrayOutputStream;
@@ -24,11 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,10 +56,7 @@ class BackendLoginTest {
 
   private final TestTls localhostTls = TestTls.shared("localhost");
   private TestTls otherTls;
-  private final Map<String, FakeBackend> fakes = new LinkedHashMap<>();
-  private final Map<String, CountDownLatch> hangUps = new LinkedHashMap<>();
-  private final Map<String, ByteArrayOutputStream> wire = new LinkedHashMap<>();
-  private final Map<String, List<String>> tlsLog = new LinkedHashMap<>();
+  private final FakeBackends fakes = new FakeBackends();
   private FakeBackend attacker;
   private PosternFixture.Builder builder;
   private PosternFixture postern;
@@ -77,7 +68,7 @@ class BackendLoginTest {
         .backendTimeouts(CONNECT_TIMEOUT, LOGIN_TIMEOUT)
         .user("good", PW);
     FakeBackend good = FakeBackend.start(login(CAPS, "good", PW), localhostTls);
-    fakes.put("default", good);
+    fakes.add("default", good);
     builder.backend("default", "127.0.0.1", good.port(), TlsMode.NONE, 1, TlsMode.NONE, true, null);
 
     // Login forms and capabilities.
@@ -95,17 +86,17 @@ class BackendLoginTest {
     plainBackend("alertok", alertInOk(), PW);
 
     // Faults before and during login.
-    builder.backend("closedport", "127.0.0.1", closedPort(), TlsMode.NONE, 1, TlsMode.NONE, true,
+    builder.backend("closedport", "127.0.0.1", Ports.closed(), TlsMode.NONE, 1, TlsMode.NONE, true,
         null).passwdLine(passwdLine("closedport", PW, "backend=closedport"));
-    plainBackend("silent", silent(hangUp("silent")), PW);
-    plainBackend("preauth", greets("preauth", "* PREAUTH [CAPABILITY IMAP4rev1] Logged in\r\n"), PW);
-    add("preauthtls", FakeBackend.start(greets("preauthtls",
+    plainBackend("silent", silent(fakes.hangUp("silent")), PW);
+    plainBackend("preauth", fakes.greets("preauth", "* PREAUTH [CAPABILITY IMAP4rev1] Logged in\r\n"), PW);
+    add("preauthtls", FakeBackend.start(fakes.greets("preauthtls",
         "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] Logged in\r\n"), localhostTls),
         "localhost", TlsMode.STARTTLS, true, localhostTls.certPath());
-    plainBackend("bye", greets("bye", "* BYE [UNAVAILABLE] Backend going down\r\n"), PW);
-    plainBackend("popgreeting", greets("popgreeting", "+OK POP3 ready\r\n"), PW);
-    plainBackend("garbage", greets("garbage", "GARBAGE".repeat(1500)), PW);
-    plainBackend("hugegarbage", greets("hugegarbage", "GARBAGE".repeat(15000)), PW);
+    plainBackend("bye", fakes.greets("bye", "* BYE [UNAVAILABLE] Backend going down\r\n"), PW);
+    plainBackend("popgreeting", fakes.greets("popgreeting", "+OK POP3 ready\r\n"), PW);
+    plainBackend("garbage", fakes.greets("garbage", "GARBAGE".repeat(1500)), PW);
+    plainBackend("hugegarbage", fakes.greets("hugegarbage", "GARBAGE".repeat(15000)), PW);
     plainBackend("closes", c -> {
       c.send("* OK [CAPABILITY IMAP4rev1] ready\r\n");
       c.readLine();
@@ -117,7 +108,7 @@ class BackendLoginTest {
       c.send("* BYE BACKEND-BYE Internal error\r\n");
       c.close();
     }, PW);
-    add("implicitstall", FakeBackend.start(silent(hangUp("implicitstall")), localhostTls),
+    add("implicitstall", FakeBackend.start(silent(fakes.hangUp("implicitstall")), localhostTls),
         "localhost", TlsMode.IMPLICIT, true, localhostTls.certPath());
 
     // Refusals.
@@ -161,7 +152,7 @@ class BackendLoginTest {
         "localhost", TlsMode.IMPLICIT, true, otherTls.certPath());
     add("noverify", FakeBackend.startImplicitTls(login(CAPS, "noverify", PW), otherTls),
         "localhost", TlsMode.IMPLICIT, false, null);
-    add("plaintls", FakeBackend.start(greets("plaintls", "* OK fake\r\n"), localhostTls),
+    add("plaintls", FakeBackend.start(fakes.greets("plaintls", "* OK fake\r\n"), localhostTls),
         "localhost", TlsMode.IMPLICIT, true, localhostTls.certPath());
 
     // Routing by passwd-file extra fields.
@@ -170,8 +161,8 @@ class BackendLoginTest {
     FakeBackend onLocalhost = FakeBackend.start(login(CAPS, "hostoverride", PW), localhostTls);
     FakeBackend onOther = FakeBackend.start(login(CAPS, "hostdefault", PW), localhostTls,
         InetAddress.getByName("127.0.0.2"), onLocalhost.port());
-    fakes.put("hostlocalhost", onLocalhost);
-    fakes.put("hostroute", onOther);
+    fakes.add("hostlocalhost", onLocalhost);
+    fakes.add("hostroute", onOther);
     builder.backend("hostroute", "127.0.0.2", onOther.port(), TlsMode.NONE, 1, TlsMode.NONE, true,
             null)
         .passwdLine(passwdLine("hostdefault", PW, "backend=hostroute"))
@@ -179,7 +170,7 @@ class BackendLoginTest {
     plainBackend("rewrite", login(CAPS, "back-user", "master-secret"), "front-pw");
     builder.passwdLine(passwdLine("front", "front-pw",
         "backend=rewrite destuser=back-user pass=master-secret"));
-    plainBackend("locked", silent(hangUp("locked")), PW);
+    plainBackend("locked", silent(fakes.hangUp("locked")), PW);
     builder.passwdLine(passwdLine("lockeduser", PW,
         "backend=locked nologin reason=Closed-for-maintenance"));
 
@@ -191,9 +182,7 @@ class BackendLoginTest {
     if (postern != null) {
       postern.close();
     }
-    for (FakeBackend fake : fakes.values()) {
-      fake.close();
-    }
+    fakes.close();
     if (attacker != null) {
       attacker.close();
     }
@@ -353,7 +342,7 @@ class BackendLoginTest {
   void aBackendThatNeverGreetsShouldBeUnavailableAfterTheLoginTimeout() throws Exception {
     long ms = assertTemporaryFailure("silent");
     assertThat(ms).isBetween(LOGIN_TIMEOUT.toMillis() - 100, LOGIN_TIMEOUT.toMillis() + 1500);
-    assertThat(hangUps.get("silent").await(5, TimeUnit.SECONDS))
+    assertThat(fakes.hangUp("silent").await(5, TimeUnit.SECONDS))
         .as("Postern closed the backend connection").isTrue();
   }
 
@@ -361,8 +350,8 @@ class BackendLoginTest {
   void preauthGreetingsShouldFailWithoutSendingAnything() throws Exception {
     for (String user : List.of("preauth", "preauthtls")) {
       assertTemporaryFailure(user);
-      assertThat(hangUps.get(user).await(5, TimeUnit.SECONDS)).isTrue();
-      assertThat(text(wire.get(user))).as(user).isEmpty();
+      assertThat(fakes.hangUp(user).await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(fakes.wire(user)).as(user).isEmpty();
     }
   }
 
@@ -370,8 +359,8 @@ class BackendLoginTest {
   void byeOrPop3GreetingsShouldFailWithoutSendingAnything() throws Exception {
     for (String user : List.of("bye", "popgreeting")) {
       assertTemporaryFailure(user);
-      assertThat(hangUps.get(user).await(5, TimeUnit.SECONDS)).isTrue();
-      assertThat(text(wire.get(user))).as(user).isEmpty();
+      assertThat(fakes.hangUp(user).await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(fakes.wire(user)).as(user).isEmpty();
     }
   }
 
@@ -379,14 +368,14 @@ class BackendLoginTest {
   void tenKilobytesOfGarbageShouldFailAndNeverReachTheClient() throws Exception {
     long ms = assertTemporaryFailure("garbage");
     assertThat(ms).isLessThan(LOGIN_TIMEOUT.toMillis() + 1500);
-    assertThat(text(wire.get("garbage"))).isEmpty();
+    assertThat(fakes.wire("garbage")).isEmpty();
   }
 
   @Test
   void garbageOverTheLineLimitShouldFailBeforeTheTimeout() throws Exception {
     long ms = assertTemporaryFailure("hugegarbage");
     assertThat(ms).isLessThan(LOGIN_TIMEOUT.toMillis());
-    assertThat(text(wire.get("hugegarbage"))).isEmpty();
+    assertThat(fakes.wire("hugegarbage")).isEmpty();
   }
 
   @Test
@@ -412,14 +401,14 @@ class BackendLoginTest {
   void aBackendThatNeverAnswersTheTlsUpgradeShouldTimeOut() throws Exception {
     long ms = assertTemporaryFailure("starttlsstall");
     assertThat(ms).isBetween(LOGIN_TIMEOUT.toMillis() - 100, LOGIN_TIMEOUT.toMillis() + 1500);
-    assertThat(tlsLog.get("starttlsstall")).containsExactly("plain: S1 STARTTLS");
+    assertThat(fakes.tlsLog("starttlsstall")).containsExactly("plain: S1 STARTTLS");
   }
 
   @Test
   void anImplicitTlsBackendThatNeverHandshakesShouldTimeOutLikeASilentOne() throws Exception {
     long ms = assertTemporaryFailure("implicitstall");
     assertThat(ms).isLessThan(CONNECT_TIMEOUT.toMillis() + LOGIN_TIMEOUT.toMillis() + 1500);
-    assertThat(hangUps.get("implicitstall").await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fakes.hangUp("implicitstall").await(5, TimeUnit.SECONDS)).isTrue();
   }
 
   // ---------------------------------------------------------------- refusals
@@ -468,7 +457,7 @@ class BackendLoginTest {
       assertThat(c.readLine()).isEqualTo("t2 OK NOOP completed");
     }
     // The capabilities over TLS offer AUTH=PLAIN SASL-IR; those before it LOGINDISABLED.
-    assertThat(tlsLog.get("starttls")).containsExactly("plain: S1 STARTTLS",
+    assertThat(fakes.tlsLog("starttls")).containsExactly("plain: S1 STARTTLS",
         "tls: C1 CAPABILITY", "tls: L1 AUTHENTICATE PLAIN " + saslPlain("starttls", PW),
         "tls: t2 NOOP");
   }
@@ -476,14 +465,14 @@ class BackendLoginTest {
   @Test
   void startTlsMissingFromTheCapabilitiesShouldFailWithoutLogin() throws Exception {
     assertTemporaryFailure("nostarttls");
-    assertThat(tlsLog.get("nostarttls")).isEmpty();
+    assertThat(fakes.tlsLog("nostarttls")).isEmpty();
   }
 
   @Test
   void aRefusedStartTlsShouldFailWithoutLogin() throws Exception {
     for (String user : List.of("starttlsno", "starttlsbad", "starttlsplus")) {
       assertTemporaryFailure(user);
-      assertThat(tlsLog.get(user)).as(user).containsExactly("plain: S1 STARTTLS");
+      assertThat(fakes.tlsLog(user)).as(user).containsExactly("plain: S1 STARTTLS");
     }
   }
 
@@ -496,7 +485,7 @@ class BackendLoginTest {
         assertThat(c.available(200)).as("injected bytes reaching the client").isEmpty();
         assertUsable(c);
       }
-      assertThat(tlsLog.get(user)).as(user).containsExactly("plain: S1 STARTTLS");
+      assertThat(fakes.tlsLog(user)).as(user).containsExactly("plain: S1 STARTTLS");
     }
   }
 
@@ -508,13 +497,13 @@ class BackendLoginTest {
       c.send("t2 NOOP\r\n");
       assertThat(c.readLine()).isEqualTo("t2 OK NOOP completed");
     }
-    assertThat(tlsLog.get("alertbefore")).startsWith("plain: S1 STARTTLS", "tls: C1 CAPABILITY");
+    assertThat(fakes.tlsLog("alertbefore")).startsWith("plain: S1 STARTTLS", "tls: C1 CAPABILITY");
   }
 
   @Test
   void aStartTlsCertificateForAnotherNameShouldFailWithoutLogin() throws Exception {
     assertTemporaryFailure("starttlswrongname");
-    assertThat(tlsLog.get("starttlswrongname")).containsExactly("plain: S1 STARTTLS");
+    assertThat(fakes.tlsLog("starttlswrongname")).containsExactly("plain: S1 STARTTLS");
   }
 
   // ---------------------------------------------------------------- implicit TLS to the backend
@@ -547,8 +536,8 @@ class BackendLoginTest {
   @Test
   void plaintextOnAnImplicitTlsPortShouldNeverBeParsedAsAGreeting() throws Exception {
     assertTemporaryFailure("plaintls");
-    assertThat(hangUps.get("plaintls").await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(text(wire.get("plaintls"))).doesNotContain("LOGIN").doesNotContain("CAPABILITY")
+    assertThat(fakes.hangUp("plaintls").await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fakes.wire("plaintls")).doesNotContain("LOGIN").doesNotContain("CAPABILITY")
         .doesNotContain("plaintls");
   }
 
@@ -630,7 +619,7 @@ class BackendLoginTest {
   private FakeBackend plainBackend(String name, FakeBackend.Script script, String password)
       throws IOException {
     FakeBackend fake = FakeBackend.start(script, localhostTls);
-    fakes.put(name, fake);
+    fakes.add(name, fake);
     builder.backend(name, "127.0.0.1", fake.port(), TlsMode.NONE, 1, TlsMode.NONE, true, null)
         .passwdLine(passwdLine(name, password, "backend=" + name));
     return fake;
@@ -638,20 +627,9 @@ class BackendLoginTest {
 
   private void add(String name, FakeBackend fake, String host, TlsMode tls, boolean verify,
       Path ca) {
-    fakes.put(name, fake);
+    fakes.add(name, fake);
     builder.backend(name, host, fake.port(), tls, 1, TlsMode.NONE, verify, ca)
         .passwdLine(passwdLine(name, PW, "backend=" + name));
-  }
-
-  private CountDownLatch hangUp(String name) {
-    return hangUps.computeIfAbsent(name, n -> new CountDownLatch(1));
-  }
-
-  /** Sends {@code greeting} (no line end added) and records what Postern sends back. */
-  private FakeBackend.Script greets(String name, String greeting) {
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    wire.put(name, got);
-    return sendsThenWaits(greeting, hangUp(name), got);
   }
 
   /** A correct backend (see {@link BackendScripts#imap}) with commands after login. */
@@ -766,8 +744,7 @@ class BackendLoginTest {
    */
   private void startTls(String name, String capsBeforeTls, String startTlsReply, TestTls cert,
       Path ca) throws IOException {
-    List<String> log = new CopyOnWriteArrayList<>();
-    tlsLog.put(name, log);
+    List<String> log = fakes.tlsLog(name);
     FakeBackend.Script script = c -> untilHangUp(conv -> {
       conv.send(capsBeforeTls == null ? "* OK ready\r\n"
           : "* OK [CAPABILITY " + capsBeforeTls + "] ready\r\n");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.it.Clients;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
@@ -68,7 +69,7 @@ class DemoMailboxTest {
     String[] subjects = {"Welcome to Postern", "Grüße aus Zürich ✉",
         "Notes for trying Postern (with attachment)"};
     for (int uid = 1; uid <= 3; uid++) {
-      Clients.ProcessResult r = Clients.curl(TIMEOUT, "-k", "-u", "demo:demo",
+      ProcessResult r = Clients.curl(TIMEOUT, "-k", "-u", "demo:demo",
           "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX;UID=" + uid);
       assertThat(r.exitCode()).as("UID %d: %s", uid, r).isZero();
       byte[] fetched = r.stdout().getBytes(ISO_8859_1);
@@ -80,7 +81,7 @@ class DemoMailboxTest {
   @Test
   void imaplibOverStarttlsGetsMessageTwoAsRawUtf8() throws Exception {
     Path out = dir.resolve("imaplib-2.eml");
-    Clients.ProcessResult r = python("imap_client.py", "imap", "starttls", "demo",
+    ProcessResult r = python("imap_client.py", "imap", "starttls", "demo",
         "--fetch-uid", "2", "--out", out.toString());
     assertThat(r.exitCode()).as("%s", r).isZero();
     assertThat(new JsonObject(r.stdout().trim()).getInteger("exists")).isEqualTo(3);
@@ -95,13 +96,13 @@ class DemoMailboxTest {
 
   @Test
   void pop3ListsThreeMessagesAndPoplibGetsTheAttachmentWithItsDotLines() throws Exception {
-    Clients.ProcessResult list = Clients.curl(TIMEOUT, "-k", "-u", "demo:demo",
+    ProcessResult list = Clients.curl(TIMEOUT, "-k", "-u", "demo:demo",
         "pop3s://127.0.0.1:" + postern.port("pop3s") + "/");
     assertThat(list.exitCode()).as("%s", list).isZero();
     assertThat(list.stdout()).matches("1 \\d+\r\n2 \\d+\r\n3 \\d+\r\n");
 
     Path out = dir.resolve("poplib-3.eml");
-    Clients.ProcessResult r = python("pop3_client.py", "pop3", "starttls", "demo",
+    ProcessResult r = python("pop3_client.py", "pop3", "starttls", "demo",
         "--retr", "3", "--out", out.toString());
     assertThat(r.exitCode()).as("%s", r).isZero();
     byte[] retrieved = Files.readAllBytes(out);
@@ -115,10 +116,10 @@ class DemoMailboxTest {
 
   @Test
   void aWrongPasswordIsRefused() throws Exception {
-    Clients.ProcessResult curl = Clients.curl(TIMEOUT, "-k", "-u", "demo:wrong",
+    ProcessResult curl = Clients.curl(TIMEOUT, "-k", "-u", "demo:wrong",
         "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX");
     assertThat(curl.exitCode()).as("%s", curl).isEqualTo(67);
-    Clients.ProcessResult poplib = python("pop3_client.py", "pop3s", "implicit", "wrong",
+    ProcessResult poplib = python("pop3_client.py", "pop3s", "implicit", "wrong",
         "--expect-login-failure");
     assertThat(poplib.exitCode()).as("%s", poplib).isZero();
     assertThat(new JsonObject(poplib.stdout().trim()).getString("login")).isEqualTo("failed");
@@ -126,7 +127,7 @@ class DemoMailboxTest {
 
   @Test
   void configuredUsersStillLogInBehindTheDemoAccount() throws Exception {
-    Clients.ProcessResult r = Clients.curl(TIMEOUT, "-k", "-u", "alice:alice-secret",
+    ProcessResult r = Clients.curl(TIMEOUT, "-k", "-u", "alice:alice-secret",
         "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX?ALL");
     assertThat(r.exitCode()).as("%s", r).isZero();
     assertThat(r.stdout()).isEqualTo("* SEARCH 1 2 3\r\n");
@@ -136,7 +137,7 @@ class DemoMailboxTest {
    * A client script from {@code src/test/resources/clients/} as user {@code demo} on one of
    * Postern's listeners, trusting the fixture's certificate (made for localhost).
    */
-  private static Clients.ProcessResult python(String script, String listener, String tls,
+  private static ProcessResult python(String script, String listener, String tls,
       String password, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of("--host", "localhost", "--port",
         String.valueOf(postern.port(listener)), "--tls", tls, "--cafile",

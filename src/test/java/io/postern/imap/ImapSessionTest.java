@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,7 +33,7 @@ class ImapSessionTest {
   private TestTls backendTls;
   private FakeBackend backend;
   private PosternFixture postern;
-  private final AtomicReference<CountingAuthenticator> auth = new AtomicReference<>();
+  private final CountingAuthenticator auth = new CountingAuthenticator();
 
   @BeforeAll
   void start() throws Exception {
@@ -45,16 +44,13 @@ class ImapSessionTest {
         .user("alice", "alice-pw")
         .backend(backend.port(), 1)
         .maxAttempts(5)
-        .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(new UnavailableFor("down", a)));
-          return auth.get();
-        })
+        .wrapAuthenticator(a -> auth.around(new UnavailableFor("down", a)))
         .start();
   }
 
   @BeforeEach
   void resetCounts() {
-    auth.get().reset();
+    auth.reset();
   }
 
   @AfterAll
@@ -158,7 +154,7 @@ class ImapSessionTest {
       c.send("c AUTHENTICATE LOGIN\r\n");
       assertThat(c.readLine()).startsWith("c NO [PRIVACYREQUIRED]");
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(backend.connections()).isEqualTo(connectionsBefore);
   }
 
@@ -176,7 +172,7 @@ class ImapSessionTest {
         assertThat(c.readLine()).startsWith("z OK");
       }
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
   }
 
   @Test
@@ -188,7 +184,7 @@ class ImapSessionTest {
       c.send("IN alice alice-pw\r\n");
       assertThat(c.readLine()).startsWith("IN BAD");
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
   }
 
   @Test
@@ -241,12 +237,12 @@ class ImapSessionTest {
       assertThat(c.readLine()).startsWith("+ ");
       c.send("p".repeat(1025) + "\r\n");
       assertThat(c.readLine()).isEqualTo("a NO [AUTHENTICATIONFAILED] Authentication failed.");
-      assertThat(auth.get().calls()).isZero();
+      assertThat(auth.calls()).isZero();
       c.send("b LOGIN alice {1024}\r\n");
       assertThat(c.readLine()).startsWith("+ ");
       c.send("p".repeat(1024) + "\r\n");
       assertThat(c.readLine()).isEqualTo("b NO [AUTHENTICATIONFAILED] Authentication failed.");
-      assertThat(auth.get().calls()).isEqualTo(1);
+      assertThat(auth.calls()).isEqualTo(1);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.postern.it;
 
+import io.postern.testing.ExternalCommand;
+import io.postern.testing.ProcessResult;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -17,23 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Real mail clients, run as processes: curl, and the Python scripts in {@code src/test/resources/clients/}. */
 public final class Clients {
 
-  /**
-   * What a client run left behind. stdout and stderr are decoded as ISO-8859-1, so
-   * {@code stdout.getBytes(ISO_8859_1)} gives back exactly the bytes the process wrote.
-   */
-  public record ProcessResult(int exitCode, String stdout, String stderr) {
-
-    /** For assertion messages. */
-    @Override
-    public String toString() {
-      return "exit " + exitCode + ", stdout: " + abbreviate(stdout) + ", stderr: " + abbreviate(stderr);
-    }
-
-    private static String abbreviate(String text) {
-      return text.length() <= 4000 ? text : text.substring(0, 4000) + "...(" + text.length() + " chars)";
-    }
-  }
-
   private static final Map<String, Path> EXTRACTED_SCRIPTS = new ConcurrentHashMap<>();
 
   private Clients() {}
@@ -48,7 +33,7 @@ public final class Clients {
     List<String> command = new ArrayList<>(List.of(RealParts.require("curl").toString(), "-q", "--silent", "--show-error"));
     command.addAll(Arrays.asList(args));
     return ExternalCommand.run(command, timeout,
-        environment -> environment.keySet().removeIf(name -> name.toLowerCase(Locale.ROOT).endsWith("_proxy")));
+        builder -> builder.environment().keySet().removeIf(name -> name.toLowerCase(Locale.ROOT).endsWith("_proxy")));
   }
 
   /**

@@ -1,28 +1,24 @@
 package io.postern.it;
 
+import static io.postern.it.TestMessages.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.postern.testing.Conversation;
+import io.postern.testing.MailClient;
+import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,8 +55,8 @@ class DovecotHarnessIT {
   @BeforeAll
   static void startDovecot() throws Exception {
     dovecot = DovecotServer.start(temp.resolve("dovecot"), Map.of(ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD));
-    small = smallMessage();
-    big = bigMessage();
+    small = TestMessages.small();
+    big = TestMessages.big();
     dovecot.deliver(ALICE, small);
     dovecot.deliver(ALICE, big);
     dovecot.deliver(BOB, small);
@@ -112,9 +108,9 @@ class DovecotHarnessIT {
         "-u", ALICE + ":" + ALICE_PASSWORD, "-o", out.toString()));
     args.addAll(curlTarget(variant, uid));
 
-    Clients.ProcessResult result = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
+    ProcessResult result = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
 
-    assertThat(result.exitCode()).as("curl %s: %s%nDovecot log:%n%s", variant, result, log()).isZero();
+    assertThat(result.exitCode()).as("curl %s: %s%nDovecot log:%n%s", variant, result, dovecot.logText()).isZero();
     byte[] expected = uid == SMALL_UID ? small : big;
     assertThat(Files.size(out)).as("size of %s", out).isEqualTo(expected.length);
     assertThat(sha256(Files.readAllBytes(out))).isEqualTo(sha256(expected));
@@ -137,12 +133,12 @@ class DovecotHarnessIT {
     boolean imap = script.startsWith("imap");
     Path out = temp.resolve(script + "-" + tls + ".eml");
 
-    Clients.ProcessResult result = Clients.python(CLIENT_TIMEOUT, script,
+    ProcessResult result = Clients.python(CLIENT_TIMEOUT, script,
         "--host", "127.0.0.1", "--port", String.valueOf(port(imap, tls)), "--tls", tls,
         "--cafile", dovecot.certificate().toString(), "--user", ALICE, "--password", ALICE_PASSWORD,
         "--mech", mech, imap ? "--fetch-uid" : "--retr", String.valueOf(BIG_UID), "--out", out.toString());
 
-    assertThat(result.exitCode()).as("%s: %s%nDovecot log:%n%s", script, result, log()).isZero();
+    assertThat(result.exitCode()).as("%s: %s%nDovecot log:%n%s", script, result, dovecot.logText()).isZero();
     JsonObject json = new JsonObject(result.stdout());
     assertThat(json.getString("login")).isEqualTo("ok");
     assertThat(json.getInteger("exists")).isEqualTo(2);
@@ -159,11 +155,11 @@ class DovecotHarnessIT {
 
   @Test
   void eachUserSeesOnlyTheirOwnMailAndOddPasswordsWork() throws Exception {
-    Clients.ProcessResult result = Clients.python(CLIENT_TIMEOUT, "pop3_client.py",
+    ProcessResult result = Clients.python(CLIENT_TIMEOUT, "pop3_client.py",
         "--port", String.valueOf(dovecot.pop3sPort()), "--tls", "implicit", "--cafile", dovecot.certificate().toString(),
         "--user", BOB, "--password", BOB_PASSWORD, "--retr", "1");
 
-    assertThat(result.exitCode()).as("%s%nDovecot log:%n%s", result, log()).isZero();
+    assertThat(result.exitCode()).as("%s%nDovecot log:%n%s", result, dovecot.logText()).isZero();
     JsonObject json = new JsonObject(result.stdout());
     assertThat(json.getInteger("exists")).isEqualTo(1);
     assertThat(json.getString("sha256")).isEqualTo(sha256(small));
@@ -176,7 +172,7 @@ class DovecotHarnessIT {
         "-u", ALICE + ":wrong-password", "-o", "/dev/null"));
     args.addAll(curlTarget(variant, SMALL_UID));
 
-    Clients.ProcessResult result = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
+    ProcessResult result = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
 
     // 67 is CURLE_LOGIN_DENIED: the server said no, as opposed to a TLS or connection problem.
     assertThat(result.exitCode()).as("%s", result).isEqualTo(67);
@@ -191,13 +187,13 @@ class DovecotHarnessIT {
   void pythonIsRefusedAWrongPassword(String script, String tls, String mech) throws Exception {
     boolean imap = script.startsWith("imap");
 
-    Clients.ProcessResult result = Clients.python(CLIENT_TIMEOUT, script,
+    ProcessResult result = Clients.python(CLIENT_TIMEOUT, script,
         "--port", String.valueOf(port(imap, tls)), "--tls", tls, "--cafile", dovecot.certificate().toString(),
         "--user", ALICE, "--password", "wrong-password", "--mech", mech, "--expect-login-failure");
 
     assertThat(result.exitCode()).as("%s", result).isZero();
     assertThat(new JsonObject(result.stdout()).getString("login")).isEqualTo("failed");
-    assertThat(log()).contains("Password mismatch");
+    assertThat(dovecot.logText()).contains("Password mismatch");
   }
 
   @Test
@@ -219,7 +215,7 @@ class DovecotHarnessIT {
       assertThat(greeting(server.imapPort())).startsWith("* OK");
       assertThat(greeting(server.pop3Port())).startsWith("+OK");
       Path out = dir.resolve("after-restart.eml");
-      Clients.ProcessResult result = Clients.curl(CLIENT_TIMEOUT, "--ssl-reqd", "--cacert", server.certificate().toString(),
+      ProcessResult result = Clients.curl(CLIENT_TIMEOUT, "--ssl-reqd", "--cacert", server.certificate().toString(),
           "-u", "carol:carol-pw", "-o", out.toString(), "imap://127.0.0.1:" + server.imapPort() + "/INBOX;UID=1");
       assertThat(result.exitCode()).as("%s", result).isZero();
       assertThat(sha256(Files.readAllBytes(out))).isEqualTo(sha256(small));
@@ -254,84 +250,10 @@ class DovecotHarnessIT {
     return implicit ? dovecot.pop3sPort() : dovecot.pop3Port();
   }
 
+  /** The first line a server sends on {@code port}. */
   private static String greeting(int port) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-      socket.setSoTimeout(5000);
-      byte[] line = new byte[200];
-      int read = socket.getInputStream().read(line);
-      return new String(line, 0, Math.max(read, 0), StandardCharsets.US_ASCII);
+    try (Conversation c = MailClient.plain(port, null)) {
+      return c.readLine();
     }
-  }
-
-  private static String log() throws IOException {
-    return Files.exists(dovecot.log()) ? Files.readString(dovecot.log(), StandardCharsets.ISO_8859_1) : "(no log)";
-  }
-
-  /** Dot-stuffing, 8-bit text and CRLF: small enough to read in a failure message. */
-  private static byte[] smallMessage() {
-    String message = String.join("\r\n",
-        "From: Sender <sender@example.org>",
-        "To: Alice <alice@example.org>",
-        "Subject: small",
-        "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=iso-8859-1",
-        "Content-Transfer-Encoding: 8bit",
-        "",
-        "Gr\u00fc\u00dfe aus K\u00f6ln \u00e9\u00e8\u00ff",
-        ".a line that POP3 must dot-stuff",
-        "..two dots",
-        ".",
-        "end",
-        "");
-    return message.getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  /**
-   * About 65.5 MiB: 48 MiB of random bytes base64-encoded in a MIME part, after a part of raw 8-bit
-   * bytes (0x80-0xFF, never CR, LF or NUL, which Dovecot would not pass through unchanged) with some
-   * lines starting with ".". CRLF line ends throughout.
-   */
-  private static byte[] bigMessage() {
-    Random random = new Random(20240521L);
-    ByteArrayOutputStream message = new ByteArrayOutputStream(70 << 20);
-    message.writeBytes(String.join("\r\n",
-        "From: Sender <sender@example.org>",
-        "To: Alice <alice@example.org>",
-        "Subject: big",
-        "MIME-Version: 1.0",
-        "Content-Type: multipart/mixed; boundary=\"postern-boundary\"",
-        "",
-        "--postern-boundary",
-        "Content-Type: text/plain; charset=iso-8859-1",
-        "Content-Transfer-Encoding: 8bit",
-        "",
-        "").getBytes(StandardCharsets.US_ASCII));
-    byte[] line = new byte[76];
-    for (int i = 0; i < 2000; i++) {
-      for (int j = 0; j < line.length; j++) {
-        line[j] = (byte) (0x80 + random.nextInt(0x80));
-      }
-      if (i % 100 == 0) {
-        line[0] = '.';
-      }
-      message.writeBytes(line);
-      message.writeBytes(new byte[] {'\r', '\n'});
-    }
-    message.writeBytes(String.join("\r\n",
-        "--postern-boundary",
-        "Content-Type: application/octet-stream",
-        "Content-Transfer-Encoding: base64",
-        "",
-        "").getBytes(StandardCharsets.US_ASCII));
-    byte[] payload = new byte[48 << 20];
-    random.nextBytes(payload);
-    message.writeBytes(Base64.getMimeEncoder(76, new byte[] {'\r', '\n'}).encode(payload));
-    message.writeBytes("\r\n--postern-boundary--\r\n".getBytes(StandardCharsets.US_ASCII));
-    return message.toByteArray();
-  }
-
-  private static String sha256(byte[] bytes) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 }

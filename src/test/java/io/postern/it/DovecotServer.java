@@ -1,14 +1,12 @@
 package io.postern.it;
 
-import java.io.ByteArrayOutputStream;
+import io.postern.testing.ExternalCommand;
+import io.postern.testing.OpensslCertificates;
+import io.postern.testing.OpensslTool;
+import io.postern.testing.Ports;
+import io.postern.testing.ProcessResult;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -22,24 +20,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A private, real Dovecot (IMAP + POP3, plaintext with STARTTLS/STLS and implicit TLS) run as a child
@@ -64,71 +53,37 @@ public final class DovecotServer implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
   private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
   private static final int START_ATTEMPTS = 5;
-  // Keeps config values free of anything Dovecot would quote, expand (%) or treat as a comment.
-  private static final String SAFE_PATH = "[A-Za-z0-9/._+-]+";
+  // Keeps user names in the config free of anything Dovecot would quote, expand (%) or treat as a comment.
   private static final String SAFE_USER = "[A-Za-z0-9._+@-]+";
 
-  private record Ports(int imap, int imaps, int pop3, int pop3s) {
-
-    /** Free now; Dovecot may still lose a race for one, which start() handles by trying again. */
-    static Ports pick() throws IOException {
-      List<ServerSocket> sockets = new ArrayList<>();
-      try {
-        // All four held open together so they are four different ports.
-        for (int i = 0; i < 4; i++) {
-          sockets.add(new ServerSocket(0, 1, InetAddress.getByName(HOST)));
-        }
-        return new Ports(sockets.get(0).getLocalPort(), sockets.get(1).getLocalPort(),
-            sockets.get(2).getLocalPort(), sockets.get(3).getLocalPort());
-      } finally {
-        for (ServerSocket socket : sockets) {
-          socket.close();
-        }
-      }
-    }
-  }
+  private record Listeners(int imap, int imaps, int pop3, int pop3s) {}
 
   private record Account(UserPrincipal user, GroupPrincipal group, int uid, int gid) {}
-
-  /** Dovecot could not bind a port we picked: somebody took it in between. */
-  private static final class PortClash extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    PortClash(String message) {
-      super(message);
-    }
-  }
 
   private final Path dir;
   private final Path binary;
   private final Path config;
-  private final Path output;
   private final Path log;
   private final Path certificate;
   private final Map<String, Path> maildirs;
   private final Account mailAccount;
-  private final SSLContext probeTls;
-  private final Thread shutdownHook;
-  private Ports ports;
-  private Process process;
-  private long outputOffset;
+  private final ServiceProcess process;
+  private Listeners listeners;
   private long lastDeliveryMicros;
   private long deliveries;
   private boolean closed;
 
-  private DovecotServer(Path dir, Path binary, Map<String, Path> maildirs, Account mailAccount) throws Exception {
+  private DovecotServer(Path dir, Path binary, Path certificate, Map<String, Path> maildirs,
+      Account mailAccount) {
     this.dir = dir;
     this.binary = binary;
     this.config = dir.resolve("dovecot.conf");
-    this.output = dir.resolve("dovecot.out");
     this.log = dir.resolve("dovecot.log");
-    this.certificate = dir.resolve("tls/cert.pem");
+    this.certificate = certificate;
     this.maildirs = maildirs;
     this.mailAccount = mailAccount;
-    this.probeTls = trusting(certificate);
-    this.shutdownHook = new Thread(this::close, "dovecot-stopper-" + dir.getFileName());
+    this.process = new ServiceProcess("Dovecot in " + dir, dir.resolve("dovecot.out"), STOP_TIMEOUT, log);
   }
 
   /** Starts a private Dovecot under dir (config, base_dir, mail, logs, TLS files all inside dir). */
@@ -137,7 +92,7 @@ public final class DovecotServer implements AutoCloseable {
     RealParts.require("doveadm");
     RealParts.require("doveconf");
     RealParts.require("openssl");
-    if (!isRoot()) {
+    if (!ServiceProcess.isRoot()) {
       RealParts.missing("root: Dovecot has to switch to its service users and the mail account");
     }
     if (usersAndPasswords.isEmpty()) {
@@ -145,38 +100,29 @@ public final class DovecotServer implements AutoCloseable {
     }
     Path root = prepareDirectory(dir);
     Account account = mailAccount(root);
-    createTlsFiles(root.resolve("tls"));
+    Path certificate = createTlsFiles(root.resolve("tls"));
     Map<String, Path> maildirs = createUsers(root, usersAndPasswords, account);
     Files.createDirectories(root.resolve("state"));
 
-    DovecotServer server = new DovecotServer(root, binary, maildirs, account);
-    // Registered before the first launch, so no daemon can outlive a JVM that exits mid-start.
-    Runtime.getRuntime().addShutdownHook(server.shutdownHook);
-    try {
-      server.startOnFreePorts();
-    } catch (Exception | Error e) {
-      // Files stay for diagnosis; the process doesn't.
-      server.stop();
-      server.removeShutdownHook();
-      throw e;
-    }
+    DovecotServer server = new DovecotServer(root, binary, certificate, maildirs, account);
+    server.process.startOnFreePorts(START_ATTEMPTS, server::startOnFreePorts);
     return server;
   }
 
   public int imapPort() {
-    return ports.imap();
+    return listeners.imap();
   }
 
   public int imapsPort() {
-    return ports.imaps();
+    return listeners.imaps();
   }
 
   public int pop3Port() {
-    return ports.pop3();
+    return listeners.pop3();
   }
 
   public int pop3sPort() {
-    return ports.pop3s();
+    return listeners.pop3s();
   }
 
   /** PEM of the self-signed server certificate (CN and SAN localhost, SAN IP 127.0.0.1); a trust anchor. */
@@ -187,6 +133,11 @@ public final class DovecotServer implements AutoCloseable {
   /** Dovecot's log file, for diagnosis in assertion messages. */
   public Path log() {
     return log;
+  }
+
+  /** The log's text, or a note that there is none yet. */
+  public String logText() throws IOException {
+    return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "(no dovecot.log)";
   }
 
   /**
@@ -213,38 +164,7 @@ public final class DovecotServer implements AutoCloseable {
 
   /** Stops the Dovecot process (and its children) by pid; {@link #restart()} starts it again. */
   public synchronized void stop() {
-    if (process == null) {
-      return;
-    }
-    Process master = process;
-    process = null;
-    List<ProcessHandle> children = master.descendants().toList();
-    boolean interrupted = false;
-    try {
-      // SIGTERM: the master stops its own children and removes its sockets.
-      master.destroy();
-      if (!master.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        master.destroyForcibly();
-        master.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      interrupted = true;
-      master.destroyForcibly();
-    }
-    // A leftover login process would still hold our listening ports.
-    for (ProcessHandle child : children) {
-      try {
-        child.onExit().get(interrupted ? 0 : 5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        interrupted = true;
-        child.destroyForcibly();
-      } catch (ExecutionException | TimeoutException e) {
-        child.destroyForcibly();
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    process.stop();
   }
 
   /** Starts Dovecot again after {@link #stop()}: same ports, same config, same mail. */
@@ -254,18 +174,16 @@ public final class DovecotServer implements AutoCloseable {
     }
     stop();
     launch();
-    awaitReady();
   }
 
-  /** Stops Dovecot and deletes everything it wrote under dir. Also runs at JVM exit. */
+  /** Stops Dovecot and deletes everything it wrote under dir. (At JVM exit it is stopped anyway.) */
   @Override
   public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
-    stop();
-    removeShutdownHook();
+    process.close();
     try (Stream<Path> tree = Files.walk(dir)) {
       for (Path path : tree.sorted(Comparator.reverseOrder()).filter(path -> !path.equals(dir)).toList()) {
         Files.deleteIfExists(path);
@@ -277,39 +195,19 @@ public final class DovecotServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Dovecot in " + dir + " on " + ports + (process == null ? " (stopped)" : " (pid " + process.pid() + ")");
-  }
-
-  private void removeShutdownHook() {
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException alreadyShuttingDown) {
-      // We are the hook, or the JVM is exiting anyway; nothing is left to deregister.
-    }
+    return process + " on " + listeners;
   }
 
   private void startOnFreePorts() throws Exception {
-    PortClash lastClash = null;
-    for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-      ports = Ports.pick();
-      Files.writeString(config, configuration());
-      if (attempt == 1) {
-        checkConfiguration();
-      }
-      launch();
-      try {
-        awaitReady();
-        return;
-      } catch (PortClash clash) {
-        stop();
-        lastClash = clash;
-      }
-    }
-    throw new IOException("Dovecot lost a port race " + START_ATTEMPTS + " times in a row", lastClash);
+    int[] free = Ports.free(4);
+    listeners = new Listeners(free[0], free[1], free[2], free[3]);
+    Files.writeString(config, configuration());
+    checkConfiguration();
+    launch();
   }
 
   private void checkConfiguration() throws Exception {
-    Clients.ProcessResult result = ExternalCommand.run(
+    ProcessResult result = ExternalCommand.run(
         List.of(RealParts.require("doveconf").toString(), "-c", config.toString(), "-n"), TOOL_TIMEOUT);
     if (result.exitCode() != 0) {
       if (result.stderr().contains("Unknown protocol")) {
@@ -320,70 +218,15 @@ public final class DovecotServer implements AutoCloseable {
     }
   }
 
-  private void launch() throws IOException {
+  /** Starts the master in the foreground and waits until all four listeners greet. */
+  private void launch() throws IOException, InterruptedException {
     // Our previous master is gone (stop() waited for it); a stale pid file could name an unrelated process.
     Files.deleteIfExists(dir.resolve("run/master.pid"));
-    outputOffset = Files.exists(output) ? Files.size(output) : 0;
-    process = new ProcessBuilder(binary.toString(), "-F", "-c", config.toString())
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
-        .start();
-  }
-
-  /** Polls until all four listeners greet; fails fast if the master dies. */
-  private void awaitReady() throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (true) {
-      if (!process.isAlive()) {
-        String startupOutput = startupOutput();
-        String message = "Dovecot exited with status " + process.exitValue() + " while starting on " + ports
-            + ". Output: " + startupOutput + "\nLog: " + tail(log);
-        if (startupOutput.contains("Address already in use")) {
-          throw new PortClash(message);
-        }
-        throw new IOException(message);
-      }
-      if (greets(ports.imap(), false, "* OK") && greets(ports.imaps(), true, "* OK")
-          && greets(ports.pop3(), false, "+OK") && greets(ports.pop3s(), true, "+OK")) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException("Dovecot (pid " + process.pid() + ") did not greet on all of " + ports + " within "
-            + START_TIMEOUT + ". Output: " + startupOutput() + "\nLog: " + tail(log));
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private boolean greets(int port, boolean implicitTls, String greeting) {
-    try (Socket plain = new Socket()) {
-      plain.connect(new InetSocketAddress(HOST, port), (int) PROBE_TIMEOUT.toMillis());
-      plain.setSoTimeout((int) PROBE_TIMEOUT.toMillis());
-      Socket socket = plain;
-      if (implicitTls) {
-        SSLSocket tls = (SSLSocket) probeTls.getSocketFactory().createSocket(plain, HOST, port, true);
-        tls.startHandshake();
-        socket = tls;
-      }
-      try (Socket open = socket) {
-        String line = readLine(open.getInputStream());
-        OutputStream out = open.getOutputStream();
-        out.write((greeting.startsWith("*") ? "a LOGOUT\r\n" : "QUIT\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        return line.startsWith(greeting);
-      }
-    } catch (IOException notYet) {
-      return false;
-    }
-  }
-
-  private static String readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    for (int b = in.read(); b != -1 && b != '\n' && line.size() < 1024; b = in.read()) {
-      line.write(b);
-    }
-    return line.toString(StandardCharsets.US_ASCII);
+    process.launch(new ProcessBuilder(binary.toString(), "-F", "-c", config.toString()));
+    process.awaitReady(START_TIMEOUT, () -> MailGreeting.greets(listeners.imap(), "* OK")
+        && MailGreeting.greetsOverTls(listeners.imaps(), certificate, "* OK")
+        && MailGreeting.greets(listeners.pop3(), "+OK")
+        && MailGreeting.greetsOverTls(listeners.pop3s(), certificate, "+OK"));
   }
 
   private String configuration() {
@@ -400,8 +243,8 @@ public final class DovecotServer implements AutoCloseable {
         protocols = imap pop3
         listen = %3$s
         ssl = yes
-        ssl_cert = <%1$s/tls/cert.pem
-        ssl_key = <%1$s/tls/key.pem
+        ssl_cert = <%1$s/tls/dovecot.crt
+        ssl_key = <%1$s/tls/dovecot.key
         # Our own (RFC 7919 ffdhe2048) so Dovecot never looks for the system's dh.pem.
         ssl_dh = <%1$s/tls/dh.pem
         ssl_min_protocol = TLSv1.2
@@ -460,37 +303,12 @@ public final class DovecotServer implements AutoCloseable {
             ssl = yes
           }
         }
-        """.formatted(d, ports.imap(), HOST, MAIL_ACCOUNT, mailAccount.uid(), mailAccount.gid(),
-        ports.imap(), ports.imaps(), ports.pop3(), ports.pop3s());
-  }
-
-  private String startupOutput() throws IOException {
-    if (!Files.exists(output)) {
-      return "";
-    }
-    byte[] all = Files.readAllBytes(output);
-    int from = (int) Math.min(outputOffset, all.length);
-    return new String(all, from, all.length - from, StandardCharsets.UTF_8);
-  }
-
-  private static String tail(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      return "(no " + file.getFileName() + ")";
-    }
-    List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-  }
-
-  private static boolean isRoot() throws IOException {
-    return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+        """.formatted(d, listeners.imap(), HOST, MAIL_ACCOUNT, mailAccount.uid(), mailAccount.gid(),
+        listeners.imap(), listeners.imaps(), listeners.pop3(), listeners.pop3s());
   }
 
   private static Path prepareDirectory(Path dir) throws IOException {
-    Path root = dir.toAbsolutePath().normalize();
-    if (!root.toString().matches(SAFE_PATH)) {
-      throw new IllegalArgumentException("Dovecot directory must match " + SAFE_PATH + ": " + root);
-    }
-    Files.createDirectories(root);
+    Path root = ServiceProcess.configurableDirectory(dir, "Dovecot");
     try (Stream<Path> entries = Files.list(root)) {
       if (entries.findAny().isPresent()) {
         throw new IllegalArgumentException("Dovecot directory must be empty: " + root);
@@ -533,16 +351,14 @@ public final class DovecotServer implements AutoCloseable {
         (Integer) Files.getAttribute(probe, "unix:gid"));
   }
 
-  private static void createTlsFiles(Path tls) throws Exception {
+  private static Path createTlsFiles(Path tls) throws Exception {
     Files.createDirectories(tls);
-    String openssl = RealParts.require("openssl").toString();
-    run(List.of(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650",
-        "-keyout", tls.resolve("key.pem").toString(), "-out", tls.resolve("cert.pem").toString(),
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"));
+    OpensslCertificates.Pair pair = OpensslCertificates.localhost(tls, "dovecot");
     // A named RFC 7919 group: instant, where generating fresh DH parameters takes many seconds.
-    run(List.of(openssl, "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048",
-        "-out", tls.resolve("dh.pem").toString()));
-    Files.setPosixFilePermissions(tls.resolve("key.pem"), PosixFilePermissions.fromString("rw-------"));
+    OpensslTool.run(List.of("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048",
+        "-out", tls.resolve("dh.pem").toString()), TOOL_TIMEOUT);
+    Files.setPosixFilePermissions(pair.key(), PosixFilePermissions.fromString("rw-------"));
+    return pair.cert();
   }
 
   private static Map<String, Path> createUsers(Path root, Map<String, String> usersAndPasswords, Account account)
@@ -560,7 +376,8 @@ public final class DovecotServer implements AutoCloseable {
         throw new IllegalArgumentException("password of " + user + " must be non-empty, one line, no NUL");
       }
       // -O: no config file needed, so this works before ours exists and without /etc/dovecot.
-      String hash = run(List.of(doveadm, "-O", "pw", "-s", "SHA512-CRYPT", "-p", password)).strip();
+      String hash = ExternalCommand.output(List.of(doveadm, "-O", "pw", "-s", "SHA512-CRYPT", "-p", password),
+          TOOL_TIMEOUT).strip();
       if (!hash.startsWith("{SHA512-CRYPT}$6$")) {
         throw new IllegalStateException("unexpected doveadm pw output: " + hash);
       }
@@ -592,26 +409,5 @@ public final class DovecotServer implements AutoCloseable {
     view.setOwner(account.user());
     view.setGroup(account.group());
     view.setPermissions(permissions);
-  }
-
-  private static String run(List<String> command) throws Exception {
-    Clients.ProcessResult result = ExternalCommand.run(command, TOOL_TIMEOUT);
-    if (result.exitCode() != 0) {
-      throw new IOException(command.get(0) + " " + command.get(1) + " failed: " + result);
-    }
-    return result.stdout();
-  }
-
-  private static SSLContext trusting(Path certificatePem) throws Exception {
-    KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
-    anchors.load(null, null);
-    try (InputStream in = Files.newInputStream(certificatePem)) {
-      anchors.setCertificateEntry("dovecot", CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    trust.init(anchors);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, trust.getTrustManagers(), null);
-    return context;
   }
 }

@@ -15,10 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
+import java.util.regex.MatchResult;
 import java.util.regex.Pattern;
-import org.awaitility.Awaitility;
 
 /**
  * A real nginx mail {@code auth_http} service ({@code src/test/resources/auth/nginx_auth_service.py},
@@ -69,20 +67,16 @@ public final class NginxAuthService implements AutoCloseable {
     }
   }
 
-  private final Process process;
+  private final ServiceProcess process;
   private final Path users;
   private final Path log;
-  private final Path output;
   private final int port;
-  private final Thread shutdownHook;
 
-  private NginxAuthService(Process process, Path users, Path log, Path output, int port) {
+  private NginxAuthService(ServiceProcess process, Path users, Path log, int port) {
     this.process = process;
     this.users = users;
     this.log = log;
-    this.output = output;
     this.port = port;
-    this.shutdownHook = new Thread(this::stop, "nginx-auth-service-stopper-" + port);
   }
 
   /** Starts the service with files under dir; {@code users} as for {@link #writeUsers}. */
@@ -104,7 +98,6 @@ public final class NginxAuthService implements AutoCloseable {
     Path usersFile = root.resolve("users.json");
     writeUsers(usersFile, users);
     Path log = root.resolve("requests.jsonl");
-    Path output = root.resolve("auth-service.out");
     List<String> command = new ArrayList<>(List.of(python.toString(), "-I", script.toString(),
         "--users", usersFile.toString(), "--port", "0", "--log", log.toString(),
         "--wait", Integer.toString(options.waitSeconds())));
@@ -113,30 +106,10 @@ public final class NginxAuthService implements AutoCloseable {
       command.add(name + ":" + value);
     });
     // stdout carries only the port line; stderr gets http.server's one line per request.
-    Process p = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-    int[] port = {0};
-    try {
-      Awaitility.await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(20)).until(() -> {
-        Matcher m = LISTENING.matcher(Files.readString(output, StandardCharsets.ISO_8859_1));
-        if (m.find()) {
-          port[0] = Integer.parseInt(m.group(1));
-          return true;
-        }
-        if (!p.isAlive()) {
-          throw new IllegalStateException("auth service exited with " + p.exitValue() + ":\n"
-              + Files.readString(output, StandardCharsets.ISO_8859_1));
-        }
-        return false;
-      });
-    } catch (RuntimeException | Error e) {
-      ExternalCommand.kill(p);
-      throw e;
-    }
-    NginxAuthService service = new NginxAuthService(p, usersFile, log, output, port[0]);
-    Runtime.getRuntime().addShutdownHook(service.shutdownHook);
-    return service;
+    ServiceProcess process = new ServiceProcess("nginx auth_http service",
+        root.resolve("auth-service.out"), STOP_TIMEOUT);
+    MatchResult listening = process.start(new ProcessBuilder(command), START_TIMEOUT, LISTENING);
+    return new NginxAuthService(process, usersFile, log, Integer.parseInt(listening.group(1)));
   }
 
   /**
@@ -223,35 +196,17 @@ public final class NginxAuthService implements AutoCloseable {
 
   /** The service's stdout and stderr (port line, one line per request, Python tracebacks). */
   public String output() throws IOException {
-    return Files.readString(output, StandardCharsets.ISO_8859_1);
+    return process.output();
   }
 
   @Override
   public void close() {
-    stop();
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException alreadyShuttingDown) {
-      // The hook is running or about to; nothing to deregister.
-    }
+    process.close();
   }
 
   @Override
   public String toString() {
-    return "nginx auth_http service on " + url() + " (pid " + process.pid() + ")";
-  }
-
-  private void stop() {
-    process.toHandle().destroy();
-    try {
-      if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    return "nginx auth_http service on " + url() + " (" + process + ")";
   }
 
   // Written next to the file and renamed over it, so the service never reads half a file.

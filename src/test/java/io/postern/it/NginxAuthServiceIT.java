@@ -2,12 +2,11 @@ package io.postern.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.testing.Conversation;
+import io.postern.testing.MailClient;
+import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +91,7 @@ class NginxAuthServiceIT {
   void imapLoginThroughNginxIsDecidedByTheService(String client) throws Exception {
     Path out = temp.resolve("imap-" + client.replace(' ', '-') + ".eml");
 
-    Clients.ProcessResult result = client.startsWith("curl")
+    ProcessResult result = client.startsWith("curl")
         ? Clients.curl(CLIENT_TIMEOUT, "--login-options", "AUTH=" + client.substring(client.lastIndexOf(' ') + 1),
             "-u", ALICE + ":" + ALICE_PASSWORD, "-o", out.toString(), imapUrl("/INBOX;UID=1"))
         : Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--port", String.valueOf(nginx.imapPort()),
@@ -122,7 +121,7 @@ class NginxAuthServiceIT {
   void pop3LoginThroughNginxIsDecidedByTheService() throws Exception {
     Path out = temp.resolve("pop3.eml");
 
-    Clients.ProcessResult result = Clients.curl(CLIENT_TIMEOUT,
+    ProcessResult result = Clients.curl(CLIENT_TIMEOUT,
         "-u", ALICE + ":" + ALICE_PASSWORD, "-o", out.toString(), "pop3://127.0.0.1:" + nginx.pop3Port() + "/1");
 
     assertThat(result.exitCode()).as("%s%n%s", result, diagnosis()).isZero();
@@ -137,7 +136,7 @@ class NginxAuthServiceIT {
 
   @Test
   void wrongPasswordIsRefusedByTheServiceNotByDovecot() throws Exception {
-    Clients.ProcessResult result = Clients.curl(CLIENT_TIMEOUT,
+    ProcessResult result = Clients.curl(CLIENT_TIMEOUT,
         "-u", ALICE + ":wrong", "-o", "/dev/null", imapUrl("/INBOX;UID=1"));
 
     // 67 is CURLE_LOGIN_DENIED.
@@ -151,16 +150,13 @@ class NginxAuthServiceIT {
   /** With no Auth-Wait in the failure answer nginx sends the error text and hangs up. */
   @Test
   void withoutAuthWaitNginxClosesAfterTheFailure() throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", nginx.imapPort())) {
-      socket.setSoTimeout(30_000);
-      InputStream in = socket.getInputStream();
-      OutputStream out = socket.getOutputStream();
-      assertThat(readLine(in)).startsWith("* OK");
+    try (Conversation c = MailClient.plain(nginx.imapPort(), null)) {
+      assertThat(c.readLine()).startsWith("* OK");
 
-      out.write("a LOGIN alice wrong\r\n".getBytes(StandardCharsets.US_ASCII));
+      c.send("a LOGIN alice wrong\r\n");
 
-      assertThat(readLine(in)).isEqualTo("a NO Invalid login or password");
-      assertThat(in.read()).as("end of stream").isEqualTo(-1);
+      assertThat(c.readLine()).isEqualTo("a NO Invalid login or password");
+      assertThat(c.socket().getInputStream().read()).as("end of stream").isEqualTo(-1);
     }
   }
 
@@ -183,7 +179,7 @@ class NginxAuthServiceIT {
         StandardCharsets.UTF_8);
     Path out = temp.resolve("rewritten.eml");
 
-    Clients.ProcessResult result = Clients.curl(CLIENT_TIMEOUT, "-K", config.toString(),
+    ProcessResult result = Clients.curl(CLIENT_TIMEOUT, "-K", config.toString(),
         "-o", out.toString(), imapUrl("/INBOX;UID=1"));
 
     assertThat(result.exitCode()).as("%s%n%s", result, diagnosis()).isZero();
@@ -218,18 +214,15 @@ class NginxAuthServiceIT {
         NginxMailProxy withoutSecret = NginxMailProxy.start(temp.resolve("nginx-nosecret"), guarded.url())) {
       List<String> lines = new ArrayList<>();
       long waitedNanos;
-      try (Socket socket = new Socket("127.0.0.1", withSecret.imapPort())) {
-        socket.setSoTimeout(30_000);
-        InputStream in = socket.getInputStream();
-        OutputStream out = socket.getOutputStream();
-        lines.add(readLine(in));
+      try (Conversation c = MailClient.plain(withSecret.imapPort(), null)) {
+        lines.add(c.readLine());
         long before = System.nanoTime();
-        out.write("a LOGIN alice wrong\r\n".getBytes(StandardCharsets.US_ASCII));
-        lines.add(readLine(in));
+        c.send("a LOGIN alice wrong\r\n");
+        lines.add(c.readLine());
         waitedNanos = System.nanoTime() - before;
-        out.write(("b LOGIN alice " + ALICE_PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        lines.add(readUntilTagged(in, "b "));
-        out.write("c LOGOUT\r\n".getBytes(StandardCharsets.US_ASCII));
+        c.send("b LOGIN alice " + ALICE_PASSWORD + "\r\n");
+        lines.add(tagged(c, "b "));
+        c.send("c LOGOUT\r\n");
       }
 
       assertThat(lines.get(1)).as("%s%n%s", lines, withSecret.errorLogText()).isEqualTo("a NO Invalid login or password");
@@ -245,7 +238,7 @@ class NginxAuthServiceIT {
       assertThat(List.copyOf(NginxAuthService.headers(requests.get(1)).keySet())).last().isEqualTo("x-auth-key");
 
       guarded.clearRequests();
-      Clients.ProcessResult refused = Clients.curl(CLIENT_TIMEOUT,
+      ProcessResult refused = Clients.curl(CLIENT_TIMEOUT,
           "-u", ALICE + ":" + ALICE_PASSWORD, "-o", "/dev/null",
           "imap://127.0.0.1:" + withoutSecret.imapPort() + "/INBOX;UID=1");
       assertThat(refused.exitCode()).as("%s", refused).isEqualTo(67);
@@ -263,32 +256,25 @@ class NginxAuthServiceIT {
     try (NginxMailProxy digests = NginxMailProxy.start(temp.resolve("nginx-digests"), auth.url(),
         List.of("pop3_auth plain apop cram-md5;", "imap_auth plain login cram-md5;"))) {
       String apopAnswer;
-      try (Socket socket = new Socket("127.0.0.1", digests.pop3Port())) {
-        socket.setSoTimeout(30_000);
-        InputStream in = socket.getInputStream();
-        String greeting = readLine(in);
+      try (Conversation c = MailClient.plain(digests.pop3Port(), null)) {
+        String greeting = c.readLine();
         String salt = greeting.substring(greeting.indexOf('<'), greeting.indexOf('>') + 1);
         String digest = HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
             .digest((salt + ALICE_PASSWORD).getBytes(StandardCharsets.UTF_8)));
-        socket.getOutputStream().write(("APOP alice " + digest + "\r\nSTAT\r\nQUIT\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
-        apopAnswer = readLine(in) + " / " + readLine(in);
+        c.send("APOP alice " + digest + "\r\nSTAT\r\nQUIT\r\n");
+        apopAnswer = c.readLine() + " / " + c.readLine();
       }
       String cramAnswer;
-      try (Socket socket = new Socket("127.0.0.1", digests.imapPort())) {
-        socket.setSoTimeout(30_000);
-        InputStream in = socket.getInputStream();
-        OutputStream out = socket.getOutputStream();
-        readLine(in);
-        out.write("a AUTHENTICATE CRAM-MD5\r\n".getBytes(StandardCharsets.US_ASCII));
-        String challenge = new String(Base64.getDecoder().decode(readLine(in).substring(2)), StandardCharsets.US_ASCII);
+      try (Conversation c = MailClient.plain(digests.imapPort(), null)) {
+        c.readLine();
+        c.send("a AUTHENTICATE CRAM-MD5\r\n");
+        String challenge = new String(Base64.getDecoder().decode(c.readLine().substring(2)), StandardCharsets.US_ASCII);
         Mac hmac = Mac.getInstance("HmacMD5");
         hmac.init(new SecretKeySpec(ALICE_PASSWORD.getBytes(StandardCharsets.UTF_8), "HmacMD5"));
         String response = ALICE + " " + HexFormat.of().formatHex(hmac.doFinal(challenge.getBytes(StandardCharsets.US_ASCII)));
-        out.write((Base64.getEncoder().encodeToString(response.getBytes(StandardCharsets.US_ASCII)) + "\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
-        cramAnswer = readUntilTagged(in, "a ");
-        out.write("b LOGOUT\r\n".getBytes(StandardCharsets.US_ASCII));
+        c.send(Base64.getEncoder().encodeToString(response.getBytes(StandardCharsets.US_ASCII)) + "\r\n");
+        cramAnswer = tagged(c, "a ");
+        c.send("b LOGOUT\r\n");
       }
 
       assertThat(apopAnswer).as("%s", digests.errorLogText()).startsWith("+OK").contains(" / +OK 1 ");
@@ -323,26 +309,12 @@ class NginxAuthServiceIT {
 
   private static String diagnosis() throws IOException {
     return "auth requests: " + auth.requests() + "\nnginx error.log:\n" + nginx.errorLogText()
-        + "\nauth service output:\n" + auth.output() + "\nDovecot log:\n"
-        + (Files.exists(dovecot.log()) ? Files.readString(dovecot.log(), StandardCharsets.ISO_8859_1) : "(none)");
+        + "\nauth service output:\n" + auth.output() + "\nDovecot log:\n" + dovecot.logText();
   }
 
-  private static String readUntilTagged(InputStream in, String tag) throws IOException {
-    while (true) {
-      String line = readLine(in);
-      if (line.startsWith(tag) || line.isEmpty()) {
-        return line;
-      }
-    }
-  }
-
-  /** One CRLF-terminated line without the CRLF; empty at end of stream. */
-  private static String readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    for (int b = in.read(); b != -1 && b != '\n'; b = in.read()) {
-      line.write(b);
-    }
-    String text = line.toString(StandardCharsets.ISO_8859_1);
-    return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+  /** The tagged reply, after any untagged lines. */
+  private static String tagged(Conversation c, String tag) throws IOException {
+    List<String> lines = c.readUntil(tag);
+    return lines.get(lines.size() - 1);
   }
 }

@@ -2,7 +2,10 @@ package io.postern.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.testing.ExternalCommand;
+import io.postern.testing.OpensslCertificates;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -19,13 +22,9 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,11 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ObservabilityIT {
 
-  private static final Path JAR = Path.of("target/postern.jar").toAbsolutePath();
   private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
-  private static final Pattern LISTENER =
-      Pattern.compile("listener (\\S+) \\(.*\\) on 127\\.0\\.0\\.1:(\\d+)");
-  private static final Pattern ADMIN = Pattern.compile("admin on http://127\\.0\\.0\\.1:(\\d+)");
 
   /** Only ever typed by the clients of this test: it must not show up anywhere Postern writes. */
   private final String canary = "Canary-" + UUID.randomUUID();
@@ -60,12 +55,9 @@ class ObservabilityIT {
   static Path dir;
 
   private DovecotServer dovecot;
-  private OpensslCertificate cert;
-  private Process postern;
-  private Thread reader;
-  private final StringBuffer output = new StringBuffer();
-  private final Map<String, Integer> ports = new LinkedHashMap<>();
-  private int adminPort;
+  private OpensslCertificates.Pair cert;
+  private PosternJar postern;
+  private Map<String, Integer> ports;
   private PrometheusServer prometheus;
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
@@ -79,7 +71,7 @@ class ObservabilityIT {
     dovecot.deliver("alice", ("From: a@example.net\r\nTo: alice@example.net\r\n"
         + "Subject: observed\r\n\r\n" + "x".repeat(20_000) + "\r\n")
         .getBytes(StandardCharsets.US_ASCII));
-    cert = OpensslCertificate.create(dir, "postern");
+    cert = OpensslCertificates.localhost(dir, "postern");
     Path passwd = dir.resolve("users.passwd");
     Files.writeString(passwd, PosternFixture.passwdLine("alice", canary, "") + "\n");
     Path config = dir.resolve("postern.yaml");
@@ -101,23 +93,10 @@ class ObservabilityIT {
         "admin: { address: 127.0.0.1, port: 0 }",
         "logging: { format: json }",
         ""));
-    postern = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-jar", JAR.toString(), "--config", config.toString())
-        .directory(dir.toFile()).redirectErrorStream(true).start();
-    reader = new Thread(() -> drain(postern.getInputStream(), output));
-    reader.start();
-    Awaitility.await().atMost(Duration.ofSeconds(60))
-        .until(() -> ADMIN.matcher(output).find() || !postern.isAlive());
-    assertThat(postern.isAlive()).as("Postern did not start:\n%s", output).isTrue();
-    Matcher listeners = LISTENER.matcher(output);
-    while (listeners.find()) {
-      ports.put(listeners.group(1), Integer.parseInt(listeners.group(2)));
-    }
-    Matcher admin = ADMIN.matcher(output);
-    assertThat(admin.find()).isTrue();
-    adminPort = Integer.parseInt(admin.group(1));
+    postern = PosternJar.start(dir, Map.of(), "--config", config.toString());
+    ports = postern.listenerPorts();
     assertThat(ports).containsOnlyKeys("imap", "imaps", "pop3", "pop3s");
-    prometheus = PrometheusServer.start(dir.resolve("prometheus"), "127.0.0.1:" + adminPort,
+    prometheus = PrometheusServer.start(dir.resolve("prometheus"), "127.0.0.1:" + postern.adminPort(),
         List.of(Path.of("deploy/prometheus/alerts.yml")));
     // A first scrape before any traffic: every counter's first sample is 0, so rate() sees
     // what the sessions below add.
@@ -131,11 +110,7 @@ class ObservabilityIT {
       prometheus.close();
     }
     if (postern != null) {
-      postern.toHandle().destroy();
-      if (!postern.waitFor(40, TimeUnit.SECONDS)) {
-        postern.destroyForcibly();
-      }
-      reader.join(10_000);
+      postern.close();
     }
     if (dovecot != null) {
       dovecot.close();
@@ -146,7 +121,7 @@ class ObservabilityIT {
   @Order(1)
   void realSessionsShouldWork() throws Exception {
     String cacert = cert.cert().toString();
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
         "alice:" + canary, "imaps://localhost:" + ports.get("imaps") + "/INBOX;UID=1");
     assertThat(r.exitCode()).as("%s", r).isZero();
     assertThat(r.stdout()).contains("Subject: observed");
@@ -193,7 +168,7 @@ class ObservabilityIT {
     assertThat(body.getJsonObject("backends").getJsonObject("default").getString("imap"))
         .startsWith("down 127.0.0.1:" + dovecot.imapPort());
     // A login while the backend is down: NO [UNAVAILABLE], counted as unavailable.
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cert.cert().toString(),
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cert.cert().toString(),
         "-v", "-u", "alice:" + canary, "imaps://localhost:" + ports.get("imaps") + "/INBOX");
     assertThat(r.exitCode()).as("%s", r).isNotZero();
     assertThat(r.stderr()).contains("[UNAVAILABLE]");
@@ -300,7 +275,7 @@ class ObservabilityIT {
     String promtool = RealParts.require("promtool").toString();
     Path scrape = dir.resolve("scrape.txt");
     Files.writeString(scrape, get("/metrics").body());
-    Clients.ProcessResult r = ExternalCommand.run(List.of("sh", "-c",
+    ProcessResult r = ExternalCommand.run(List.of("sh", "-c",
         promtool + " check metrics < " + scrape), Duration.ofSeconds(60));
     assertThat(r.exitCode()).as("%s", r).isZero();
     r = ExternalCommand.run(List.of(promtool, "check", "rules", "deploy/prometheus/alerts.yml"),
@@ -327,11 +302,11 @@ class ObservabilityIT {
     for (String secret : List.of(canary, plainBlob,
         Base64.getEncoder().encodeToString(canary.getBytes(StandardCharsets.UTF_8)))) {
       assertThat(metrics).doesNotContain(secret);
-      assertThat(output.toString()).doesNotContain(secret);
+      assertThat(postern.output()).doesNotContain(secret);
     }
     assertThat(metrics).doesNotContain("alice");
     List<JsonObject> sessions = new ArrayList<>();
-    for (String line : output.toString().split("\n")) {
+    for (String line : postern.output().split("\n")) {
       if (line.isBlank()) {
         continue;
       }
@@ -385,19 +360,7 @@ class ObservabilityIT {
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+    return http.send(HttpRequest.newBuilder(URI.create(postern.adminUrl() + path))
         .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static void drain(InputStream in, StringBuffer into) {
-    byte[] buf = new byte[8192];
-    try {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        into.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      // the process ended
-    }
   }
 }

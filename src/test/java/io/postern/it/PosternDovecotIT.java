@@ -1,23 +1,22 @@
 package io.postern.it;
 
+import static io.postern.it.TestMessages.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.TlsMode;
 import io.postern.testing.Conversation;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
+import io.postern.testing.OpensslCertificates;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -45,7 +44,7 @@ class PosternDovecotIT {
 
   private DovecotServer dovecot;
   private PosternFixture postern;
-  private OpensslCertificate cert;
+  private OpensslCertificates.Pair cert;
   private LogCapture logs;
   private byte[] small;
   private byte[] big;
@@ -56,13 +55,13 @@ class PosternDovecotIT {
     RealParts.require("python3");
     logs = LogCapture.start();
     dovecot = DovecotServer.start(dir.resolve("dovecot"), USERS);
-    small = smallMessage();
-    big = bigMessage();
+    small = TestMessages.small();
+    big = TestMessages.big();
     for (String user : USERS.keySet()) {
       dovecot.deliver(user, small);
     }
     dovecot.deliver("alice", big);
-    cert = OpensslCertificate.create(Files.createDirectories(dir.resolve("tls")), "postern");
+    cert = OpensslCertificates.localhost(Files.createDirectories(dir.resolve("tls")), "postern");
     postern = PosternFixture.builder(dir.resolve("postern"))
         .certificate(cert.cert(), cert.key())
         .backend("default", "127.0.0.1", dovecot.imapPort(), TlsMode.NONE, dovecot.pop3Port(),
@@ -92,44 +91,7 @@ class PosternDovecotIT {
     }
   }
 
-  private static byte[] smallMessage() {
-    return ("From: Test <test@example.org>\r\nTo: you@example.org\r\nSubject: small\r\n"
-        + "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-        + "Gr\u00fc\u00dfe aus Z\u00fcrich \u2709\r\n.a line that starts with a dot\r\n"
-        + "..and two\r\n.\r\nnot the end\r\n").getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** Over 64 MiB: base64 of random bytes, plus an 8-bit part and dot lines. */
-  private static byte[] bigMessage() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(70 << 20);
-    out.writeBytes(("From: Big <big@example.org>\r\nTo: alice@example.org\r\nSubject: big\r\n"
-        + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
-        + "Content-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1));
-    byte[] eightBit = new byte[4096];
-    for (int i = 0; i < eightBit.length; i++) {
-      eightBit[i] = (byte) (i % 64 == 63 ? '\n' : i % 64 == 62 ? '\r' : 0x80 + i % 0x7f);
-    }
-    out.writeBytes(eightBit);
-    out.writeBytes(("\r\n.\r\n..\r\n--b\r\nContent-Type: application/octet-stream\r\n"
-        + "Content-Transfer-Encoding: base64\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-    Random random = new Random(42);
-    byte[] chunk = new byte[57 * 1024];
-    Base64.Encoder mime = Base64.getMimeEncoder(76, "\r\n".getBytes(StandardCharsets.US_ASCII));
-    while (out.size() < (64 << 20) + 4096) {
-      random.nextBytes(chunk);
-      out.writeBytes(mime.encode(chunk));
-      out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
-    }
-    out.writeBytes("--b--\r\n".getBytes(StandardCharsets.US_ASCII));
-    return out.toByteArray();
-  }
-
-  private static String sha256(byte[] data) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-  }
-
-  private Clients.ProcessResult curl(String user, String url, Path out, String... extra)
+  private ProcessResult curl(String user, String url, Path out, String... extra)
       throws Exception {
     String[] args = new String[extra.length + 6];
     System.arraycopy(extra, 0, args, 0, extra.length);
@@ -152,7 +114,7 @@ class PosternDovecotIT {
     for (String user : USERS.keySet()) {
       for (String[] c : cases) {
         Path out = dir.resolve("curl-" + user + ".eml");
-        Clients.ProcessResult r = c[1] == null ? curl(user, c[0], out) : curl(user, c[0], out, c[1]);
+        ProcessResult r = c[1] == null ? curl(user, c[0], out) : curl(user, c[0], out, c[1]);
         assertThat(r.exitCode()).as("%s %s: %s", user, c[0], r).isZero();
         assertThat(sha256(Files.readAllBytes(out))).as("%s %s", user, c[0])
             .isEqualTo(sha256(small));
@@ -164,7 +126,7 @@ class PosternDovecotIT {
   @Order(2)
   void aMessageOver64MiBShouldArriveByteForByteAsDovecotServesItDirectly() throws Exception {
     Path direct = dir.resolve("direct.eml");
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + USERS.get("alice"),
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + USERS.get("alice"),
         "-o", direct.toString(), "imap://127.0.0.1:" + dovecot.imapPort() + "/INBOX;UID=2");
     assertThat(r.exitCode()).as("direct fetch: %s", r).isZero();
     String expected = sha256(Files.readAllBytes(direct));
@@ -188,7 +150,7 @@ class PosternDovecotIT {
     for (String user : USERS.keySet()) {
       for (String[] path : new String[][] {{"imap", "starttls"}, {"imaps", "implicit"}}) {
         Path out = dir.resolve("py-imap.eml");
-        Clients.ProcessResult r = Clients.python(CLIENT_TIMEOUT, "imap_client.py",
+        ProcessResult r = Clients.python(CLIENT_TIMEOUT, "imap_client.py",
             "--host", "127.0.0.1", "--port", String.valueOf(postern.port(path[0])),
             "--tls", path[1], "--cafile", cert.cert().toString(), "--user", user,
             "--password", USERS.get(user), "--fetch-uid", "1", "--out", out.toString(),
@@ -201,7 +163,7 @@ class PosternDovecotIT {
       }
       for (String[] path : new String[][] {{"pop3", "starttls"}, {"pop3s", "implicit"}}) {
         Path out = dir.resolve("py-pop3.eml");
-        Clients.ProcessResult r = Clients.python(CLIENT_TIMEOUT, "pop3_client.py",
+        ProcessResult r = Clients.python(CLIENT_TIMEOUT, "pop3_client.py",
             "--host", "127.0.0.1", "--port", String.valueOf(postern.port(path[0])),
             "--tls", path[1], "--cafile", cert.cert().toString(), "--user", user,
             "--password", USERS.get(user), "--retr", "1", "--out", out.toString());
@@ -215,7 +177,7 @@ class PosternDovecotIT {
   @Test
   @Order(4)
   void wrongPasswordsShouldFailForEveryClient() throws Exception {
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cert.cert().toString(),
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert", cert.cert().toString(),
         "-u", "alice:wrong", "imaps://127.0.0.1:" + postern.port("imaps") + "/INBOX");
     assertThat(r.exitCode()).as("%s", r).isEqualTo(67);
     r = Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--port",

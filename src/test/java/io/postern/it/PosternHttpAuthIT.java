@@ -3,7 +3,9 @@ package io.postern.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.testing.LogCapture;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.ProcessResult;
 import io.postern.testing.TestTls;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +81,7 @@ class PosternHttpAuthIT {
     logs = LogCapture.start();
     postern = PosternFixture.builder(dir.resolve("postern"))
         .backend(dovecot.imapPort(), dovecot.pop3Port())
-        .httpAuth(List.of("http://127.0.0.1:" + closedPort() + "/auth", service.url()),
+        .httpAuth(List.of("http://127.0.0.1:" + Ports.closed() + "/auth", service.url()),
             Duration.ofSeconds(3), Map.of("X-Auth-Key", "s3cret"))
         .authCache(Duration.ofSeconds(60), Duration.ofSeconds(1), 1000)
         .failureDelay(Duration.ofMillis(200))
@@ -111,10 +113,10 @@ class PosternHttpAuthIT {
   void curlShouldLogInThroughPosternAndNginxAlike() throws Exception {
     String cacert = postern.tls().certPath().toString();
     service.clearRequests();
-    Clients.ProcessResult viaPostern = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+    ProcessResult viaPostern = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
         "alice:" + ALICE_PW, "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
     assertThat(viaPostern.exitCode()).as("%s", viaPostern).isZero();
-    Clients.ProcessResult viaNginx = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + ALICE_PW,
+    ProcessResult viaNginx = Clients.curl(CLIENT_TIMEOUT, "-u", "alice:" + ALICE_PW,
         "imap://127.0.0.1:" + nginx.imapPort() + "/INBOX;UID=1");
     assertThat(viaNginx.exitCode()).as("%s", viaNginx).isZero();
     assertThat(viaPostern.stdout()).contains("Subject: for alice").isEqualTo(viaNginx.stdout());
@@ -129,7 +131,7 @@ class PosternHttpAuthIT {
     assertThat(fromPostern.get("auth-ssl")).isEqualTo("on");
     assertThat(fromPostern.get("auth-ssl-protocol")).isEqualTo("TLSv1.3");
 
-    Clients.ProcessResult pop3 = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+    ProcessResult pop3 = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
         "alice:" + ALICE_PW, "pop3s://localhost:" + postern.port("pop3s") + "/1");
     assertThat(pop3.stdout()).as("%s", pop3).contains("Subject: for alice");
   }
@@ -151,7 +153,7 @@ class PosternHttpAuthIT {
         "imaps://localhost:" + nginx.imapsPort() + "/INBOX;UID=1")) {
       List<String> args = new ArrayList<>(tlsArgs);
       args.addAll(List.of("--cacert", cacert, "-u", "alice:" + ALICE_PW, url));
-      Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
+      ProcessResult r = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
       assertThat(r.exitCode()).as("%s", r).isZero();
       assertThat(r.stdout()).contains("Subject: for alice");
     }
@@ -168,13 +170,13 @@ class PosternHttpAuthIT {
   @Order(3)
   void aRewrittenLoginWithAHostNameServerShouldReachItsOwnMailbox() throws Exception {
     String cacert = postern.tls().certPath().toString();
-    Clients.ProcessResult imap = Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--host",
+    ProcessResult imap = Clients.python(CLIENT_TIMEOUT, "imap_client.py", "--host",
         "localhost", "--port", String.valueOf(postern.port("imap")), "--tls", "starttls",
         "--cafile", cacert, "--user", CAROL, "--password", CAROL_PW, "--mech", "plain",
         "--fetch-uid", "1", "--out", dir.resolve("carol.eml").toString());
     assertThat(imap.exitCode()).as("%s", imap).isZero();
     assertThat(java.nio.file.Files.readString(dir.resolve("carol.eml"))).contains("for bob");
-    Clients.ProcessResult pop3 = Clients.python(CLIENT_TIMEOUT, "pop3_client.py", "--host",
+    ProcessResult pop3 = Clients.python(CLIENT_TIMEOUT, "pop3_client.py", "--host",
         "localhost", "--port", String.valueOf(postern.port("pop3s")), "--tls", "implicit",
         "--cafile", cacert, "--user", CAROL, "--password", CAROL_PW, "--mech", "plain",
         "--retr", "1", "--out", dir.resolve("carol-pop3.eml").toString());
@@ -186,14 +188,14 @@ class PosternHttpAuthIT {
   @Order(4)
   void wrongPasswordsShouldFailAndNeverBeCachedAsRight() throws Exception {
     String cacert = postern.tls().certPath().toString();
-    Clients.ProcessResult wrong = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+    ProcessResult wrong = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
         "alice:wrong", "imaps://localhost:" + postern.port("imaps") + "/INBOX");
     assertThat(wrong.exitCode()).as("%s", wrong).isEqualTo(67);
-    Clients.ProcessResult py = Clients.python(CLIENT_TIMEOUT, "pop3_client.py", "--host",
+    ProcessResult py = Clients.python(CLIENT_TIMEOUT, "pop3_client.py", "--host",
         "localhost", "--port", String.valueOf(postern.port("pop3")), "--tls", "starttls",
         "--cafile", cacert, "--user", "alice", "--password", "wrong", "--expect-login-failure");
     assertThat(py.exitCode()).as("%s", py).isZero();
-    Clients.ProcessResult right = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
+    ProcessResult right = Clients.curl(CLIENT_TIMEOUT, "--cacert", cacert, "-u",
         "alice:" + ALICE_PW, "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
     assertThat(right.exitCode()).as("%s", right).isZero();
   }
@@ -230,7 +232,7 @@ class PosternHttpAuthIT {
         .isEqualTo("up");
 
     service.close();
-    Clients.ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert",
+    ProcessResult r = Clients.curl(CLIENT_TIMEOUT, "--cacert",
         postern.tls().certPath().toString(), "-v", "-u", "alice:not-cached-" + System.nanoTime(),
         "imaps://localhost:" + postern.port("imaps") + "/INBOX");
     assertThat(r.exitCode()).as("%s", r).isNotZero();
@@ -244,13 +246,6 @@ class PosternHttpAuthIT {
   private static byte[] message(String subject) {
     return ("From: a@example.net\r\nTo: someone@example.net\r\nSubject: " + subject
         + "\r\n\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII);
-  }
-
-  private static int closedPort() throws Exception {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
-        java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   /**

@@ -13,10 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
+import java.util.regex.MatchResult;
 import java.util.regex.Pattern;
-import org.awaitility.Awaitility;
 
 /**
  * Debian's Prometheus as a plain process on a loopback port the OS picks, scraping one target
@@ -24,18 +22,20 @@ import org.awaitility.Awaitility;
  */
 public final class PrometheusServer implements AutoCloseable {
 
-  private static final Pattern LISTENING =
-      Pattern.compile("msg=\"Listening on\" address=127\\.0\\.0\\.1:(\\d+)");
+  // Two lines of its log, in either order: that it is ready, and the port it bound.
+  private static final Pattern READY_ON_PORT = Pattern.compile(
+      "(?s)^(?=.*Server is ready).*?msg=\"Listening on\" address=127\\.0\\.0\\.1:(\\d+)");
 
-  private final Process process;
-  private final Path log;
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+
+  private final ServiceProcess process;
   private final int port;
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  private PrometheusServer(Process process, Path log, int port) {
+  private PrometheusServer(ServiceProcess process, int port) {
     this.process = process;
-    this.log = log;
     this.port = port;
   }
 
@@ -53,28 +53,12 @@ public final class PrometheusServer implements AutoCloseable {
         + (rules.length() > 0 ? "rule_files:\n" + rules : "")
         + "scrape_configs:\n  - job_name: postern\n    static_configs:\n"
         + "      - targets: ['" + target + "']\n");
-    Path log = dir.resolve("prometheus.log");
-    Process p = new ProcessBuilder(binary.toString(), "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:0",
-        "--log.level=info")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    int[] port = {0};
-    try {
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-        if (!p.isAlive()) {
-          throw new IllegalStateException("prometheus exited:\n" + Files.readString(log));
-        }
-        Matcher m = LISTENING.matcher(Files.readString(log));
-        if (m.find()) {
-          port[0] = Integer.parseInt(m.group(1));
-        }
-        return port[0] > 0 && Files.readString(log).contains("Server is ready");
-      });
-    } catch (RuntimeException | Error e) {
-      ExternalCommand.kill(p);
-      throw e;
-    }
-    return new PrometheusServer(p, log, port[0]);
+    ServiceProcess process = new ServiceProcess("Prometheus", dir.resolve("prometheus.log"),
+        STOP_TIMEOUT);
+    MatchResult ready = process.start(new ProcessBuilder(binary.toString(),
+        "--config.file=" + config, "--storage.tsdb.path=" + dir.resolve("data"),
+        "--web.listen-address=127.0.0.1:0", "--log.level=info"), START_TIMEOUT, READY_ON_PORT);
+    return new PrometheusServer(process, Integer.parseInt(ready.group(1)));
   }
 
   public int port() {
@@ -83,11 +67,7 @@ public final class PrometheusServer implements AutoCloseable {
 
   /** An instant query; the API's whole answer ({@code status}, {@code data}, {@code error}). */
   public JsonObject query(String promql) throws IOException, InterruptedException {
-    String url = "http://127.0.0.1:" + port + "/api/v1/query?query="
-        + URLEncoder.encode(promql, StandardCharsets.UTF_8);
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
-        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-    return new JsonObject(r.body());
+    return new JsonObject(get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)));
   }
 
   /** The result vector of a query that must succeed. */
@@ -108,31 +88,18 @@ public final class PrometheusServer implements AutoCloseable {
     return Double.parseDouble(result.getJsonObject(0).getJsonArray("value").getString(1));
   }
 
-  /** The time of the last scrape of the target, as Prometheus's {@code /api/v1/targets} says. */
-  public String targets() throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/api/v1/targets"))
-        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-    return r.body();
-  }
-
   /** The loaded alerting rules and their state, as {@code /api/v1/rules} says. */
   public JsonObject rules() throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/api/v1/rules"))
-        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-    return new JsonObject(r.body());
+    return new JsonObject(get("/api/v1/rules"));
   }
 
-  public String log() throws IOException {
-    return Files.readString(log);
+  private String get(String pathAndQuery) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
   @Override
-  public void close() throws InterruptedException {
-    process.toHandle().destroy();
-    if (!process.waitFor(15, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-    }
+  public void close() {
+    process.close();
   }
 }

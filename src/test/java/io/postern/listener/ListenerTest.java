@@ -33,16 +33,19 @@ class ListenerTest {
 
   /** A plaintext connection from a chosen loopback address (127.0.0.0/8 is all local). */
   private static Conversation from(String source, int port) throws IOException {
-    Socket socket = new Socket(InetAddress.getLoopbackAddress(), port,
-        InetAddress.getByName(source), 0);
-    return MailClient.wrap(socket, TestTls.shared("localhost"));
+    return MailClient.plainFrom(source, port, TestTls.shared("localhost"));
   }
 
   /** An implicit-TLS connection that first sends {@code header} in the clear. */
   private static Conversation proxied(int port, String header) throws IOException {
+    return proxied(port, header.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** The same with a binary (version 2) header. */
+  private static Conversation proxied(int port, byte[] header) throws IOException {
     Socket raw = new Socket(InetAddress.getLoopbackAddress(), port);
     raw.setSoTimeout(10_000);
-    raw.getOutputStream().write(header.getBytes(StandardCharsets.US_ASCII));
+    raw.getOutputStream().write(header);
     SSLSocket tls = (SSLSocket) TestTls.shared("localhost").clientContext().getSocketFactory()
         .createSocket(raw, "localhost", port, true);
     tls.startHandshake();
@@ -162,12 +165,7 @@ class ListenerTest {
       byte[] v2 = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
           0x21, 0x11, 0x00, 0x0C, (byte) 198, 51, 100, 7, 127, 0, 0, 1, 0x1F, (byte) 0x90, 0x03,
           (byte) 0xE3};
-      Socket raw = new Socket(InetAddress.getLoopbackAddress(), postern.port("pop3-proxied"));
-      raw.getOutputStream().write(v2);
-      SSLSocket tls = (SSLSocket) TestTls.shared("localhost").clientContext().getSocketFactory()
-          .createSocket(raw, "localhost", raw.getPort(), true);
-      tls.startHandshake();
-      try (Conversation c = MailClient.wrap(tls, TestTls.shared("localhost"))) {
+      try (Conversation c = proxied(postern.port("pop3-proxied"), v2)) {
         c.expect("+OK");
         c.send("QUIT\r\n");
         c.expect("+OK");

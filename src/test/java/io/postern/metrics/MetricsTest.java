@@ -10,12 +10,12 @@ import io.postern.testing.Conversation;
 import io.postern.testing.CountingAuthenticator;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,7 +60,7 @@ class MetricsTest {
   static Path dir;
 
   private final TestTls tls = TestTls.shared("localhost");
-  private final AtomicReference<CountingAuthenticator> auth = new AtomicReference<>();
+  private final CountingAuthenticator auth = new CountingAuthenticator();
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
@@ -72,7 +72,7 @@ class MetricsTest {
   void start() throws Exception {
     backend = FakeBackend.start(BackendScripts.imap(CAPS, "alice", PW,
         BackendScripts.imapCommands("alice")), tls);
-    int dead = closedPort();
+    int dead = Ports.closed();
     postern = PosternFixture.builder(dir.resolve("shared"))
         .user("alice", PW)
         .maxAttempts(1000)
@@ -80,16 +80,13 @@ class MetricsTest {
         // "bob" is routed to a backend nobody listens on.
         .backend("dead", "127.0.0.1", dead, TlsMode.NONE, dead, TlsMode.NONE, true, null)
         .passwdLine(passwdLine("bob", PW, "backend=dead"))
-        .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(a));
-          return auth.get();
-        })
+        .wrapAuthenticator(auth::around)
         .start();
   }
 
   @BeforeEach
   void resetCounts() {
-    auth.get().reset();
+    auth.reset();
   }
 
   @AfterAll
@@ -159,7 +156,7 @@ class MetricsTest {
         "protocol", "pop3", "direction", "to_client")).isZero();
     assertThat(after.delta(before, "postern_logins_total",
         "protocol", "imap", "mechanism", "login", "result", "failure")).isZero();
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -194,7 +191,7 @@ class MetricsTest {
         "postern_logins_total", "protocol", "imap", "mechanism", "login",
         "result", "cleartext_refused")).isEqualTo(1.0));
     Scrape after = scrape(postern);
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(after.delta(before, "postern_auth_duration_seconds_count",
         "source", "passwd-file")).isZero();
     assertThat(after.delta(before, "postern_logins_total",
@@ -217,7 +214,7 @@ class MetricsTest {
         "postern_logins_total", "protocol", "pop3", "mechanism", "user",
         "result", "cleartext_refused")).isEqualTo(1.0));
     Scrape after = scrape(postern);
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(after.delta(before, "postern_auth_duration_seconds_count",
         "source", "passwd-file")).isZero();
     assertThat(after.delta(before, "postern_connections_total",
@@ -333,16 +330,14 @@ class MetricsTest {
   @Test
   void aClientLeavingDuringStartTlsShouldBeClosedAtOnceAndCountedAsClosed() throws Exception {
     Scrape before = scrape(postern);
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), postern.port("imap"))) {
-      s.setSoTimeout(4_000);
-      java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
-          s.getInputStream(), StandardCharsets.US_ASCII));
-      assertThat(in.readLine()).startsWith("* OK");
-      s.getOutputStream().write("a STARTTLS\r\n".getBytes(StandardCharsets.US_ASCII));
-      assertThat(in.readLine()).startsWith("a OK");
-      s.shutdownOutput();
+    try (Conversation c = MailClient.plain(postern.port("imap"), null)) {
+      c.socket().setSoTimeout(4_000);
+      assertThat(c.readLine()).startsWith("* OK");
+      c.send("a STARTTLS\r\n");
+      assertThat(c.readLine()).startsWith("a OK");
+      c.shutdownOutput();
       // Within the 4 s read timeout, below the fixture's 5 s handshake timeout.
-      assertThat(in.read()).isEqualTo(-1);
+      assertThat(c.socket().getInputStream().read()).isEqualTo(-1);
     }
     Scrape after = awaitHandshakeEnd(before, "imap");
     assertThat(after.delta(before, "postern_tls_handshakes_total",
@@ -479,12 +474,6 @@ class MetricsTest {
       n += p.getBytes(StandardCharsets.UTF_8).length;
     }
     return n;
-  }
-
-  private static int closedPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private Scrape scrape(PosternFixture fixture) throws Exception {

@@ -18,7 +18,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,7 +41,7 @@ class Pop3SessionTest {
   private FakeBackend backend;
   private FakeBackend spacesBackend;
   private PosternFixture postern;
-  private final AtomicReference<CountingAuthenticator> auth = new AtomicReference<>();
+  private final CountingAuthenticator auth = new CountingAuthenticator();
 
   @BeforeAll
   void start() throws Exception {
@@ -59,16 +58,13 @@ class Pop3SessionTest {
         .backend(1, backend.port())
         .backend("spaces", "127.0.0.1", 1, TlsMode.NONE, spacesBackend.port(), TlsMode.NONE,
             true, null)
-        .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(a));
-          return auth.get();
-        })
+        .wrapAuthenticator(auth::around)
         .start();
   }
 
   @BeforeEach
   void resetCounts() {
-    auth.get().reset();
+    auth.reset();
   }
 
   @AfterAll
@@ -167,7 +163,7 @@ class Pop3SessionTest {
       c.send("AUTH PLAIN " + b64("\0alice\0alice-pw") + "\r\n");
       assertThat(c.readLine()).startsWith("-ERR [AUTH] ");
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(backend.connections()).isEqualTo(connectionsBefore);
   }
 
@@ -193,7 +189,7 @@ class Pop3SessionTest {
       assertThat(c.readLine()).isEqualTo("-ERR [SYS/TEMP] Too many authentication failures.");
       assertThat(c.closedByPeer(5000)).as("closed after max-attempts (3) refusals").isTrue();
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
   }
 
   // --- STLS (STL-02, STL-03, STL-07) ---------------------------------------------------------
@@ -213,7 +209,7 @@ class Pop3SessionTest {
         assertThat(c.readLine()).isEqualTo("-ERR No USER given.");
       }
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
     assertThat(backend.connections()).isEqualTo(connectionsBefore);
   }
 
@@ -228,7 +224,7 @@ class Pop3SessionTest {
       c.send("PASS alice-pw\r\n");
       assertThat(c.readLine()).isEqualTo("-ERR No USER given.");
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
   }
 
   @Test
@@ -267,7 +263,7 @@ class Pop3SessionTest {
       assertThat(c.readLine()).isEqualTo("+OK bye");
       assertThat(c.closedByPeer(5000)).isTrue();
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -383,7 +379,7 @@ class Pop3SessionTest {
       assertThat(List.of(c.readLine(), c.readLine(), c.readLine()))
           .containsExactly("+OK", AUTH_FAILED, "-ERR No USER given.");
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -406,7 +402,7 @@ class Pop3SessionTest {
       assertThat(c.readLine()).isEqualTo("+ UGFzc3dvcmQ6");
       assertThat(c.readLine()).isEqualTo(LOGGED_IN);
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -426,7 +422,7 @@ class Pop3SessionTest {
       assertThat(c.readLine()).isEqualTo("+OK");
       assertThat(c.readLine()).isEqualTo(LOGGED_IN);
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -441,7 +437,7 @@ class Pop3SessionTest {
       c.send("AUTH\r\n");
       assertThat(c.readUntil(".")).containsExactly("+OK", "PLAIN", "LOGIN", ".");
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
   }
 
   @Test
@@ -452,7 +448,7 @@ class Pop3SessionTest {
       c.send("AUTH PLAIN " + b64("alice\0alice-pw") + "\r\n");
       assertThat(c.readLine()).startsWith("-ERR");
     }
-    assertThat(auth.get().calls()).isZero();
+    assertThat(auth.calls()).isZero();
   }
 
   // --- Failures (DOS-01, DOS-04) -------------------------------------------------------------
@@ -486,7 +482,7 @@ class Pop3SessionTest {
       assertThat(c.readLine()).isEqualTo("-ERR [SYS/TEMP] Too many authentication failures.");
       assertThat(c.closedByPeer(5000)).isTrue();
     }
-    assertThat(auth.get().calls()).isEqualTo(3);
+    assertThat(auth.calls()).isEqualTo(3);
   }
 
   // --- Limits (PAR-30, PAR-31, PAR-36) -------------------------------------------------------
@@ -501,7 +497,7 @@ class Pop3SessionTest {
       c.send("PASS secret\r\n");
       assertThat(c.readLine()).isEqualTo(AUTH_FAILED);
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test

@@ -16,7 +16,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +36,7 @@ class SessionEndingsTest {
 
   private FakeBackend backend;
   private PosternFixture postern;
-  private final AtomicReference<CountingAuthenticator> auth = new AtomicReference<>();
+  private final CountingAuthenticator auth = new CountingAuthenticator();
 
   @BeforeAll
   void start() throws Exception {
@@ -60,10 +59,7 @@ class SessionEndingsTest {
         .failureDelay(Duration.ofMillis(800)).preauthTimeout(Duration.ofSeconds(2))
         .handshakeTimeout(Duration.ofSeconds(1)).idleTimeout(Duration.ofSeconds(1))
         .maxAttempts(10)
-        .wrapAuthenticator(a -> {
-          auth.set(new CountingAuthenticator(a));
-          return auth.get();
-        })
+        .wrapAuthenticator(auth::around)
         .start();
   }
 
@@ -75,7 +71,7 @@ class SessionEndingsTest {
 
   @BeforeEach
   void reset() {
-    auth.get().reset();
+    auth.reset();
   }
 
   private int openConnections() {
@@ -87,7 +83,7 @@ class SessionEndingsTest {
     try (Conversation c = MailClient.plain(postern.port("imap"), postern.tls())) {
       c.expect("* OK");
       c.send("a LOGIN alice wrong\r\nb STARTTLS\r\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> auth.get().calls() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> auth.calls() == 1);
       // Sent while the login waits out its failure delay: held back, then meant to be dropped.
       c.send("c LOGIN alice pw\r\n");
       assertThat(c.readLine()).startsWith("a NO [AUTHENTICATIONFAILED]");
@@ -97,7 +93,7 @@ class SessionEndingsTest {
       c.send("d NOOP\r\n");
       assertThat(c.readLine()).isEqualTo("d OK NOOP completed.");
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test
@@ -105,7 +101,7 @@ class SessionEndingsTest {
     try (Conversation c = MailClient.plain(postern.port("pop3"), postern.tls())) {
       c.expect("+OK");
       c.send("USER alice\r\nPASS wrong\r\nSTLS\r\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> auth.get().calls() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> auth.calls() == 1);
       c.send("USER alice\r\nPASS pw\r\n");
       assertThat(c.readLine()).isEqualTo("+OK");
       assertThat(c.readLine()).startsWith("-ERR [AUTH]");
@@ -115,7 +111,7 @@ class SessionEndingsTest {
       c.send("PASS pw\r\n");
       assertThat(c.readLine()).isEqualTo("-ERR No USER given.");
     }
-    assertThat(auth.get().calls()).isEqualTo(1);
+    assertThat(auth.calls()).isEqualTo(1);
   }
 
   @Test

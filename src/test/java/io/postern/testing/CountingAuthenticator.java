@@ -6,14 +6,20 @@ import io.postern.auth.Authenticator;
 import io.vertx.core.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Passes every request on and counts them: "the auth source was never asked" is testable. */
+/**
+ * Passes every request on and counts them: "the auth source was never asked" is testable. A test
+ * holds one from the start and puts it around the fixture's authenticator when that is built:
+ * {@code builder.wrapAuthenticator(auth::around)}.
+ */
 public final class CountingAuthenticator implements Authenticator {
 
-  private final Authenticator delegate;
   private final AtomicInteger calls = new AtomicInteger();
+  private volatile Authenticator delegate;
 
-  public CountingAuthenticator(Authenticator delegate) {
-    this.delegate = delegate;
+  /** Counts the requests to {@code authenticator} from now on; returns this. */
+  public CountingAuthenticator around(Authenticator authenticator) {
+    this.delegate = authenticator;
+    return this;
   }
 
   public void reset() {

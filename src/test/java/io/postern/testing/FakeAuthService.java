@@ -125,23 +125,19 @@ public final class FakeAuthService implements AutoCloseable {
     Reply answer(Request request) throws Exception;
   }
 
-  private final ServerSocket server;
+  private final LoopbackServer server;
   private final ScheduledExecutorService writer = Executors.newScheduledThreadPool(4, r -> {
     Thread t = new Thread(r, "fake-auth-writer");
     t.setDaemon(true);
     return t;
   });
   private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
-  private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
   private final List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
   private volatile Script script;
 
   private FakeAuthService(ServerSocket server, Script script) {
-    this.server = server;
     this.script = script;
-    Thread accept = new Thread(this::acceptLoop, "fake-auth-" + server.getLocalPort());
-    accept.setDaemon(true);
-    accept.start();
+    this.server = new LoopbackServer(server, "fake-auth", this::serve);
   }
 
   public static FakeAuthService start(Script script) throws IOException {
@@ -156,7 +152,7 @@ public final class FakeAuthService implements AutoCloseable {
 
   /** {@code http://127.0.0.1:PORT/auth} */
   public String url() {
-    return "http://127.0.0.1:" + server.getLocalPort() + "/auth";
+    return "http://127.0.0.1:" + server.port() + "/auth";
   }
 
   public List<Request> requests() {
@@ -182,20 +178,6 @@ public final class FakeAuthService implements AutoCloseable {
   public List<Throwable> failures() {
     synchronized (failures) {
       return List.copyOf(failures);
-    }
-  }
-
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket socket = server.accept();
-        open.add(socket);
-        Thread t = new Thread(() -> serve(socket), "fake-auth-conn");
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return;
-      }
     }
   }
 
@@ -310,10 +292,5 @@ public final class FakeAuthService implements AutoCloseable {
   public void close() throws IOException {
     server.close();
     writer.shutdownNow();
-    synchronized (open) {
-      for (Socket s : open) {
-        s.close();
-      }
-    }
   }
 }

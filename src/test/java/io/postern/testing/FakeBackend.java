@@ -7,7 +7,6 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLServerSocketFactory;
 
 /**
@@ -23,21 +22,16 @@ public final class FakeBackend implements AutoCloseable {
     void run(Conversation conversation) throws Exception;
   }
 
-  private final ServerSocket server;
   private final Script script;
   private final TestTls tls;
-  private final AtomicInteger connections = new AtomicInteger();
   private final List<String> received = Collections.synchronizedList(new ArrayList<>());
-  private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
   private final List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+  private final LoopbackServer server;
 
   private FakeBackend(ServerSocket server, Script script, TestTls tls) {
-    this.server = server;
     this.script = script;
     this.tls = tls;
-    Thread accept = new Thread(this::acceptLoop, "fake-backend-" + server.getLocalPort());
-    accept.setDaemon(true);
-    accept.start();
+    this.server = new LoopbackServer(server, "fake-backend", this::serve);
   }
 
   /** A plaintext backend; {@code tls} is used if the script upgrades with STARTTLS. */
@@ -65,11 +59,11 @@ public final class FakeBackend implements AutoCloseable {
   }
 
   public int port() {
-    return server.getLocalPort();
+    return server.port();
   }
 
   public int connections() {
-    return connections.get();
+    return server.accepted();
   }
 
   /** Every line any connection received, in arrival order. */
@@ -86,21 +80,6 @@ public final class FakeBackend implements AutoCloseable {
     }
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket socket = server.accept();
-        connections.incrementAndGet();
-        open.add(socket);
-        Thread t = new Thread(() -> serve(socket), "fake-backend-conn");
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
   private void serve(Socket socket) {
     try (Conversation c = new Conversation(socket, tls, received)) {
       script.run(c);
@@ -114,10 +93,5 @@ public final class FakeBackend implements AutoCloseable {
   @Override
   public void close() throws IOException {
     server.close();
-    synchronized (open) {
-      for (Socket s : open) {
-        s.close();
-      }
-    }
   }
 }

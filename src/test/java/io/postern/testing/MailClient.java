@@ -3,6 +3,7 @@ package io.postern.testing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 /** Opens raw client connections to Postern (or any loopback server) for byte-exact tests. */
@@ -20,18 +21,12 @@ public final class MailClient {
   }
 
   public static Conversation implicitTls(int port, TestTls tls) throws IOException {
-    SSLSocket socket = (SSLSocket) tls.clientContext().getSocketFactory()
-        .createSocket(InetAddress.getLoopbackAddress(), port);
-    socket.startHandshake();
-    return new Conversation(socket, tls, null);
+    return implicitTls(tls.clientContext(), InetAddress.getLoopbackAddress(), port, tls);
   }
 
   /** Implicit TLS to {@code host} (e.g. {@code ::1}), port {@code port}. */
   public static Conversation implicitTls(String host, int port, TestTls tls) throws IOException {
-    SSLSocket socket = (SSLSocket) tls.clientContext().getSocketFactory()
-        .createSocket(InetAddress.getByName(host), port);
-    socket.startHandshake();
-    return new Conversation(socket, tls, null);
+    return implicitTls(tls.clientContext(), InetAddress.getByName(host), port, tls);
   }
 
   /** A plaintext connection to loopback {@code port} from the local address {@code from}. */
@@ -67,9 +62,13 @@ public final class MailClient {
 
   /** Implicit TLS trusting only the PEM certificate {@code trusted}. */
   public static Conversation implicitTls(int port, java.nio.file.Path trusted) throws IOException {
-    SSLSocket socket = (SSLSocket) TestTls.trusting(trusted).getSocketFactory()
-        .createSocket(InetAddress.getLoopbackAddress(), port);
+    return implicitTls(TestTls.trusting(trusted), InetAddress.getLoopbackAddress(), port, null);
+  }
+
+  private static Conversation implicitTls(SSLContext client, InetAddress address, int port,
+      TestTls tls) throws IOException {
+    SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(address, port);
     socket.startHandshake();
-    return new Conversation(socket, null, null);
+    return new Conversation(socket, tls, null);
   }
 }

@@ -19,16 +19,29 @@ public final class OpensslCertificates {
    */
   public static Pair selfSigned(Path dir, String name, String cn, String... dnsNames)
       throws Exception {
+    List<String> sans = new ArrayList<>();
+    for (String dns : dnsNames) {
+      sans.add("DNS:" + dns);
+    }
+    return create(dir, name, cn, sans);
+  }
+
+  /**
+   * As {@link #selfSigned}, for {@code CN=localhost} with the SANs {@code DNS:localhost} and
+   * {@code IP:127.0.0.1}: a client verifies it whether it connects by name or by address.
+   */
+  public static Pair localhost(Path dir, String name) throws Exception {
+    return create(dir, name, "localhost", List.of("DNS:localhost", "IP:127.0.0.1"));
+  }
+
+  private static Pair create(Path dir, String name, String cn, List<String> sans)
+      throws Exception {
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
     List<String> args = new ArrayList<>(List.of("req", "-x509", "-newkey", "rsa:2048", "-nodes",
         "-sha256", "-days", "30", "-keyout", key.toString(), "-out", cert.toString(),
         "-subj", "/CN=" + cn));
-    if (dnsNames.length > 0) {
-      List<String> sans = new ArrayList<>();
-      for (String dns : dnsNames) {
-        sans.add("DNS:" + dns);
-      }
+    if (!sans.isEmpty()) {
       args.addAll(List.of("-addext", "subjectAltName=" + String.join(",", sans)));
     }
     OpensslTool.run(args, Duration.ofSeconds(60));

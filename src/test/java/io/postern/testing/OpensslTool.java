@@ -47,10 +47,14 @@ public final class OpensslTool implements AutoCloseable {
 
   /** Starts {@code openssl args...}; skips (or on CI fails) the test when openssl is missing. */
   public static OpensslTool start(List<String> args) throws IOException {
+    return new OpensslTool(openssl(args));
+  }
+
+  private static List<String> openssl(List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(RealParts.require("openssl").toString());
     command.addAll(args);
-    return new OpensslTool(command);
+    return command;
   }
 
   private static Path emptyConfig() throws IOException {
@@ -179,20 +183,8 @@ public final class OpensslTool implements AutoCloseable {
     }
   }
 
-  /** By pid: this process and whatever it started, politely first. */
   private void kill() {
-    List<ProcessHandle> children = process.descendants().toList();
-    process.destroy();
-    try {
-      if (!process.waitFor(3, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(3, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
-    children.forEach(ProcessHandle::destroyForcibly);
+    ProcessTree.stop(process, Duration.ofSeconds(3));
   }
 
   @Override
@@ -206,14 +198,13 @@ public final class OpensslTool implements AutoCloseable {
         + " chars)";
   }
 
-  /** Runs a short openssl command to completion (e.g. {@code req}), failing on a non-zero exit. */
+  /**
+   * Runs a short openssl command to completion (e.g. {@code req}, {@code ciphers}), with the same
+   * empty configuration, failing on a non-zero exit; returns its stdout.
+   */
   public static String run(List<String> args, Duration timeout) throws Exception {
-    try (OpensslTool tool = start(args)) {
-      int exit = tool.finish(timeout);
-      if (exit != 0) {
-        throw new IllegalStateException("openssl failed (exit " + exit + "): " + tool);
-      }
-      return tool.stdout();
-    }
+    String config = emptyConfig().toString();
+    return ExternalCommand.output(openssl(args), timeout,
+        builder -> builder.environment().put("OPENSSL_CONF", config));
   }
 }
