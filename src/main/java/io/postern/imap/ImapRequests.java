@@ -3,7 +3,6 @@ package io.postern.imap;
 import io.postern.credentials.Secret;
 import io.postern.imap.ImapTokenizer.SyntaxError;
 import io.postern.sasl.SaslInitialResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 

@@ -11,7 +11,6 @@ import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
