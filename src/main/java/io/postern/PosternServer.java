@@ -107,9 +107,7 @@ public final class PosternServer {
         resources.backendTls(), cached, meters);
     List<String> deployments = new ArrayList<>();
     // Half-close reaches into Vert.x's internals; if they changed, say so now, not per client.
-    Future<Void> chain = SocketEnds.check(vertx).recover(e -> Future.failedFuture(
-        new IllegalStateException("this Vert.x does not support Postern's half-close: "
-            + e.getMessage(), e)));
+    Future<Void> chain = SocketEnds.check(vertx);
     List<ListenerConfig> listeners = resources.config().listeners();
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig listener = listeners.get(i);

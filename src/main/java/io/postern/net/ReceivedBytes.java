@@ -1,6 +1,7 @@
 package io.postern.net;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Bytes received from a peer and not yet consumed, for the decoders that frame its input:
@@ -45,6 +46,7 @@ public final class ReceivedBytes {
   }
 
   public byte at(int offset) {
+    Objects.checkIndex(offset, size());
     return buf[start + offset];
   }
 
@@ -60,11 +62,13 @@ public final class ReceivedBytes {
 
   /** A copy of the bytes from offset {@code from} (inclusive) to {@code to} (exclusive). */
   public byte[] copy(int from, int to) {
+    Objects.checkFromToIndex(from, to, size());
     return Arrays.copyOfRange(buf, start + from, start + to);
   }
 
   /** Drops the first {@code n} bytes. */
   public void consume(int n) {
+    Objects.checkFromIndexSize(0, n, size());
     start += n;
     if (start == end) {
       clear();

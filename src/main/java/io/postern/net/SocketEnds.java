@@ -18,6 +18,7 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
+import java.net.InetAddress;
 
 /**
  * How sockets end, where Vert.x's public NetSocket API has no word for it: half-close (a client
@@ -69,13 +70,17 @@ public final class SocketEnds {
         allowHalfClose(socket);
         checked.tryComplete();
       } catch (RuntimeException e) {
-        checked.tryFail(e);
+        checked.tryFail(new IllegalStateException("this Vert.x does not support Postern's"
+            + " half-close: " + e.getMessage(), e));
       }
       socket.close();
     });
     NetClient client = vertx.createNetClient();
-    return server.listen(0, "127.0.0.1")
-        .compose(s -> client.connect(s.actualPort(), "127.0.0.1"))
+    String loopback = InetAddress.getLoopbackAddress().getHostAddress();
+    return server.listen(0, loopback)
+        .compose(s -> client.connect(s.actualPort(), loopback))
+        .recover(e -> Future.failedFuture(new IllegalStateException("cannot check half-close"
+            + " on a loopback connection (" + loopback + "): " + e.getMessage(), e)))
         .compose(socket -> checked.future())
         .eventually(client::close)
         .eventually(server::close);

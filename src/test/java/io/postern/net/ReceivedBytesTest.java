@@ -1,6 +1,7 @@
 package io.postern.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -36,5 +37,15 @@ class ReceivedBytesTest {
     bytes.consume(5);
     assertThat(bytes.append(ascii("abcde"))).isTrue();
     assertThat(bytes.drain()).isEqualTo(ascii("56789abcde"));
+  }
+
+  @Test
+  void readingOrConsumingPastWhatIsHeldShouldThrow() {
+    ReceivedBytes bytes = new ReceivedBytes(4, 10);
+    bytes.append(ascii("abc"));
+    assertThatThrownBy(() -> bytes.at(3)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> bytes.copy(1, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> bytes.consume(4)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThat(bytes.size()).isEqualTo(3);
   }
 }
