@@ -19,6 +19,7 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How sockets end, where Vert.x's public NetSocket API has no word for it: half-close (a client
@@ -33,6 +34,7 @@ public final class SocketEnds {
   static final String MARKER = "postern-input-end";
   /** Name of Vert.x's own handler in a socket's pipeline; the marker goes right before it. */
   static final String VERTX_HANDLER = "handler";
+  private static final long CHECK_TIMEOUT_SECONDS = 10;
 
   private SocketEnds() {}
 
@@ -81,7 +83,8 @@ public final class SocketEnds {
         .compose(s -> client.connect(s.actualPort(), loopback))
         .recover(e -> Future.failedFuture(new IllegalStateException("cannot check half-close"
             + " on a loopback connection (" + loopback + "): " + e.getMessage(), e)))
-        .compose(socket -> checked.future())
+        // A loopback connection is accepted at once; a check that hangs must not hang the start.
+        .compose(socket -> checked.future().timeout(CHECK_TIMEOUT_SECONDS, TimeUnit.SECONDS))
         .eventually(client::close)
         .eventually(server::close);
   }

@@ -101,8 +101,7 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
   }
 
   private String cleartextRefused() {
-    return loginFailed(null, new LoginOutcome.Failed(Failure.CLEARTEXT_REFUSED,
-        Failure.CLEARTEXT_REFUSED.text().formatted(startTlsCommand())));
+    return loginFailed(null, LoginOutcome.Failed.cleartextRefused(startTlsCommand()));
   }
 
   @Override

@@ -9,7 +9,6 @@ import io.postern.net.SocketEnds;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.session.LoginOutcome.Failed;
-import io.postern.session.LoginOutcome.Failure;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.net.InetAddress;
@@ -211,8 +210,7 @@ public final class ClientSession<R> {
     context.meters().protocol(context.listener().protocol())
         .login(mechanism, LoginResult.CLEARTEXT_REFUSED);
     // The password may already be on the wire; it is never passed on (STL-05).
-    loginFailed(tag, new Failed(Failure.CLEARTEXT_REFUSED,
-        Failure.CLEARTEXT_REFUSED.text().formatted(protocol.startTlsCommand())));
+    loginFailed(tag, Failed.cleartextRefused(protocol.startTlsCommand()));
   }
 
   // ---- The lifecycle.

@@ -17,6 +17,12 @@ public sealed interface LoginOutcome {
     public static Failed of(Failure failure) {
       return new Failed(failure, failure.text);
     }
+
+    /** A password before TLS; {@code startTlsCommand} is what the client should send first. */
+    public static Failed cleartextRefused(String startTlsCommand) {
+      return new Failed(Failure.CLEARTEXT_REFUSED,
+          Failure.CLEARTEXT_REFUSED.text.formatted(startTlsCommand));
+    }
   }
 
   /** Failure classes; each protocol maps them to its reply and response code in one place. */
@@ -36,11 +42,6 @@ public sealed interface LoginOutcome {
 
     Failure(String text) {
       this.text = text;
-    }
-
-    /** The reply's text when nothing more particular is known. */
-    public String text() {
-      return text;
     }
 
     /** Counts towards {@code auth.max-attempts}: the client got the credentials wrong. */
