@@ -4,6 +4,7 @@ import io.postern.auth.Authenticator;
 import io.postern.auth.LoginThrottle;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
+import io.postern.session.HandshakeLimit;
 import io.postern.session.ShutdownSignal;
 import io.postern.tls.ServerTls;
 import io.vertx.core.net.ClientSSLOptions;
@@ -23,8 +24,12 @@ public record SharedServices(
     ShutdownSignal shutdown,
     Map<String, Integer> boundPorts,
     PosternMeters meters,
-    LoginThrottle throttle) {
+    LoginThrottle throttle,
+    AddressRates connectionRates,
+    AddressRates handshakeRates,
+    DescriptorBudget descriptors) {
 
+  /** {@code config}'s limits must have max-connections fitted ({@link DescriptorBudget#fit}). */
   public SharedServices(PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
@@ -32,7 +37,24 @@ public record SharedServices(
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()),
         new ShutdownSignal(), new ConcurrentHashMap<>(), meters,
-        new LoginThrottle(config.auth().throttle(), config.limits()));
+        new LoginThrottle(config.auth().throttle(), config.limits()),
+        new AddressRates(config.limits().connectionRatePerIp()),
+        new AddressRates(config.limits().handshakeRatePerIp()),
+        new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve()));
+  }
+
+  /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */
+  public HandshakeLimit handshakeLimit() {
+    return client -> config.limits().isTrusted(client) || handshakeRates.tryTake(client);
+  }
+
+  /** Starts watching the descriptors in use; {@link #stopped} ends it. */
+  public void started() {
+    descriptors.start();
+  }
+
+  public void stopped() {
+    descriptors.stop();
   }
 
   void bound(String listener, int port) {
