@@ -9,8 +9,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,16 +45,24 @@ public final class DescriptorBudget {
 
   private final long limit;
   private final int reserve;
-  private final AtomicLong sampled;
-  private final AtomicInteger acceptedSinceSample = new AtomicInteger();
+  private final IntSupplier clients;
+  private volatile Sample sample;
   private final EveryMinute warning = new EveryMinute();
   private ScheduledExecutorService sampler;
 
-  /** {@code usage} null: the platform cannot tell, nothing is ever refused for descriptors. */
-  DescriptorBudget(Usage usage, int reserve) {
+  /** Descriptors open at a moment, and the client connections held then. */
+  private record Sample(long open, int clients) {}
+
+  /**
+   * {@code usage} null: the platform cannot tell, nothing is ever refused for descriptors.
+   * {@code clients}: the client connections holding a slot now; between two samples, what they
+   * gained or lost is added to the descriptors sampled.
+   */
+  DescriptorBudget(Usage usage, int reserve, IntSupplier clients) {
     this.limit = usage == null ? Long.MAX_VALUE : usage.limit();
     this.reserve = reserve;
-    this.sampled = new AtomicLong(usage == null ? 0 : usage.open());
+    this.clients = clients;
+    this.sample = new Sample(usage == null ? 0 : usage.open(), clients.getAsInt());
   }
 
   /**
@@ -130,22 +137,23 @@ public final class DescriptorBudget {
   }
 
   private void sample() {
+    int held = clients.getAsInt();
     Usage usage = Usage.now();
     if (usage != null) {
-      acceptedSinceSample.set(0);
-      sampled.set(usage.open());
+      sample = new Sample(usage.open(), held);
     }
   }
 
   /**
-   * Whether a connection just accepted must be refused to keep the reserve; if not, it is
-   * counted until the next sample. Half the reserve is the line: the other half is left for the
-   * backend and auth connections of logins already under way.
+   * Whether a connection just accepted must be refused to keep the reserve. Half the reserve is
+   * the line: the other half is left for the backend and auth connections of logins already
+   * under way. Connections refused and closed at once never count: a flood of them cannot push
+   * the estimate up.
    */
   boolean refuseNew() {
-    long inUse = sampled.get() + acceptedSinceSample.get();
-    if (inUse < limit - reserve / 2) {
-      acceptedSinceSample.incrementAndGet();
+    Sample last = sample;
+    long inUse = last.open() + clients.getAsInt() - last.clients() + 1;
+    if (inUse <= limit - reserve / 2) {
       return false;
     }
     if (warning.due()) {

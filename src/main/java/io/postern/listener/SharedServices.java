@@ -35,12 +35,19 @@ public record SharedServices(
       PosternMeters meters) {
     this(config, tls, Map.copyOf(backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
-            config.limits().maxConnectionsPerIp()),
-        new ShutdownSignal(), new ConcurrentHashMap<>(), meters,
+            config.limits().maxConnectionsPerIp()), meters);
+  }
+
+  private SharedServices(PosternConfig config, ServerTls tls,
+      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
+      ConnectionLimits limits, PosternMeters meters) {
+    this(config, tls, backendTls, authenticator, limits, new ShutdownSignal(),
+        new ConcurrentHashMap<>(), meters,
         new LoginThrottle(config.auth().throttle(), config.limits()),
         new AddressRates(config.limits().connectionRatePerIp()),
         new AddressRates(config.limits().handshakeRatePerIp()),
-        new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve()));
+        new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),
+            limits::open));
   }
 
   /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */

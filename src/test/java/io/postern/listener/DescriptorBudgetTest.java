@@ -8,6 +8,7 @@ import io.postern.listener.DescriptorBudget.Usage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Open files as a budget: two per connection, what is open already, and the reserve. */
@@ -56,12 +57,17 @@ class DescriptorBudgetTest {
   @Test
   void newConnectionsShouldBeRefusedOnceHalfTheReserveIsGone() {
     // Limit 1000, reserve 200: the line is at 900 descriptors in use.
-    DescriptorBudget budget = new DescriptorBudget(new Usage(1000, 890), 200);
+    AtomicInteger held = new AtomicInteger(40);
+    DescriptorBudget budget = new DescriptorBudget(new Usage(1000, 890), 200, held::get);
     for (int i = 0; i < 10; i++) {
       assertThat(budget.refuseNew()).as("connection %d", i).isFalse();
+      held.incrementAndGet();
     }
-    assertThat(budget.refuseNew()).as("the one that would reach 900").isTrue();
+    assertThat(budget.refuseNew()).as("the one that would pass 900").isTrue();
+    // Refused connections are closed at once: however many, they do not add up.
     assertThat(budget.refuseNew()).isTrue();
-    assertThat(new DescriptorBudget(null, 200).refuseNew()).isFalse();
+    held.addAndGet(-5);
+    assertThat(budget.refuseNew()).as("after five closed").isFalse();
+    assertThat(new DescriptorBudget(null, 200, held::get).refuseNew()).isFalse();
   }
 }
