@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * ({@link Admission}), exactly once.
  *
  * <p>A refusal is said in the protocol's words where the first bytes Postern sends are
- * plaintext (a listener without implicit TLS): the connection goes on to the session layer
- * marked refused, holding no slot, and gets its goodbye line there. On implicit TLS, for a bad
- * PROXY peer or header, and when descriptors run short, the connection is reset at once.
+ * plaintext (a listener without implicit TLS), once nothing stands before them (on a PROXY
+ * listener: after the header): the connection goes on to the session layer marked refused,
+ * holding no slot, and gets its goodbye line there at once. Otherwise (implicit TLS, a PROXY
+ * listener before the header, a bad PROXY peer or header, descriptors running short) the
+ * connection is reset at once.
  */
 @ChannelHandler.Sharable
 final class AcceptGate extends ChannelInboundHandlerAdapter {
@@ -213,7 +215,9 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
   private boolean refuse(Channel child, Admission admission, Rejection why) {
     meters.rejected(why);
     admission.refuse(why);
-    if (saysGoodbye(why)) {
+    // On a PROXY listener the goodbye could go out only after a header: until then the
+    // connection would hold a descriptor and no slot.
+    if (!listener.proxyProtocol() && saysGoodbye(why)) {
       child.attr(Admission.KEY).set(admission);
       return true;
     }
