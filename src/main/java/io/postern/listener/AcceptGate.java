@@ -75,23 +75,20 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
 
   /**
    * Puts {@code gate} first in the pipeline of {@code server}'s Netty server channel, unless a
-   * gate is there already (another instance of the listener put it); returns the gate in place.
+   * gate is there already (another instance of the listener put its own, which works alike).
    * Call right after {@code listen} succeeded. Connections accepted in between (none, unless a
    * client races the start) meet the same limits in {@link #handOver}.
    *
    * @throws IllegalStateException when Vert.x's internals are not as this expects: a start-up
    *     error, never a listener running without its limits
    */
-  static AcceptGate install(NetServer server, AcceptGate gate) {
+  static void install(NetServer server, AcceptGate gate) {
     ChannelPipeline pipeline = serverChannel(server).pipeline();
     synchronized (pipeline) {
-      AcceptGate present = pipeline.get(AcceptGate.class);
-      if (present != null) {
-        return present;
+      if (pipeline.get(AcceptGate.class) == null) {
+        pipeline.addFirst(NAME, gate);
+        pipeline.addLast(FAILURES, new AcceptFailures());
       }
-      pipeline.addFirst(NAME, gate);
-      pipeline.addLast(FAILURES, new AcceptFailures());
-      return gate;
     }
   }
 
