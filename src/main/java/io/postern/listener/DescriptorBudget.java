@@ -163,9 +163,4 @@ public final class DescriptorBudget {
     }
     return true;
   }
-
-  /** The open-file limit this budget keeps under (Long.MAX_VALUE when unknown). */
-  long limit() {
-    return limit;
-  }
 }

@@ -9,8 +9,6 @@ import java.net.InetAddress;
 @FunctionalInterface
 public interface HandshakeLimit {
 
-  HandshakeLimit NONE = client -> true;
-
   /** Takes one handshake from {@code client}'s allowance; false if it has none left now. */
   boolean tryTake(InetAddress client);
 }
