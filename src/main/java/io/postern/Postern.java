@@ -7,6 +7,7 @@ import io.postern.config.ConfigLoader;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.demo.DemoMode;
+import io.postern.listener.DescriptorBudget;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.postern.logging.LogFormat;
 import io.postern.metrics.MeteredVertx;
@@ -135,6 +136,7 @@ public final class Postern {
           + count(config.listeners().size(), "listener") + ", "
           + count(config.backends().size(), "backend")
           + (resources.users() >= 0 ? ", " + count(resources.users(), "user") : "") + ")");
+      out.println("postern: " + connectionBudget(resources.config()));
       resources.authenticator().close();
       stopDemo(demo);
       closeQuietly(vertx);
@@ -165,6 +167,15 @@ public final class Postern {
       closeQuietly(vertx);
     }, "postern-shutdown"));
     return 0;
+  }
+
+  /** What the open-file limit allows, as {@code --check-config} reports it. */
+  private static String connectionBudget(PosternConfig config) {
+    DescriptorBudget.Usage usage = DescriptorBudget.Usage.now();
+    return "up to " + config.limits().maxConnections() + " connections (limits.max-connections)"
+        + (usage == null ? "" : "; open-file limit " + usage.limit() + ", 2 per connection,"
+        + " limits.descriptor-reserve " + config.limits().descriptorReserve() + ", "
+        + usage.open() + " open now");
   }
 
   private static int configErrors(Options options, ConfigException e, PrintStream err,

@@ -11,6 +11,7 @@ import io.postern.config.ConfigException;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
+import io.postern.listener.DescriptorBudget;
 import io.postern.listener.ListenerVerticle;
 import io.postern.listener.SharedServices;
 import io.postern.metrics.AdminServer;
@@ -64,6 +65,9 @@ public final class PosternServer {
       throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     proxyProtocolSupport(config, errors);
+    // Every connection may hold two descriptors: the configuration must fit the open-file limit.
+    config = config.withLimits(DescriptorBudget.fit(config.limits(),
+        DescriptorBudget.Usage.now(), errors));
     ServerTls tls = serverTls(vertx, config, errors);
     Map<String, ClientSSLOptions> backendTls = new HashMap<>();
     for (BackendConfig backend : config.backends().values()) {
@@ -121,6 +125,7 @@ public final class PosternServer {
           .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e))));
     }
     PosternServer server = new PosternServer(vertx, shared, deployments);
+    shared.started();
     return chain.compose(v -> server.startAdmin())
         .map(v -> server)
         .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
@@ -191,6 +196,7 @@ public final class PosternServer {
     stopped = Future.join(undeployed)
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> shared.authenticator().close())
+        .andThen(ar -> shared.stopped())
         .mapEmpty();
     return stopped;
   }

@@ -67,8 +67,19 @@ class PosternCliTest {
           "--check-config");
       assertThat(r.err()).isEmpty();
       assertThat(r.status()).isZero();
-      assertThat(r.out()).contains("is valid (1 listener, 1 backend, 1 user)");
+      assertThat(r.out()).contains("is valid (1 listener, 1 backend, 1 user)")
+          .containsPattern("up to \\d+ connections \\(limits.max-connections\\)");
     }
+  }
+
+  @Test
+  void moreConnectionsThanTheOpenFileLimitHoldsShouldBeRefusedWithTheFix() throws Exception {
+    Run r = run("--config", config("0", "limits: { max-connections: 9000000 }").toString(),
+        "--check-config");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("limits.max-connections: 9000000 connections may need 18000000"
+        + " open files").contains("LimitNOFILE").containsPattern(
+        "or lower limits.max-connections to \\d+");
   }
 
   @Test

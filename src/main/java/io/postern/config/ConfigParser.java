@@ -271,12 +271,28 @@ public final class ConfigParser {
         s.integer("max-line", 8192, 1024, 1 << 20),
         s.integer("max-literal", 8192, 256, 1 << 20),
         s.integer("max-bad-commands", 5, 1, 1000),
-        s.integer("max-connections", 50_000, 1, 10_000_000),
+        maxConnections(s),
         s.integer("max-connections-per-ip", 100, 1, 10_000_000),
         trusted,
-        positive(s, "shutdown-grace", Duration.ofSeconds(30), Duration.ofHours(1)));
+        positive(s, "shutdown-grace", Duration.ofSeconds(30), Duration.ofHours(1)),
+        s.integer("connection-rate-per-ip", 300, 0, 10_000_000),
+        s.integer("handshake-rate-per-ip", 120, 0, 10_000_000),
+        s.integer("descriptor-reserve", 256, 32, 1_000_000));
     s.rejectUnknownKeys();
     return limits;
+  }
+
+  /** A number, or {@code auto}: fitted to the open-file limit at start-up. */
+  private static int maxConnections(ConfigSection s) {
+    String value = s.string("max-connections", "auto").trim();
+    if (value.equals("auto")) {
+      return LimitsConfig.AUTO;
+    }
+    if (!value.matches("[0-9]{1,9}")) {
+      s.error("max-connections", "must be a whole number or auto (is '" + value + "')");
+      return LimitsConfig.AUTO;
+    }
+    return s.integer("max-connections", LimitsConfig.AUTO, 1, 10_000_000);
   }
 
   private AdminConfig admin(ConfigSection s) {

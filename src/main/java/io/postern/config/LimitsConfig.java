@@ -3,7 +3,11 @@ package io.postern.config;
 import java.time.Duration;
 import java.util.List;
 
-/** Every timeout and size limit of a session. */
+/**
+ * Every timeout and size limit of a session, and the limits on connections: how many at once
+ * (in total and per address), how fast per address, and the open files kept in reserve.
+ * {@code maxConnections} is {@link #AUTO} until start-up has fitted it to the open-file limit.
+ */
 public record LimitsConfig(
     Duration preauthTimeout,
     Duration idleTimeout,
@@ -16,7 +20,15 @@ public record LimitsConfig(
     int maxConnections,
     int maxConnectionsPerIp,
     List<Cidr> trustedNetworks,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    int connectionRatePerIp,
+    int handshakeRatePerIp,
+    int descriptorReserve) {
+
+  /** {@code max-connections: auto}: the default, or fewer if the open-file limit says so. */
+  public static final int AUTO = 0;
+  /** What {@code auto} means when the open-file limit allows it. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 50_000;
 
   public LimitsConfig {
     trustedNetworks = List.copyOf(trustedNetworks);
@@ -29,5 +41,13 @@ public record LimitsConfig(
       }
     }
     return false;
+  }
+
+  /** The same limits with {@code max-connections} set to {@code n}. */
+  public LimitsConfig withMaxConnections(int n) {
+    return new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout, backendConnectTimeout,
+        backendLoginTimeout, maxLine, maxLiteral, maxBadCommands, n, maxConnectionsPerIp,
+        trustedNetworks, shutdownGrace, connectionRatePerIp, handshakeRatePerIp,
+        descriptorReserve);
   }
 }

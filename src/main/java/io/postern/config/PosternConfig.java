@@ -29,6 +29,10 @@ public record PosternConfig(
     return new PosternConfig(listeners, tls, auth, otherBackends, limits, admin, logging);
   }
 
+  public PosternConfig withLimits(LimitsConfig otherLimits) {
+    return new PosternConfig(listeners, tls, auth, backends, otherLimits, admin, logging);
+  }
+
   public PosternConfig withTls(TlsConfig otherTls) {
     return new PosternConfig(listeners, otherTls, auth, backends, limits, admin, logging);
   }

@@ -124,7 +124,8 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
   public String goodbye(Goodbye why, String reply) {
     String code = switch (why) {
       case LINE_TOO_LONG, LITERAL_TOO_BIG -> "[TOOBIG] ";
-      case SHUTDOWN, TOO_MANY_CONNECTIONS, TOO_MANY_FROM_ADDRESS -> "[UNAVAILABLE] ";
+      case SHUTDOWN, TOO_MANY_CONNECTIONS, TOO_MANY_FROM_ADDRESS, CONNECTING_TOO_FAST,
+          TOO_MANY_HANDSHAKES -> "[UNAVAILABLE] ";
       case INTERNAL_ERROR -> "[SERVERBUG] ";
       case TOO_MANY_ATTEMPTS, TOO_MANY_ERRORS, PREAUTH_TIMEOUT -> "";
     };

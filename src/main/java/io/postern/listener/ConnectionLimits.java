@@ -7,15 +7,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Counts open client connections in total and per source, shared by every listener and event
- * loop. An IPv6 source is its /64: one subscriber usually holds a whole /64.
+ * loop. An IPv6 source is its /64: one subscriber usually holds a whole /64. The two counts are
+ * taken separately because a PROXY listener learns the source only after the header, while the
+ * connection already holds a descriptor from the moment it is accepted.
  */
 public final class ConnectionLimits {
-
-  /** Why a connection was refused. */
-  public enum Refusal {
-    MAX_CONNECTIONS,
-    PER_IP
-  }
 
   private final int maxTotal;
   private final int maxPerSource;
@@ -27,37 +23,50 @@ public final class ConnectionLimits {
     this.maxPerSource = maxPerSource;
   }
 
-  /** Null if admitted (then {@link #release} must follow), else why not. */
-  public Refusal admit(InetAddress source) {
+  /** True if there was room for one more connection (then {@link #releaseTotal} must follow). */
+  public boolean takeTotal() {
     if (total.incrementAndGet() > maxTotal) {
       total.decrementAndGet();
-      return Refusal.MAX_CONNECTIONS;
+      return false;
     }
-    boolean[] admitted = {false};
+    return true;
+  }
+
+  public void releaseTotal() {
+    total.decrementAndGet();
+  }
+
+  /**
+   * True if {@code source} had room for one more connection (then {@link #releaseSource} must
+   * follow).
+   */
+  public boolean takeSource(InetAddress source) {
+    boolean[] taken = {false};
     // compute() is atomic per key: no window where two connections both see room for one.
     perSource.compute(sourceKey(source), (key, open) -> {
       int n = open == null ? 0 : open;
       if (n >= maxPerSource) {
         return open;
       }
-      admitted[0] = true;
+      taken[0] = true;
       return n + 1;
     });
-    if (!admitted[0]) {
-      total.decrementAndGet();
-      return Refusal.PER_IP;
-    }
-    return null;
+    return taken[0];
   }
 
-  public void release(InetAddress source) {
+  public void releaseSource(InetAddress source) {
     // Removing a source at zero keeps the map as small as the set of connected sources.
     perSource.computeIfPresent(sourceKey(source), (key, open) -> open <= 1 ? null : open - 1);
-    total.decrementAndGet();
   }
 
+  /** Connections holding a slot now. */
   public int open() {
     return total.get();
+  }
+
+  /** Connections from {@code source} (its /64 for IPv6) holding a slot now. */
+  public int open(InetAddress source) {
+    return perSource.getOrDefault(sourceKey(source), 0);
   }
 
   static String sourceKey(InetAddress address) {

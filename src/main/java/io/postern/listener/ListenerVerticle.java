@@ -1,5 +1,6 @@
 package io.postern.listener;
 
+import io.netty.channel.Channel;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.postern.backend.BackendConnector;
 import io.postern.config.LimitsConfig;
@@ -18,6 +19,7 @@ import io.postern.session.MailProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.impl.HAProxyMessageCompletionHandler;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
@@ -25,14 +27,14 @@ import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.ServerSSLOptions;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Owns one listener's {@link NetServer} on one event loop; Postern deploys one instance per
- * event loop and Vert.x spreads accepted connections over them. It applies the connection limits
- * and the PROXY header policy, then hands each connection to a protocol session.
+ * event loop and Vert.x spreads accepted connections over them. Its {@link AcceptGate} applies
+ * the connection limits and the PROXY header policy as the kernel hands each connection over;
+ * the verticle then hands the connection to a protocol session, or says the gate's refusal.
  */
 public final class ListenerVerticle extends VerticleBase {
 
@@ -43,6 +45,7 @@ public final class ListenerVerticle extends VerticleBase {
   private NetServer server;
   private ListenerContext context;
   private ListenerMeters meters;
+  private AcceptGate gate;
 
   public ListenerVerticle(SharedServices shared, ListenerConfig listener) {
     this.shared = shared;
@@ -54,16 +57,22 @@ public final class ListenerVerticle extends VerticleBase {
     BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
-        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.throttle());
+        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.throttle(),
+        shared.handshakeLimit());
     meters = context.listenerMeters();
+    // Before listen: Vert.x may hand this instance a connection before listen's future completes.
+    gate = new AcceptGate(shared, listener, meters);
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)
         .exceptionHandler(this::failedBeforeSession)
         .listen(vertxPort(), listener.address())
-        .onSuccess(s -> {
+        // map, not onSuccess: what these throw (Vert.x internals changed) must fail the start.
+        .map(s -> {
           SharedServerTls.adopt(s);
+          AcceptGate.install(s, gate);
           shared.bound(listener.name(), s.actualPort());
           meters.up(true);
+          return s;
         });
   }
 
@@ -115,7 +124,6 @@ public final class ListenerVerticle extends VerticleBase {
   }
 
   private void accepted(NetSocket socket) {
-    meters.accepted();
     if (socket.isSsl()) {
       // Implicit TLS: Vert.x hands over the connection once its handshake is done.
       meters.handshake(socket.sslSession() == null ? "unknown"
@@ -126,41 +134,42 @@ public final class ListenerVerticle extends VerticleBase {
       socket.close();
       return;
     }
-    if (listener.proxyProtocol()) {
-      InetAddress peer = Addresses.literal(socket.remoteAddress(true).hostAddress());
-      if (peer == null || !shared.config().limits().isTrusted(peer)) {
-        // Only trusted load balancers may say who the client is.
-        LOG.warn("listener {}: PROXY header from untrusted {} refused", listener.name(),
-            peer == null ? "peer" : peer.getHostAddress());
-        meters.rejected(Rejection.PROXY_HEADER);
-        socket.close();
-        return;
-      }
-    }
-    if (listener.protocol() == Protocol.IMAP) {
-      admit(socket, client, ImapProtocol::new);
-    } else {
-      admit(socket, client, Pop3Protocol::new);
-    }
-  }
-
-  /** Applies the connection limits, then starts the session; refusals in the protocol's words. */
-  private <R> void admit(NetSocket socket, InetAddress client,
-      Supplier<MailProtocol<R>> protocols) {
-    ConnectionLimits.Refusal refusal = shared.limits().admit(client);
+    // Counted at accept by the gate; it has the last word here.
+    Rejection refusal = gate.handOver(channel(socket), client);
     if (refusal != null) {
-      boolean perIp = refusal == ConnectionLimits.Refusal.PER_IP;
-      meters.rejected(perIp ? Rejection.PER_IP : Rejection.MAX_CONNECTIONS);
-      String line = protocols.get().goodbye(perIp ? Goodbye.TOO_MANY_FROM_ADDRESS
-          : Goodbye.TOO_MANY_CONNECTIONS, null);
-      socket.write(Buffer.buffer(line)).eventually(socket::close);
+      if (gate.saysGoodbye(refusal)) {
+        goodbye(socket, refusal);
+      } else {
+        socket.close();
+      }
       return;
     }
     meters.opened();
-    ClientSession.start(context, socket, client, protocols, () -> {
-      meters.closed();
-      shared.limits().release(client);
-    });
+    if (listener.protocol() == Protocol.IMAP) {
+      ClientSession.start(context, socket, client, ImapProtocol::new, meters::closed);
+    } else {
+      ClientSession.start(context, socket, client, Pop3Protocol::new, meters::closed);
+    }
+  }
+
+  /** A refusal in the protocol's words, then close. */
+  private void goodbye(NetSocket socket, Rejection refusal) {
+    MailProtocol<?> protocol = listener.protocol() == Protocol.IMAP ? new ImapProtocol()
+        : new Pop3Protocol();
+    Goodbye why = switch (refusal) {
+      case PER_IP -> Goodbye.TOO_MANY_FROM_ADDRESS;
+      case CONNECTION_RATE -> Goodbye.CONNECTING_TOO_FAST;
+      default -> Goodbye.TOO_MANY_CONNECTIONS;
+    };
+    socket.write(Buffer.buffer(protocol.goodbye(why, null))).eventually(socket::close);
+  }
+
+  private static Channel channel(NetSocket socket) {
+    if (!(socket instanceof NetSocketInternal internal)) {
+      throw new IllegalStateException("not a Vert.x socket with a Netty channel: "
+          + socket.getClass().getName() + " (Vert.x internals changed?)");
+    }
+    return internal.channelHandlerContext().channel();
   }
 
   /**
@@ -168,11 +177,9 @@ public final class ListenerVerticle extends VerticleBase {
    * missing or malformed PROXY header.
    */
   private void failedBeforeSession(Throwable e) {
-    if (isProxyHeaderProblem(e)) {
-      meters.accepted();
-      meters.rejected(Rejection.PROXY_HEADER);
-    } else if (listener.tls() == TlsMode.IMPLICIT) {
-      meters.accepted();
+    // The gate counted the connection when it was accepted, and counts a PROXY header that
+    // never came right when the connection closes.
+    if (!isProxyHeaderProblem(e) && listener.tls() == TlsMode.IMPLICIT) {
       meters.handshakeFailed(e);
     }
     LOG.debug("listener {}: connection failed before its session: {}", listener.name(),

@@ -4,6 +4,7 @@ import io.postern.auth.Authenticator;
 import io.postern.auth.LoginThrottle;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
+import io.postern.session.HandshakeLimit;
 import io.postern.session.ShutdownSignal;
 import io.postern.tls.ServerTls;
 import io.vertx.core.net.ClientSSLOptions;
@@ -23,16 +24,44 @@ public record SharedServices(
     ShutdownSignal shutdown,
     Map<String, Integer> boundPorts,
     PosternMeters meters,
-    LoginThrottle throttle) {
+    LoginThrottle throttle,
+    AddressRates connectionRates,
+    AddressRates handshakeRates,
+    DescriptorBudget descriptors) {
 
+  /** {@code config}'s limits must have max-connections fitted ({@link DescriptorBudget#fit}). */
   public SharedServices(PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
     this(config, tls, Map.copyOf(backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
-            config.limits().maxConnectionsPerIp()),
-        new ShutdownSignal(), new ConcurrentHashMap<>(), meters,
-        new LoginThrottle(config.auth().throttle(), config.limits()));
+            config.limits().maxConnectionsPerIp()), meters);
+  }
+
+  private SharedServices(PosternConfig config, ServerTls tls,
+      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
+      ConnectionLimits limits, PosternMeters meters) {
+    this(config, tls, backendTls, authenticator, limits, new ShutdownSignal(),
+        new ConcurrentHashMap<>(), meters,
+        new LoginThrottle(config.auth().throttle(), config.limits()),
+        new AddressRates(config.limits().connectionRatePerIp()),
+        new AddressRates(config.limits().handshakeRatePerIp()),
+        new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),
+            limits::open));
+  }
+
+  /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */
+  public HandshakeLimit handshakeLimit() {
+    return client -> config.limits().isTrusted(client) || handshakeRates.tryTake(client);
+  }
+
+  /** Starts watching the descriptors in use; {@link #stopped} ends it. */
+  public void started() {
+    descriptors.start();
+  }
+
+  public void stopped() {
+    descriptors.stop();
   }
 
   void bound(String listener, int port) {

@@ -14,7 +14,13 @@ public final class ListenerMeters {
 
   /** Why a connection was refused before its session began. */
   public enum Rejection {
-    MAX_CONNECTIONS, PER_IP, PROXY_HEADER;
+    MAX_CONNECTIONS, PER_IP, PROXY_HEADER,
+    /** {@code limits.connection-rate-per-ip}. */
+    CONNECTION_RATE,
+    /** {@code limits.handshake-rate-per-ip}, on an implicit-TLS listener. */
+    HANDSHAKE_RATE,
+    /** The process is near its open-file limit. */
+    DESCRIPTORS;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -30,6 +36,7 @@ public final class ListenerMeters {
   private final Map<String, Counter> handshakes = new ConcurrentHashMap<>();
   private final Counter failedHandshakes;
   private final Counter abandonedHandshakes;
+  private final Counter refusedHandshakes;
 
   ListenerMeters(MeterRegistry registry, ListenerConfig config, List<String> tlsVersions) {
     this.registry = registry;
@@ -62,6 +69,7 @@ public final class ListenerMeters {
     }
     failedHandshakes = tls ? handshakeCounter("failure", "none") : null;
     abandonedHandshakes = tls ? handshakeCounter("closed", "none") : null;
+    refusedHandshakes = tls ? handshakeCounter("refused", "none") : null;
   }
 
   /** A TCP connection arrived (it may still be refused). */
@@ -96,6 +104,13 @@ public final class ListenerMeters {
     Counter counter = isClosed(cause) ? abandonedHandshakes : failedHandshakes;
     if (counter != null) {
       counter.increment();
+    }
+  }
+
+  /** A STARTTLS (STLS) refused by {@code limits.handshake-rate-per-ip}; the session ends. */
+  public void handshakeRefused() {
+    if (refusedHandshakes != null) {
+      refusedHandshakes.increment();
     }
   }
 

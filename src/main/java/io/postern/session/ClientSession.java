@@ -157,6 +157,12 @@ public final class ClientSession<R> {
           : protocol.startTlsCommand() + " is not available here.");
       return;
     }
+    if (!context.handshakes().tryTake(record.clientAddress())) {
+      // Cheap for the client, a millisecond of CPU here: the address has had its share.
+      context.listenerMeters().handshakeRefused();
+      end(Goodbye.TOO_MANY_HANDSHAKES);
+      return;
+    }
     // RFC 9051 §6.2.1 option 2, RFC 2595 §4: whatever was pipelined after the command is thrown
     // away (CVE-2011-0411, CVE-2021-38084).
     decoder.discard();

@@ -15,7 +15,11 @@ public enum Goodbye {
   /** Refused before any session: {@code limits.max-connections}. */
   TOO_MANY_CONNECTIONS("Too many connections.", "rejected"),
   /** Refused before any session: {@code limits.max-connections-per-ip}. */
-  TOO_MANY_FROM_ADDRESS("Too many connections from your address.", "rejected");
+  TOO_MANY_FROM_ADDRESS("Too many connections from your address.", "rejected"),
+  /** Refused before any session: {@code limits.connection-rate-per-ip}. */
+  CONNECTING_TOO_FAST("Too many new connections from your address.", "rejected"),
+  /** STARTTLS refused: {@code limits.handshake-rate-per-ip}. */
+  TOO_MANY_HANDSHAKES("Too many TLS handshakes from your address.", "tls_refused");
 
   private final String text;
   private final String result;

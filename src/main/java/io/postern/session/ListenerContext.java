@@ -20,7 +20,8 @@ public record ListenerContext(
     BackendConnector backends,
     ShutdownSignal shutdown,
     PosternMeters meters,
-    LoginThrottle throttle) {
+    LoginThrottle throttle,
+    HandshakeLimit handshakes) {
 
   /** This listener's own meters. */
   public ListenerMeters listenerMeters() {

@@ -224,4 +224,25 @@ class ConfigLoaderTest {
     assertThat(errors("listeners: [ {\n")).singleElement().asString()
         .startsWith("--config: cannot read");
   }
+
+  @Test
+  void connectionLimitsShouldTakeAutoRatesAndAReserve() throws Exception {
+    LimitsConfig defaults = load("{}\n", Map.of()).limits();
+    assertThat(defaults.maxConnections()).isEqualTo(LimitsConfig.AUTO);
+    assertThat(defaults.connectionRatePerIp()).isEqualTo(300);
+    assertThat(defaults.handshakeRatePerIp()).isEqualTo(120);
+    assertThat(defaults.descriptorReserve()).isEqualTo(256);
+    LimitsConfig set = load("limits: { max-connections: 2000, connection-rate-per-ip: 0,"
+        + " handshake-rate-per-ip: 30, descriptor-reserve: 100 }\n",
+        Map.of("POSTERN_LIMITS__MAX_CONNECTIONS", "auto")).limits();
+    assertThat(set.maxConnections()).isEqualTo(LimitsConfig.AUTO);
+    assertThat(set.connectionRatePerIp()).isZero();
+    assertThat(set.handshakeRatePerIp()).isEqualTo(30);
+    assertThat(set.descriptorReserve()).isEqualTo(100);
+    assertThat(errors("limits: { max-connections: lots, handshake-rate-per-ip: -1,"
+        + " descriptor-reserve: 1 }\n")).containsExactlyInAnyOrder(
+        "limits.max-connections: must be a whole number or auto (is 'lots')",
+        "limits.handshake-rate-per-ip: must be between 0 and 10000000 (is -1)",
+        "limits.descriptor-reserve: must be between 32 and 1000000 (is 1)");
+  }
 }

@@ -42,13 +42,25 @@ final class PosternJar implements AutoCloseable {
 
   /** Runs the jar in {@code cwd} with {@code env} added to the environment, to completion. */
   static ProcessResult run(Path cwd, Map<String, String> env, String... args) throws Exception {
-    return ExternalCommand.run(command(args), RUN_TIMEOUT,
+    return run(cwd, env, 0, args);
+  }
+
+  /** The same under {@code ulimit -n openFiles} (0: the inherited limit). */
+  static ProcessResult run(Path cwd, Map<String, String> env, int openFiles, String... args)
+      throws Exception {
+    return ExternalCommand.run(command(openFiles, args), RUN_TIMEOUT,
         builder -> builder.directory(cwd.toFile()).environment().putAll(env));
   }
 
   /** Starts the jar as {@link #run} would, and waits until it has started (or fails if it exits). */
   static PosternJar start(Path cwd, Map<String, String> env, String... args) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(command(args)).directory(cwd.toFile());
+    return start(cwd, env, 0, args);
+  }
+
+  /** The same under {@code ulimit -n openFiles} (0: the inherited limit). */
+  static PosternJar start(Path cwd, Map<String, String> env, int openFiles, String... args)
+      throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command(openFiles, args)).directory(cwd.toFile());
     builder.environment().putAll(env);
     ServiceProcess process = new ServiceProcess("postern.jar", cwd.resolve("postern.out"),
         STOP_TIMEOUT);
@@ -56,8 +68,13 @@ final class PosternJar implements AutoCloseable {
     return new PosternJar(process, started.group(1), Integer.parseInt(started.group(2)));
   }
 
-  private static List<String> command(String... args) {
-    List<String> command = new ArrayList<>(List.of(
+  private static List<String> command(int openFiles, String... args) {
+    List<String> command = new ArrayList<>();
+    if (openFiles > 0) {
+      // exec: the shell becomes the JVM, so SIGTERM still reaches Postern itself.
+      command.addAll(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""));
+    }
+    command.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
     command.addAll(List.of(args));
     return command;

@@ -118,6 +118,9 @@ public final class PosternFixture implements AutoCloseable {
     private int maxBadCommands = 5;
     private int maxConnections = 1000;
     private int maxPerIp = 1000;
+    // Off unless a test asks: many tests open connection after connection from 127.0.0.1.
+    private int connectionRate = 0;
+    private int handshakeRate = 0;
     private UnaryOperator<Authenticator> wrapAuth = UnaryOperator.identity();
     private AuthConfig.Source authSource = AuthConfig.Source.PASSWD_FILE;
     private List<String> authUrls = List.of("http://127.0.0.1:9/auth");
@@ -228,6 +231,13 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code limits.connection-rate-per-ip} and {@code handshake-rate-per-ip}, per minute. */
+    public Builder rates(int connectionsPerMinute, int handshakesPerMinute) {
+      connectionRate = connectionsPerMinute;
+      handshakeRate = handshakesPerMinute;
+      return this;
+    }
+
     /**
      * Serve this certificate instead of the shared self-signed test one; call again to add more
      * (the first is the default, the others are chosen by SNI).
@@ -319,7 +329,8 @@ public final class PosternFixture implements AutoCloseable {
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
-              maxConnections, maxPerIp, trusted, Duration.ofSeconds(1)),
+              maxConnections, maxPerIp, trusted, Duration.ofSeconds(1), connectionRate,
+              handshakeRate, 256),
           new AdminConfig("127.0.0.1", 0), LoggingConfig.DEFAULT);
       PrometheusMeterRegistry registry = MeteredVertx.registry();
       Vertx vertx = MeteredVertx.create(MeteredVertx.options(), registry);
