@@ -10,6 +10,7 @@ import io.postern.imap.ImapProtocol;
 import io.postern.metrics.ListenerMeters;
 import io.postern.metrics.ListenerMeters.Rejection;
 import io.postern.net.Addresses;
+import io.postern.net.ListenAddress;
 import io.postern.pop3.Pop3Protocol;
 import io.postern.session.ClientSession;
 import io.postern.session.Goodbye;
@@ -59,7 +60,7 @@ public final class ListenerVerticle extends VerticleBase {
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)
         .exceptionHandler(this::failedBeforeSession)
-        .listen(vertxPort(), listener.address())
+        .listen(vertxPort(), ListenAddress.host(listener.address()))
         .onSuccess(s -> {
           SharedServerTls.adopt(s);
           shared.bound(listener.name(), s.actualPort());
