@@ -176,7 +176,12 @@ public final class SocketEnds {
     }
     // From the head of the pipeline: past Vert.x's handler, which would fold the close into a
     // graceful one waiting for a flush, and past TLS, whose close_notify would not be read.
-    channel.pipeline().firstContext().close();
+    ChannelHandlerContext head = channel.pipeline().firstContext();
+    if (head != null) {
+      head.close();
+    } else {
+      channel.close();
+    }
   }
 
   /** From now on, input is read and dropped (and so freed) instead of handled or held back. */
