@@ -17,6 +17,7 @@ import io.postern.listener.SharedServices;
 import io.postern.metrics.AdminServer;
 import io.postern.metrics.PosternMeters;
 import io.postern.metrics.Readiness;
+import io.postern.net.ListenAddress;
 import io.postern.net.SocketEnds;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CertificatePair;
@@ -138,7 +139,8 @@ public final class PosternServer {
             .filter(name -> !shared.boundPorts().containsKey(name)).toList(),
         shared.shutdown()::stopping, shared.authenticator()::ready,
         shared.authenticator().source());
-    return AdminServer.start(vertx, config.admin(), shared.meters(), readiness)
+    return AdminServer.start(vertx, config.admin().port(),
+            ListenAddress.host(config.admin().address()), shared.meters(), readiness)
         .andThen(ar -> {
           if (ar.failed()) {
             readiness.close();

@@ -3,6 +3,7 @@ package io.postern.backend;
 import io.postern.backend.BackendLoginException.Kind;
 import io.postern.config.TlsMode;
 import io.postern.net.ReceivedBytes;
+import io.postern.net.SocketEnds;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -12,8 +13,8 @@ import java.time.Duration;
 
 /**
  * A backend connection during login: reads reply lines with a length limit, writes commands, and
- * upgrades to TLS. One deadline covers the whole login; when it passes, the socket is closed and
- * whatever is pending fails. Backend input is untrusted: lines are bounded, and nothing the
+ * upgrades to TLS. One deadline covers the whole login; when it passes, the connection is reset
+ * and whatever is pending fails. Backend input is untrusted: lines are bounded, and nothing the
  * backend sent before a TLS upgrade survives it.
  */
 public final class BackendConnection {
@@ -225,7 +226,12 @@ public final class BackendConnection {
     }
     failure = e;
     vertx.cancelTimer(deadline);
-    socket.close();
+    if (e.kind() == Kind.TIMEOUT) {
+      // A backend that stalls may not be reading either: nothing is left queued for it.
+      SocketEnds.abort(socket);
+    } else {
+      socket.close();
+    }
     if (lineWanted != null) {
       Promise<String> p = lineWanted;
       lineWanted = null;

@@ -11,6 +11,7 @@ import io.postern.imap.ImapProtocol;
 import io.postern.metrics.ListenerMeters;
 import io.postern.metrics.ListenerMeters.Rejection;
 import io.postern.net.Addresses;
+import io.postern.net.ListenAddress;
 import io.postern.pop3.Pop3Protocol;
 import io.postern.session.ClientSession;
 import io.postern.session.Goodbye;
@@ -65,7 +66,7 @@ public final class ListenerVerticle extends VerticleBase {
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)
         .exceptionHandler(this::failedBeforeSession)
-        .listen(vertxPort(), listener.address())
+        .listen(vertxPort(), ListenAddress.host(listener.address()))
         // map, not onSuccess: what these throw (Vert.x internals changed) must fail the start.
         .map(s -> {
           SharedServerTls.adopt(s);

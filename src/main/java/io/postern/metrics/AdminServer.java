@@ -1,6 +1,5 @@
 package io.postern.metrics;
 
-import io.postern.config.AdminConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -38,8 +37,9 @@ public final class AdminServer {
     this.scraper = vertx.createSharedWorkerExecutor("postern-metrics", 1);
   }
 
-  public static Future<AdminServer> start(Vertx vertx, AdminConfig config, PosternMeters meters,
-      Readiness readiness) {
+  /** Listens on {@code host} (as Vert.x takes it), {@code port}. */
+  public static Future<AdminServer> start(Vertx vertx, int port, String host,
+      PosternMeters meters, Readiness readiness) {
     AdminServer admin = new AdminServer(vertx, meters, readiness);
     // Probers and scrapers reconnect; a connection left open and silent is closed.
     HttpServerOptions options = new HttpServerOptions()
@@ -49,7 +49,7 @@ public final class AdminServer {
     return vertx.createHttpServer(options)
         .connectionHandler(admin::connected)
         .requestHandler(admin::handle)
-        .listen(config.port(), config.address())
+        .listen(port, host)
         .map(s -> {
           admin.server = s;
           return admin;

@@ -2,6 +2,7 @@ package io.postern.net;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -9,6 +10,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -19,14 +21,16 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * How sockets end, where Vert.x's public NetSocket API has no word for it: half-close (a client
  * that sends {@code LOGOUT} and then shuts down its sending side must still get the backend's
- * {@code BYE} and tagged {@code OK}), and an abort for a peer that stops reading, whose graceful
- * close would wait forever for the queued data to drain. Netty has both; this reaches Netty
- * through Vert.x's internal socket interface.
+ * {@code BYE} and tagged {@code OK}), a close that waits for the peer's close within a deadline,
+ * and a reset (SO_LINGER 0) for a peer that stops reading, whose graceful close would wait
+ * forever for the queued data to drain, or leave it to the kernel. Netty has all three; this
+ * reaches Netty through Vert.x's internal socket interface.
  */
 public final class SocketEnds {
 
@@ -125,18 +129,72 @@ public final class SocketEnds {
     socket.close();
   }
 
-  /** Closes at once, dropping whatever is still queued for a peer that does not read it. */
+  /**
+   * Ends a connection the way TCP means it, with a deadline: what is queued goes out, then a FIN
+   * (after TLS close_notify) while input is still read and dropped, and the socket closes once
+   * the peer has closed its side too. A peer that has not done so within {@code linger} is not
+   * reading: the connection is reset ({@link #abort}). Closing at once instead would hand what
+   * the kernel still holds for such a peer, up to its whole send buffer, to the kernel alone.
+   */
+  public static void closeLingering(NetSocket socket, Duration linger) {
+    Channel channel = channel(socket);
+    ScheduledFuture<?> giveUp = channel.eventLoop().schedule(() -> abort(socket),
+        linger.toMillis(), TimeUnit.MILLISECONDS);
+    channel.closeFuture().addListener(f -> giveUp.cancel(false));
+    // Input is dropped (and so freed); its end (FIN or close_notify) is the peer's close. A
+    // socket without half-close closes on the peer's FIN by itself.
+    onInput(socket, data -> { }, socket::close);
+    socket.resume();
+    // An empty write completes once everything before it has gone out.
+    socket.write(Buffer.buffer()).onComplete(ar -> {
+      if (ar.failed() || inputEnded(channel)) {
+        // The peer stopped sending before: it will not tell us more. Close now.
+        socket.close();
+      } else {
+        shutdownOutput(socket);
+      }
+    });
+  }
+
+  /**
+   * Gives up on a peer that does not read: resets the connection (TCP RST) at once, dropping
+   * whatever is still queued for it, in Postern and in the kernel. A graceful close would leave
+   * the kernel holding up to megabytes of unsent data behind a FIN the peer never takes, in
+   * FIN-WAIT-1, for minutes after Postern has let go of the connection.
+   */
   public static void abort(NetSocket socket) {
     discardInput(socket);
-    // From Vert.x's own handler context, so the close starts below that handler: Vert.x would
-    // otherwise fold it into the graceful close already waiting for the flush.
-    internal(socket).channelHandlerContext().close();
+    Channel channel = channel(socket);
+    if (!channel.isOpen()) {
+      return;
+    }
+    try {
+      // SO_LINGER 0: close() sends RST and frees the send buffer instead of draining it.
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
+    } catch (ChannelException closedMeanwhile) {
+      // Closed since isOpen(): the close below is then a no-op.
+    }
+    // From the head of the pipeline: past Vert.x's handler, which would fold the close into a
+    // graceful one waiting for a flush, and past TLS, whose close_notify would not be read.
+    ChannelHandlerContext head = channel.pipeline().firstContext();
+    if (head != null) {
+      head.close();
+    } else {
+      channel.close();
+    }
   }
 
   /** From now on, input is read and dropped (and so freed) instead of handled or held back. */
   public static void discardInput(NetSocket socket) {
     socket.handler(data -> { });
     socket.resume();
+  }
+
+  /** True once the peer's end of input (FIN, or TLS close_notify) has arrived. */
+  private static boolean inputEnded(Channel channel) {
+    InputEndMarker marker = channel.pipeline().get(InputEndMarker.class);
+    return (marker != null && marker.ended)
+        || (channel instanceof DuplexChannel duplex && duplex.isInputShutdown());
   }
 
   private static Channel channel(NetSocket socket) {

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.time.Duration;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
  * The byte pipe between a logged-in client and its backend. Bytes pass unchanged, in order, in
@@ -25,13 +26,14 @@ public final class Relay {
   private final NetSocket client;
   private final NetSocket backend;
   private final Duration idleTimeout;
+  private final Supplier<Duration> shutdownGraceLeft;
   private final Counters counters;
   private final Promise<RelayResult> done = Promise.promise();
   private long toClient;
   private long toBackend;
   private long lastActivity = System.nanoTime();
   private long idleTimer = -1;
-  private long lingerTimer = -1;
+  private long shutdownTimer = -1;
   private boolean clientInputEnded;
   private boolean clientClosed;
   private boolean backendClosed;
@@ -41,11 +43,12 @@ public final class Relay {
   public record Counters(LongConsumer toClient, LongConsumer toBackend) {}
 
   private Relay(Vertx vertx, NetSocket client, NetSocket backend, Duration idleTimeout,
-      Counters counters) {
+      Supplier<Duration> shutdownGraceLeft, Counters counters) {
     this.vertx = vertx;
     this.client = client;
     this.backend = backend;
     this.idleTimeout = idleTimeout;
+    this.shutdownGraceLeft = shutdownGraceLeft;
     this.counters = counters;
   }
 
@@ -53,12 +56,13 @@ public final class Relay {
    * Starts relaying. {@code fromClient} are bytes the client sent after its login command;
    * {@code fromBackend} bytes the backend sent after its login reply; {@code clientDone} says the
    * client already stopped sending. Both sockets must be paused, and the client's must allow
-   * half-close ({@link SocketEnds#allowHalfClose}).
+   * half-close ({@link SocketEnds#allowHalfClose}). When Postern stops, the relay may go on for
+   * what {@code shutdownGraceLeft} says is left of the shutdown grace.
    */
   public static Future<RelayResult> start(Vertx vertx, NetSocket client, NetSocket backend,
       Buffer fromClient, Buffer fromBackend, boolean clientDone, Duration idleTimeout,
-      Counters counters) {
-    Relay relay = new Relay(vertx, client, backend, idleTimeout, counters);
+      Supplier<Duration> shutdownGraceLeft, Counters counters) {
+    Relay relay = new Relay(vertx, client, backend, idleTimeout, shutdownGraceLeft, counters);
     relay.begin(fromClient, fromBackend, clientDone);
     return relay.done.future();
   }
@@ -91,6 +95,15 @@ public final class Relay {
     });
     client.exceptionHandler(e -> finish("client"));
     backend.exceptionHandler(e -> finish("backend"));
+    // Vert.x's notice that the listener stops. It closes the connection itself when the grace
+    // is over, but gracefully, which waits forever for a peer that does not read; and it cancels
+    // this verticle's timers then. So the relay ends itself a moment before.
+    client.shutdownHandler(v -> {
+      if (shutdownTimer < 0) {
+        long left = Math.max(1, shutdownGraceLeft.get().toMillis() - 1);
+        shutdownTimer = vertx.setTimer(left, id -> shutdownGraceOver());
+      }
+    });
     long check = Math.max(50, Math.min(idleTimeout.toMillis() / 4, 30_000));
     idleTimer = vertx.setPeriodic(check, id -> checkIdle());
     client.resume();
@@ -143,34 +156,40 @@ public final class Relay {
     if (endedBy == null) {
       endedBy = side;
       vertx.cancelTimer(idleTimer);
-      // Nothing more is relayed; what still arrives is read and dropped until the close.
-      SocketEnds.discardInput(client);
-      SocketEnds.discardInput(backend);
-      closeAfterFlush(client);
-      closeAfterFlush(backend);
-      // A peer that never reads again must not hold the session open forever: its graceful
-      // close would wait for a flush that never comes.
-      lingerTimer = vertx.setTimer(Math.min(idleTimeout.toMillis(), MAX_LINGER_MILLIS), id -> {
-        SocketEnds.abort(client);
-        SocketEnds.abort(backend);
-      });
+      // Nothing more is relayed. Each side gets what is queued for it (the end of a message, the
+      // tagged OK of a LOGOUT) and then a FIN; a side that does not take them within the linger
+      // time is not reading, and its connection is reset rather than left to the kernel.
+      Duration linger = Duration.ofMillis(Math.min(idleTimeout.toMillis(), MAX_LINGER_MILLIS));
+      for (NetSocket socket : new NetSocket[] {client, backend}) {
+        if (side.equals("idle") && socket.writeQueueFull()) {
+          // It has not taken a byte of its queue for the whole idle timeout: it never will.
+          SocketEnds.abort(socket);
+        } else {
+          SocketEnds.closeLingering(socket, linger);
+        }
+      }
     }
     complete();
+  }
+
+  /**
+   * Postern is stopping: the relay had the shutdown grace to end by itself; when it is over,
+   * both connections are reset (a graceful close would wait for a peer that does not read).
+   */
+  private void shutdownGraceOver() {
+    if (endedBy == null) {
+      endedBy = "shutdown";
+      vertx.cancelTimer(idleTimer);
+    }
+    SocketEnds.abort(client);
+    SocketEnds.abort(backend);
   }
 
   private void complete() {
     if (clientClosed && backendClosed && !done.future().isComplete()) {
       vertx.cancelTimer(idleTimer);
-      vertx.cancelTimer(lingerTimer);
+      vertx.cancelTimer(shutdownTimer);
       done.complete(new RelayResult(toClient, toBackend, endedBy == null ? "client" : endedBy));
     }
-  }
-
-  /**
-   * Closing at once would drop what is still queued for a slow reader (the end of a message, the
-   * tagged OK of a LOGOUT); an empty write completes once everything before it is out.
-   */
-  private static void closeAfterFlush(NetSocket socket) {
-    socket.write(Buffer.buffer()).onComplete(ar -> SocketEnds.close(socket));
   }
 }

@@ -80,8 +80,8 @@ public final class ClientSession<R> {
         netSocket.remoteAddress().port(), release);
     ClientSocket socket;
     try {
-      socket = new ClientSocket(netSocket, context.vertx(),
-          context.config().limits().handshakeTimeout(), context.listenerMeters());
+      socket = new ClientSocket(netSocket, context.config().limits().handshakeTimeout(),
+          context.listenerMeters());
     } catch (RuntimeException e) {
       LOG.error("session={} cannot be served", record.id(), e);
       SocketEnds.abort(netSocket);

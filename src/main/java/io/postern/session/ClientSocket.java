@@ -4,7 +4,6 @@ import io.postern.metrics.ListenerMeters;
 import io.postern.net.SocketEnds;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.ServerSSLOptions;
@@ -21,7 +20,6 @@ import javax.net.ssl.SSLSession;
 final class ClientSocket {
 
   private final NetSocket socket;
-  private final Vertx vertx;
   private final Duration lingerLimit;
   private final ListenerMeters meters;
   private boolean upgrading;
@@ -30,9 +28,8 @@ final class ClientSocket {
   private boolean inputEnded;
 
   /** {@code lingerLimit} bounds how long a close waits for a client to take its last replies. */
-  ClientSocket(NetSocket socket, Vertx vertx, Duration lingerLimit, ListenerMeters meters) {
+  ClientSocket(NetSocket socket, Duration lingerLimit, ListenerMeters meters) {
     this.socket = socket;
-    this.vertx = vertx;
     this.lingerLimit = lingerLimit;
     this.meters = meters;
     // A client that stops sending after its last command still gets every reply.
@@ -137,18 +134,14 @@ final class ClientSocket {
   }
 
   /**
-   * Closes once the queued replies are out, or after the linger limit in any case: a client that
-   * never reads would otherwise hold the connection (and its slot) forever.
+   * Closes once the queued replies are out and the client has closed its side too, or resets
+   * the connection after the linger limit: a client that never reads would otherwise hold the
+   * connection (and its slot) forever, or leave its unread replies to the kernel.
    */
   void close() {
     if (!closing) {
       closing = true;
-      SocketEnds.close(socket);
-      vertx.setTimer(lingerLimit.toMillis(), id -> {
-        if (!closed) {
-          SocketEnds.abort(socket);
-        }
-      });
+      SocketEnds.closeLingering(socket, lingerLimit);
     }
   }
 }

@@ -31,6 +31,7 @@ final class RelayHandover {
     try {
       Relay.start(context.vertx(), client, backend.socket(), pipelined, backend.leftover(),
               socket.hasInputEnded(), context.config().limits().idleTimeout(),
+              () -> context.shutdown().graceLeft(context.config().limits().shutdownGrace()),
               new Relay.Counters(meters.bytesToClient()::increment,
                   meters.bytesToBackend()::increment))
           .onComplete(ar -> {

@@ -1,5 +1,6 @@
 package io.postern.session;
 
+import io.postern.logging.LogText;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,10 @@ public final class SessionLog {
     return raw.substring(0, end) + "...";
   }
 
-  /** {@code -} for absent; quoted with escapes when not a plain token; at most 64 characters. */
+  /**
+   * {@code -} for absent; quoted with escapes when not a plain token ({@link LogText#unsafe}
+   * characters, quotes, backslashes); at most 64 characters.
+   */
   public static String value(String raw) {
     return value(raw, 64);
   }
@@ -72,14 +76,15 @@ public final class SessionLog {
       return s;
     }
     StringBuilder out = new StringBuilder("\"");
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
+    for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
+      int c = s.codePointAt(i);
       if (c == '"' || c == '\\') {
-        out.append('\\').append(c);
-      } else if (c < 0x20 || c == 0x7f) {
-        out.append(String.format("\\x%02x", (int) c));
+        out.append('\\').append((char) c);
+      } else if (LogText.unsafe(c)) {
+        // Controls as backslash-xNN; Unicode line breaks, bidi and invisible ones backslash-uNNNN.
+        LogText.appendEscaped(out, c);
       } else {
-        out.append(c);
+        out.appendCodePoint(c);
       }
     }
     return out.append('"').toString();

@@ -132,6 +132,7 @@ public final class PosternFixture implements AutoCloseable {
     private AuthConfig.Throttle throttle = new AuthConfig.Throttle(Duration.ZERO, Duration.ZERO,
         Duration.ofHours(1), 1000);
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
+    private String adminAddress = "127.0.0.1";
     private final List<CertificateFiles> certificates = new ArrayList<>();
     private final List<io.postern.config.Cidr> trusted = new ArrayList<>();
 
@@ -262,6 +263,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** Where the admin endpoint listens (127.0.0.1 unless a test says), port chosen by the OS. */
+    public Builder adminAddress(String address) {
+      adminAddress = address;
+      return this;
+    }
+
     /** A CIDR of limits.trusted-networks (may send PROXY headers). */
     public Builder trustedNetwork(String cidr) {
       trusted.add(io.postern.config.Cidr.parse(cidr));
@@ -331,7 +338,7 @@ public final class PosternFixture implements AutoCloseable {
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
               maxConnections, maxPerIp, trusted, Duration.ofSeconds(1), connectionRate,
               handshakeRate, 256),
-          new AdminConfig("127.0.0.1", 0), LoggingConfig.DEFAULT);
+          new AdminConfig(adminAddress, 0), LoggingConfig.DEFAULT);
       PrometheusMeterRegistry registry = MeteredVertx.registry();
       Vertx vertx = MeteredVertx.create(MeteredVertx.options(), registry);
       try {
