@@ -15,6 +15,7 @@ import io.postern.session.ClientSession;
 import io.postern.session.Goodbye;
 import io.postern.session.ListenerContext;
 import io.postern.session.MailProtocol;
+import io.postern.tls.AlpnRefusal;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -97,7 +98,7 @@ public final class ListenerVerticle extends VerticleBase {
         .setProxyProtocolTimeout(limits.handshakeTimeout().toMillis())
         .setProxyProtocolTimeoutUnit(TimeUnit.MILLISECONDS);
     if (shared.tls() != null) {
-      options.setSslEngineOptions(shared.tls().engine());
+      options.setSslEngineOptions(shared.tls().engine(listener));
     }
     if (listener.tls() == TlsMode.IMPLICIT) {
       ServerSSLOptions ssl = shared.tls().options();
@@ -173,7 +174,11 @@ public final class ListenerVerticle extends VerticleBase {
       meters.rejected(Rejection.PROXY_HEADER);
     } else if (listener.tls() == TlsMode.IMPLICIT) {
       meters.accepted();
-      meters.handshakeFailed(e);
+      if (AlpnRefusal.isCause(e)) {
+        meters.handshakeRefusedAlpn();
+      } else {
+        meters.handshakeFailed(e);
+      }
     }
     LOG.debug("listener {}: connection failed before its session: {}", listener.name(),
         e.toString());

@@ -30,6 +30,7 @@ public final class ListenerMeters {
   private final Map<String, Counter> handshakes = new ConcurrentHashMap<>();
   private final Counter failedHandshakes;
   private final Counter abandonedHandshakes;
+  private final Counter refusedAlpn;
 
   ListenerMeters(MeterRegistry registry, ListenerConfig config, List<String> tlsVersions) {
     this.registry = registry;
@@ -62,6 +63,7 @@ public final class ListenerMeters {
     }
     failedHandshakes = tls ? handshakeCounter("failure", "none") : null;
     abandonedHandshakes = tls ? handshakeCounter("closed", "none") : null;
+    refusedAlpn = tls ? handshakeCounter("no_application_protocol", "none") : null;
   }
 
   /** A TCP connection arrived (it may still be refused). */
@@ -96,6 +98,16 @@ public final class ListenerMeters {
     Counter counter = isClosed(cause) ? abandonedHandshakes : failedHandshakes;
     if (counter != null) {
       counter.increment();
+    }
+  }
+
+  /**
+   * Postern refused a handshake because the client offered ALPN protocols, none of them the
+   * listener's (a cross-protocol attempt such as ALPACA, or a misconfigured client).
+   */
+  public void handshakeRefusedAlpn() {
+    if (refusedAlpn != null) {
+      refusedAlpn.increment();
     }
   }
 
