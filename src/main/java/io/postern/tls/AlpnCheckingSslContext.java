@@ -20,10 +20,17 @@ final class AlpnCheckingSslContext extends SslContext {
 
   private final SslContext wrapped;
   private final AlpnPolicy policy;
+  private final boolean jdkSelects;
 
-  AlpnCheckingSslContext(SslContext wrapped, AlpnPolicy policy) {
+  /**
+   * {@code jdkSelects}: the engines are the JDK's, and each gets the JDK's own ALPN selector
+   * (Netty's ALPN wrapper for JDK engines would load BouncyCastle on an event loop, for seconds,
+   * to ask whether it is the TLS provider).
+   */
+  AlpnCheckingSslContext(SslContext wrapped, AlpnPolicy policy, boolean jdkSelects) {
     this.wrapped = wrapped;
     this.policy = policy;
+    this.jdkSelects = jdkSelects;
   }
 
   @Override
@@ -67,12 +74,25 @@ final class AlpnCheckingSslContext extends SslContext {
 
   @Override
   public SSLEngine newEngine(ByteBufAllocator alloc) {
-    return wrapped.newEngine(alloc);
+    return selecting(wrapped.newEngine(alloc));
   }
 
   @Override
   public SSLEngine newEngine(ByteBufAllocator alloc, String peerHost, int peerPort) {
-    return wrapped.newEngine(alloc, peerHost, peerPort);
+    return selecting(wrapped.newEngine(alloc, peerHost, peerPort));
+  }
+
+  /**
+   * Selects the listener's protocol when the client offers it. Anything else never reaches the
+   * engine (the handler refuses it first); were it to, null makes the JDK refuse it too.
+   */
+  private SSLEngine selecting(SSLEngine engine) {
+    if (jdkSelects) {
+      String protocol = policy.protocol();
+      engine.setHandshakeApplicationProtocolSelector(
+          (e, offered) -> offered.contains(protocol) ? protocol : null);
+    }
+    return engine;
   }
 
   @Override

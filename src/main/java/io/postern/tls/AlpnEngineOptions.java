@@ -44,7 +44,7 @@ final class AlpnEngineOptions {
 
     @Override
     public SslContextFactory sslContextFactory() {
-      return new Factory(super.sslContextFactory(), policy, JdkSSLEngineOptions.isAlpnAvailable());
+      return new Factory(super.sslContextFactory(), policy, true, false);
     }
   }
 
@@ -63,25 +63,30 @@ final class AlpnEngineOptions {
 
     @Override
     public SslContextFactory sslContextFactory() {
-      return new Factory(super.sslContextFactory(), policy,
+      return new Factory(super.sslContextFactory(), policy, false,
           OpenSSLEngineOptions.isAlpnAvailable());
     }
   }
 
   /**
-   * Vert.x's factory for the engine, with ALPN set to the listener's protocol (so a client that
-   * offers it gets it selected in the ServerHello) and server contexts wrapped.
+   * Vert.x's factory for the engine, with server contexts wrapped and ALPN set so that a client
+   * offering the listener's protocol gets it selected in the ServerHello: OpenSSL through
+   * Netty's ALPN configuration, the JDK by its own selector (see {@link AlpnCheckingSslContext}).
    */
   private static final class Factory implements SslContextFactory {
     private final SslContextFactory engine;
     private final AlpnPolicy policy;
-    private final boolean selectProtocol;
+    /** The JDK's engines: they select by their own selector. */
+    private final boolean jdk;
+    /** OpenSSL's engines, when its ALPN is available: they select through Netty. */
+    private final boolean nettyAlpn;
     private boolean forClient;
 
-    Factory(SslContextFactory engine, AlpnPolicy policy, boolean selectProtocol) {
+    Factory(SslContextFactory engine, AlpnPolicy policy, boolean jdk, boolean nettyAlpn) {
       this.engine = engine;
       this.policy = policy;
-      this.selectProtocol = selectProtocol;
+      this.jdk = jdk;
+      this.nettyAlpn = nettyAlpn;
     }
 
     @Override
@@ -136,11 +141,10 @@ final class AlpnEngineOptions {
       if (forClient) {
         return engine.create();
       }
-      // A mismatch never reaches the engine (the handler refuses it first), so how the engine
-      // would treat one (Vert.x: fatal alert on the JDK, ignored on OpenSSL) does not matter.
-      engine.useAlpn(selectProtocol)
-          .applicationProtocols(selectProtocol ? List.of(policy.protocol()) : null);
-      return new AlpnCheckingSslContext(engine.create(), policy);
+      // A mismatch never reaches the engine (the handler refuses it first), so that Vert.x has
+      // OpenSSL ignore one does not matter.
+      engine.useAlpn(nettyAlpn).applicationProtocols(nettyAlpn ? List.of(policy.protocol()) : null);
+      return new AlpnCheckingSslContext(engine.create(), policy, jdk);
     }
   }
 }

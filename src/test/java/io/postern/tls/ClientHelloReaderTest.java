@@ -52,6 +52,13 @@ class ClientHelloReaderTest {
   }
 
   @Test
+  void shouldReadTheStartUpChecksHandMadeClientHello() {
+    Result result = readAll(AlpnGuardCheck.foreignClientHello());
+    assertThat(result.kind()).isEqualTo(Kind.ALPN);
+    assertThat(result.protocols()).containsExactly(AlpnGuardCheck.FOREIGN);
+  }
+
+  @Test
   void shouldSeeWhenNoAlpnIsOffered() throws Exception {
     assertThat(readAll(clientHello()).kind()).isEqualTo(Kind.NO_ALPN);
   }
