@@ -33,6 +33,9 @@ final class AlpnCheckingSslContext extends SslContext {
     this.jdkSelects = jdkSelects;
   }
 
+  // Netty's own handlers also carry a resumption controller, used only to re-check client
+  // certificates on resumed sessions; Postern asks clients for none.
+
   @Override
   protected SslHandler newHandler(ByteBufAllocator alloc, boolean startTls) {
     return newHandler(alloc, startTls, ImmediateExecutor.INSTANCE);

@@ -25,9 +25,8 @@ public record AlpnPolicy(String protocol, String listener) {
 
   /** The offered names for a log line: client-chosen bytes, shown printable and bounded. */
   static String describe(List<String> offered) {
-    String shown = offered.stream().limit(LOGGED_NAMES).map(AlpnPolicy::printable)
+    return offered.stream().limit(LOGGED_NAMES).map(AlpnPolicy::printable)
         .collect(Collectors.joining(", ", "[", offered.size() > LOGGED_NAMES ? ", ...]" : "]"));
-    return shown;
   }
 
   private static String printable(String name) {

@@ -66,10 +66,6 @@ public final class ServerTls {
     return options;
   }
 
-  public SSLEngineOptions engine() {
-    return engine;
-  }
-
   /**
    * The engine for {@code listener}'s connections, implicit TLS and STARTTLS: it refuses clients
    * that offer ALPN without the listener's protocol ({@link AlpnPolicy}).

@@ -15,6 +15,10 @@ import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +71,8 @@ class AlpnTest {
     String key = engine + (sni ? "-sni" : "");
     PosternFixture f = fixtures.get(key);
     if (f == null) {
-      PosternFixture.Builder builder = PosternFixture.builder(dir.resolve(key)).engine(engine);
+      PosternFixture.Builder builder = PosternFixture.builder(dir.resolve(key)).engine(engine)
+          .proxyProtocolListeners().trustedNetwork("127.0.0.1/32");
       if (sni) {
         TestTls localhost = TestTls.shared("localhost");
         TestTls other = TestTls.shared("mail.example.org");
@@ -167,6 +172,41 @@ class AlpnTest {
     }
   }
 
+  /**
+   * Holding a ClientHello until it is whole must not hold the connection: half of one is closed
+   * at the handshake timeout (5 s in the fixture) like any stalled handshake.
+   */
+  /** Each engine, implicit TLS and STARTTLS (each run waits out the 5 s handshake timeout). */
+  static Stream<Path3> someStalledPaths() {
+    return everyPath().filter(p -> !p.sni() && (p.listener().equals("imaps")
+        || p.listener().equals("pop3")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("someStalledPaths")
+  void halfAClientHelloShouldBeClosedAtTheHandshakeTimeout(Path3 path) throws Exception {
+    PosternFixture postern = postern(path.engine(), path.sni());
+    try (Conversation c = MailClient.plain(postern.port(path.listener()),
+        TestTls.shared("localhost"))) {
+      if (path.starttls()) {
+        c.expect(path.imap() ? "* OK" : "+OK");
+        c.send(path.imap() ? "a STARTTLS\r\n" : "STLS\r\n");
+        c.expect(path.imap() ? "a OK" : "+OK");
+      }
+      byte[] hello = ClientHelloReaderTest.clientHello("http/1.1");
+      long start = System.nanoTime();
+      c.sendRaw(java.util.Arrays.copyOf(hello, hello.length / 2));
+      c.socket().setSoTimeout(15_000);
+      InputStream in = c.socket().getInputStream();
+      byte[] got = in.readNBytes(100); // until the close; at most an alert comes first
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofSeconds(4), Duration.ofSeconds(12));
+      if (got.length > 0) {
+        assertThat(got[0]).as("a TLS alert record").isEqualTo((byte) 21);
+      }
+    }
+  }
+
   @Test
   void aRefusalShouldBeLoggedAtDebugWithTheClientAndItsOffer() throws Exception {
     PosternFixture postern = postern(Engine.JDK, false);
@@ -182,6 +222,42 @@ class AlpnTest {
           assertThat(line).contains("listener imaps: TLS client /127.0.0.1:")
               .contains("offered ALPN [http/1.1, bad\\x0aname] without imap")
               .contains("no_application_protocol")));
+    } finally {
+      logs.stop();
+      logger.setLevel(level);
+    }
+  }
+
+  /** Behind a load balancer the alert is the same, and the log names the client it vouched for. */
+  @Test
+  void aRefusalBehindAProxyShouldNameTheClientFromTheProxyHeader() throws Exception {
+    PosternFixture postern = postern(Engine.JDK, false);
+    String[] refused = {"listener", "imap-proxied", "result", "no_application_protocol",
+        "version", "none"};
+    double before = MetricsReader.value(postern, "postern_tls_handshakes_total", refused);
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+        LoggerFactory.getLogger("io.postern.tls.AlpnCheckingSslHandler");
+    Level level = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
+    LogCapture logs = LogCapture.start();
+    TestTls tls = TestTls.shared("localhost");
+    int port = postern.port("imap-proxied");
+    try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      raw.getOutputStream().write("PROXY TCP4 198.51.100.7 127.0.0.1 50000 993\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      SSLSocket socket = (SSLSocket) tls.clientContext().getSocketFactory()
+          .createSocket(raw, tls.host(), port, false);
+      socket.setSoTimeout(10_000);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setApplicationProtocols(new String[] {"http/1.1"});
+      socket.setSSLParameters(parameters);
+      assertThatThrownBy(socket::startHandshake).isInstanceOf(SSLHandshakeException.class)
+          .hasMessageContaining("no_application_protocol");
+      await().atMost(WAIT).untilAsserted(() -> assertThat(logs.lines()).anySatisfy(line ->
+          assertThat(line).contains("listener imap-proxied: TLS client 198.51.100.7:50000"
+              + " offered ALPN [http/1.1] without imap")));
+      await().atMost(WAIT).untilAsserted(() -> assertThat(MetricsReader.value(postern,
+          "postern_tls_handshakes_total", refused)).isEqualTo(before + 1));
     } finally {
       logs.stop();
       logger.setLevel(level);
