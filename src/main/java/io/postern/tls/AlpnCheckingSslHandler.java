@@ -85,8 +85,8 @@ final class AlpnCheckingSslHandler extends SslHandler {
   }
 
   /**
-   * Sends the alert in plaintext (no keys exist yet), fails the handshake with {@code cause} as
-   * Vert.x expects to hear of it, and closes without handing the engine a byte.
+   * Sends the alert in plaintext (no keys exist yet), then fails the handshake with {@code cause}
+   * as Vert.x expects to hear of it, and closes; the engine never gets a byte.
    */
   private void refuse(ChannelHandlerContext ctx, ByteBuf in, byte description,
       SSLHandshakeException cause) {
@@ -95,14 +95,17 @@ final class AlpnCheckingSslHandler extends SslHandler {
     in.skipBytes(in.readableBytes());
     // TLS 1.2 record version: what TLS 1.3 servers also send before the ServerHello.
     ByteBuf alert = Unpooled.wrappedBuffer(new byte[] {ALERT, 3, 3, 0, 2, FATAL, description});
-    // From this handler's context: the alert and the close go straight to the socket.
-    ctx.writeAndFlush(alert).addListener(f -> ctx.close());
-    // The handshake has failed: without this, the close would report it as "closed by peer".
-    Future<?> handshake = handshakeFuture();
-    if (handshake instanceof Promise<?> promise) {
-      promise.tryFailure(cause);
-    }
-    ctx.fireUserEventTriggered(new SslHandshakeCompletionEvent(cause));
+    // From this handler's context the alert goes straight to the socket; only once it is out is
+    // Vert.x told (it may close at once), so the close cannot overtake it.
+    ctx.writeAndFlush(alert).addListener(written -> {
+      // Without this, the close would fail the handshake as "closed by the peer".
+      Future<?> handshake = handshakeFuture();
+      if (handshake instanceof Promise<?> promise) {
+        promise.tryFailure(cause);
+      }
+      ctx.fireUserEventTriggered(new SslHandshakeCompletionEvent(cause));
+      ctx.close();
+    });
   }
 
   @Override
