@@ -19,6 +19,7 @@ import io.postern.metrics.PosternMeters;
 import io.postern.metrics.Readiness;
 import io.postern.net.ListenAddress;
 import io.postern.net.SocketEnds;
+import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CertificatePair;
 import io.postern.tls.ServerTls;
@@ -113,6 +114,10 @@ public final class PosternServer {
     List<String> deployments = new ArrayList<>();
     // Half-close reaches into Vert.x's internals; if they changed, say so now, not per client.
     Future<Void> chain = SocketEnds.check(vertx);
+    if (resources.tls() != null) {
+      // So does the ALPN check (cross-protocol clients): prove it refuses, or do not start.
+      chain = chain.compose(v -> AlpnGuardCheck.check(vertx, resources.tls()));
+    }
     List<ListenerConfig> listeners = resources.config().listeners();
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig listener = listeners.get(i);

@@ -17,6 +17,7 @@ import io.postern.session.ClientSession;
 import io.postern.session.Goodbye;
 import io.postern.session.ListenerContext;
 import io.postern.session.MailProtocol;
+import io.postern.tls.AlpnRefusal;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -107,7 +108,7 @@ public final class ListenerVerticle extends VerticleBase {
         .setProxyProtocolTimeout(limits.handshakeTimeout().toMillis())
         .setProxyProtocolTimeoutUnit(TimeUnit.MILLISECONDS);
     if (shared.tls() != null) {
-      options.setSslEngineOptions(shared.tls().engine());
+      options.setSslEngineOptions(shared.tls().engine(listener));
     }
     if (listener.tls() == TlsMode.IMPLICIT) {
       ServerSSLOptions ssl = shared.tls().options();
@@ -181,7 +182,11 @@ public final class ListenerVerticle extends VerticleBase {
     // The gate counted the connection when it was accepted, and counts a PROXY header that
     // never came right when the connection closes.
     if (!isProxyHeaderProblem(e) && listener.tls() == TlsMode.IMPLICIT) {
-      meters.handshakeFailed(e);
+      if (AlpnRefusal.isCause(e)) {
+        meters.handshakeRefusedAlpn();
+      } else {
+        meters.handshakeFailed(e);
+      }
     }
     LOG.debug("listener {}: connection failed before its session: {}", listener.name(),
         e.toString());

@@ -37,6 +37,7 @@ public final class ListenerMeters {
   private final Counter failedHandshakes;
   private final Counter abandonedHandshakes;
   private final Counter refusedHandshakes;
+  private final Counter refusedAlpn;
 
   ListenerMeters(MeterRegistry registry, ListenerConfig config, List<String> tlsVersions) {
     this.registry = registry;
@@ -70,6 +71,7 @@ public final class ListenerMeters {
     failedHandshakes = tls ? handshakeCounter("failure", "none") : null;
     abandonedHandshakes = tls ? handshakeCounter("closed", "none") : null;
     refusedHandshakes = tls ? handshakeCounter("refused", "none") : null;
+    refusedAlpn = tls ? handshakeCounter("no_application_protocol", "none") : null;
   }
 
   /** A TCP connection arrived (it may still be refused). */
@@ -111,6 +113,16 @@ public final class ListenerMeters {
   public void handshakeRefused() {
     if (refusedHandshakes != null) {
       refusedHandshakes.increment();
+    }
+  }
+
+  /**
+   * Postern refused a handshake because the client offered ALPN protocols, none of them the
+   * listener's (a cross-protocol attempt such as ALPACA, or a misconfigured client).
+   */
+  public void handshakeRefusedAlpn() {
+    if (refusedAlpn != null) {
+      refusedAlpn.increment();
     }
   }
 

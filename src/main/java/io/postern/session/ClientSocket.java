@@ -2,6 +2,7 @@ package io.postern.session;
 
 import io.postern.metrics.ListenerMeters;
 import io.postern.net.SocketEnds;
+import io.postern.tls.AlpnRefusal;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -97,6 +98,8 @@ final class ClientSocket {
       if (ar.succeeded()) {
         SSLSession session = sslSession();
         meters.handshake(session != null ? session.getProtocol() : "unknown");
+      } else if (AlpnRefusal.isCause(ar.cause())) {
+        meters.handshakeRefusedAlpn();
       } else {
         meters.handshakeFailed(ar.cause());
       }

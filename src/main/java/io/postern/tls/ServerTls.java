@@ -1,6 +1,7 @@
 package io.postern.tls;
 
 import io.postern.config.CertificateFiles;
+import io.postern.config.ListenerConfig;
 import io.postern.config.TlsConfig;
 import io.postern.tls.CertificatePair.CertificateProblem;
 import io.vertx.core.Vertx;
@@ -65,8 +66,13 @@ public final class ServerTls {
     return options;
   }
 
-  public SSLEngineOptions engine() {
-    return engine;
+  /**
+   * The engine for {@code listener}'s connections, implicit TLS and STARTTLS: it refuses clients
+   * that offer ALPN without the listener's protocol ({@link AlpnPolicy}).
+   */
+  public SSLEngineOptions engine(ListenerConfig listener) {
+    return AlpnEngineOptions.of(engine,
+        new AlpnPolicy(listener.protocol().id(), listener.name()));
   }
 
   public List<CertificatePair> certificates() {
