@@ -145,7 +145,8 @@ class PosternSoak {
     if (!report.failures().isEmpty()) {
       throw new AssertionError("soak invariants broken (" + settings.reportDir().resolve("report.txt")
           + "):\n" + String.join("\n", report.failures().stream().map(c -> c.name() + ": expected "
-              + c.expected() + ", measured " + c.measured()).toList()));
+              + c.expected() + ", measured " + c.measured()
+              + (c.example().isEmpty() ? "" : " (" + c.example() + ")")).toList()));
     }
   }
 

@@ -15,8 +15,8 @@ import java.util.function.Predicate;
  */
 final class SoakReport {
 
-  /** One invariant. */
-  record Check(String name, String expected, String measured, boolean pass) {}
+  /** One invariant; {@code example} shows one case when it broke. */
+  record Check(String name, String expected, String measured, boolean pass, String example) {}
 
   /** Postern's process at one moment; {@code heapAfterGc} in bytes, -1 if not measured. */
   record Resources(ProcessProbe.Sample sample, long heapAfterGc) {}
@@ -54,12 +54,12 @@ final class SoakReport {
         case MIXED -> "no session mixed (counts, sizes, hashes)";
         case WRONG_PASSWORD_ACCEPTED -> "no guess let in";
         case RIGHT_PASSWORD_REFUSED -> "no right password refused outside outages";
-      }, found.size(), found.isEmpty() ? "" : " e.g. " + found.get(0));
+      }, found.size(), found.isEmpty() ? "" : found.get(0));
     }
     List<Attempt> broken = tally.attempts().stream()
         .filter(a -> a.outcome() == Attempt.Outcome.BROKEN && !tally.disrupted(a)).toList();
     zero("no logged-in session broken outside outages", broken.size(),
-        broken.isEmpty() ? "" : " e.g. " + broken.get(0).client() + ": " + broken.get(0).detail());
+        broken.isEmpty() ? "" : broken.get(0).client() + ": " + broken.get(0).detail());
     long finals = tally.count(a -> a.role() == Attempt.Role.FINAL);
     long finalOk = tally.count(a -> a.role() == Attempt.Role.FINAL
         && a.outcome() == Attempt.Outcome.OK);
@@ -71,7 +71,7 @@ final class SoakReport {
     add("most reader runs succeed (the load went through)", ">= 50% of " + readers,
         percent(readersOk, readers), readers > 0 && readersOk * 2 >= readers);
     zero("outage parts came back", run.outageProblems().size(),
-        run.outageProblems().isEmpty() ? "" : " " + run.outageProblems().get(0));
+        run.outageProblems().isEmpty() ? "" : run.outageProblems().get(0));
     add("Postern still running", "yes", run.posternAlive() ? "yes" : "no", run.posternAlive());
     checkMetrics();
     checkResources();
@@ -114,9 +114,9 @@ final class SoakReport {
   private void checkResources() {
     Resources base = run.baseline();
     Resources end = run.end();
-    add("open fds back near the baseline", "<= " + (base.sample().fds() + FD_SLACK),
-        end.sample().fds() + (run.leftOpen().isEmpty() ? "" : " " + run.leftOpen()),
-        end.sample().fds() <= base.sample().fds() + FD_SLACK);
+    checks.add(new Check("open fds back near the baseline", "<= " + (base.sample().fds() + FD_SLACK),
+        Integer.toString(end.sample().fds()), end.sample().fds() <= base.sample().fds() + FD_SLACK,
+        "open now: " + run.leftOpen()));
     add("heap after GC back near the baseline", "<= " + mib(base.heapAfterGc() + HEAP_SLACK),
         mib(end.heapAfterGc()), end.heapAfterGc() <= base.heapAfterGc() + HEAP_SLACK);
     add("RSS after GC back near the baseline", "<= " + mib((base.sample().rssKib() + RSS_SLACK_KIB) << 10),
@@ -230,11 +230,15 @@ final class SoakReport {
   private String checkTable() {
     Table t = new Table("invariant", "expected", "measured", "");
     checks.forEach(c -> t.row(c.name(), c.expected(), c.measured(), c.pass() ? "PASS" : "FAIL"));
-    return t.toString();
+    StringBuilder examples = new StringBuilder();
+    failures().stream().filter(c -> !c.example().isEmpty())
+        .forEach(c -> examples.append("FAIL ").append(c.name()).append(": ").append(c.example())
+            .append('\n'));
+    return t + examples.toString();
   }
 
   private void zero(String name, long found, String example) {
-    add(name, "0", found + example, found == 0);
+    checks.add(new Check(name, "0", Long.toString(found), found == 0, example));
   }
 
   private void within(String name, double metric, long atLeast, long slack) {
@@ -243,7 +247,7 @@ final class SoakReport {
   }
 
   private void add(String name, String expected, String measured, boolean pass) {
-    checks.add(new Check(name, expected, measured, pass));
+    checks.add(new Check(name, expected, measured, pass, ""));
   }
 
   private static long count(List<Attempt> list, Predicate<Attempt> which) {
