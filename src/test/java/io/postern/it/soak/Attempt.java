@@ -120,10 +120,6 @@ record Attempt(String client, Role role, Outcome outcome, Logins logins, int fet
       return this;
     }
 
-    Role role() {
-      return role;
-    }
-
     Attempt build() {
       String text = detail.length() > 400 ? detail.substring(0, 400) + "…" : detail.toString();
       return new Attempt(client, role, outcome, logins, fetched, fetchedBytes, violations, text,
