@@ -48,6 +48,7 @@ def parse_args():
     p.add_argument("--out", help="file for the retrieved message bytes")
     p.add_argument("--expect-login-failure", action="store_true")
     p.add_argument("--timeout", type=float, default=60.0, help="socket timeout, seconds")
+    p.add_argument("--source", help="local address to connect from (e.g. 127.0.0.7)")
     args = p.parse_args()
     if args.tls != "none" and not args.cafile:
         p.error("--cafile is required with --tls starttls|implicit")
@@ -151,8 +152,20 @@ def run(args, result):
                 pass
 
 
+def bind_source(address):
+    # imaplib and poplib offer no source address; both connect through socket.create_connection.
+    connect = socket.create_connection
+
+    def create_connection(target, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+        return connect(target, timeout, (address, 0))
+
+    socket.create_connection = create_connection
+
+
 def main():
     args = parse_args()
+    if args.source:
+        bind_source(args.source)
     result = {"login": "error", "error": None, "greeting": None, "tls_version": None,
               "capabilities": [], "exists": None, "mailbox_size": None,
               "sha256": None, "size": None}

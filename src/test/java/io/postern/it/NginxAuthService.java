@@ -68,12 +68,15 @@ public final class NginxAuthService implements AutoCloseable {
   }
 
   private final ServiceProcess process;
+  private final List<String> command;
   private final Path users;
   private final Path log;
   private final int port;
 
-  private NginxAuthService(ServiceProcess process, Path users, Path log, int port) {
+  private NginxAuthService(ServiceProcess process, List<String> command, Path users, Path log,
+      int port) {
     this.process = process;
+    this.command = command;
     this.users = users;
     this.log = log;
     this.port = port;
@@ -99,7 +102,7 @@ public final class NginxAuthService implements AutoCloseable {
     writeUsers(usersFile, users);
     Path log = root.resolve("requests.jsonl");
     List<String> command = new ArrayList<>(List.of(python.toString(), "-I", script.toString(),
-        "--users", usersFile.toString(), "--port", "0", "--log", log.toString(),
+        "--users", usersFile.toString(), "--log", log.toString(),
         "--wait", Integer.toString(options.waitSeconds())));
     options.requiredHeaders().forEach((name, value) -> {
       command.add("--require-header");
@@ -108,8 +111,28 @@ public final class NginxAuthService implements AutoCloseable {
     // stdout carries only the port line; stderr gets http.server's one line per request.
     ServiceProcess process = new ServiceProcess("nginx auth_http service",
         root.resolve("auth-service.out"), STOP_TIMEOUT);
-    MatchResult listening = process.start(new ProcessBuilder(command), START_TIMEOUT, LISTENING);
-    return new NginxAuthService(process, usersFile, log, Integer.parseInt(listening.group(1)));
+    MatchResult listening = process.start(new ProcessBuilder(onPort(command, 0)), START_TIMEOUT,
+        LISTENING);
+    return new NginxAuthService(process, List.copyOf(command), usersFile, log,
+        Integer.parseInt(listening.group(1)));
+  }
+
+  /** Stops the service, as an outage would; {@link #restart} brings it back on the same port. */
+  public void stop() {
+    process.stop();
+  }
+
+  /** Starts the service again on its port, with the same users and options, and waits for it. */
+  public void restart() throws Exception {
+    process.stop();
+    process.launch(new ProcessBuilder(onPort(command, port)));
+    process.awaitReady(START_TIMEOUT, () -> LISTENING.matcher(process.output()).find());
+  }
+
+  private static List<String> onPort(List<String> command, int port) {
+    List<String> withPort = new ArrayList<>(command);
+    withPort.addAll(List.of("--port", Integer.toString(port)));
+    return withPort;
   }
 
   /**

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * to completion ({@code --version}, {@code --check-config}) or as a server that a test stops
  * with SIGTERM, as an operator would.
  */
-final class PosternJar implements AutoCloseable {
+public final class PosternJar implements AutoCloseable {
 
   private static final Path JAR = Path.of("target/postern.jar").toAbsolutePath();
   private static final Duration RUN_TIMEOUT = Duration.ofSeconds(60);
@@ -53,7 +53,8 @@ final class PosternJar implements AutoCloseable {
   }
 
   /** Starts the jar as {@link #run} would, and waits until it has started (or fails if it exits). */
-  static PosternJar start(Path cwd, Map<String, String> env, String... args) throws Exception {
+  public static PosternJar start(Path cwd, Map<String, String> env, String... args)
+      throws Exception {
     return start(cwd, env, 0, args);
   }
 
@@ -81,7 +82,7 @@ final class PosternJar implements AutoCloseable {
   }
 
   /** Each listener's name and the port it bound, from the start-up lines. */
-  Map<String, Integer> listenerPorts() throws IOException {
+  public Map<String, Integer> listenerPorts() throws IOException {
     Map<String, Integer> ports = new LinkedHashMap<>();
     Matcher listener = LISTENER.matcher(output());
     while (listener.find()) {
@@ -91,7 +92,7 @@ final class PosternJar implements AutoCloseable {
   }
 
   /** The admin endpoint's base address, e.g. {@code http://127.0.0.1:40123}. */
-  String adminUrl() {
+  public String adminUrl() {
     return adminUrl;
   }
 
@@ -100,8 +101,13 @@ final class PosternJar implements AutoCloseable {
   }
 
   /** Everything Postern has written on stdout and stderr so far. */
-  String output() throws IOException {
+  public String output() throws IOException {
     return process.output();
+  }
+
+  /** The Java process's id (for {@code jcmd} and {@code /proc}). */
+  public long pid() {
+    return process.pid();
   }
 
   /** SIGTERM, without waiting. */

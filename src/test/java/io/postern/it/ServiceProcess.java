@@ -192,6 +192,14 @@ final class ServiceProcess implements AutoCloseable {
     return since(output);
   }
 
+  /** The running program's process id; it must be running. */
+  synchronized long pid() {
+    if (process == null) {
+      throw new IllegalStateException(name + " is not running");
+    }
+    return process.pid();
+  }
+
   /** SIGTERM, as an operator's {@code kill} would send, without waiting. */
   synchronized void terminate() {
     if (process != null) {
