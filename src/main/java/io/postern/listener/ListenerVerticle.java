@@ -54,7 +54,7 @@ public final class ListenerVerticle extends VerticleBase {
     BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
-        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.throttle());
+        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.gate());
     meters = context.listenerMeters();
     server = vertx.createNetServer(options());
     return server.connectHandler(this::accepted)

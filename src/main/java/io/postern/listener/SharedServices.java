@@ -1,11 +1,13 @@
 package io.postern.listener;
 
 import io.postern.auth.Authenticator;
+import io.postern.auth.LoginGate;
 import io.postern.auth.LoginThrottle;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.session.ShutdownSignal;
 import io.postern.tls.ServerTls;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,16 +25,16 @@ public record SharedServices(
     ShutdownSignal shutdown,
     Map<String, Integer> boundPorts,
     PosternMeters meters,
-    LoginThrottle throttle) {
+    LoginGate gate) {
 
-  public SharedServices(PosternConfig config, ServerTls tls,
+  public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
     this(config, tls, Map.copyOf(backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()),
         new ShutdownSignal(), new ConcurrentHashMap<>(), meters,
-        new LoginThrottle(config.auth().throttle(), config.limits()));
+        new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
   }
 
   void bound(String listener, int port) {

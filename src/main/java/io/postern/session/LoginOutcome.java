@@ -36,7 +36,13 @@ public sealed interface LoginOutcome {
     /** Auth source or backend down or misbehaving: try again later. */
     UNAVAILABLE("Service temporarily unavailable, try again later."),
     /** The backend says the mailbox is in use. */
-    IN_USE("Mailbox is in use.");
+    IN_USE("Mailbox is in use."),
+    /**
+     * Too many logins at once from the client's address or for the name: a temporary failure
+     * (as {@link #UNAVAILABLE} in the protocol's words) that counts as an attempt, so a
+     * connection that keeps trying is closed.
+     */
+    THROTTLED("Too many login attempts at once, try again later.");
 
     private final String text;
 
@@ -46,7 +52,8 @@ public sealed interface LoginOutcome {
 
     /** Counts towards {@code auth.max-attempts}: the client got the credentials wrong. */
     public boolean spendsAnAttempt() {
-      return this == BAD_CREDENTIALS || this == DISABLED || this == CLEARTEXT_REFUSED;
+      return this == BAD_CREDENTIALS || this == DISABLED || this == CLEARTEXT_REFUSED
+          || this == THROTTLED;
     }
   }
 }
