@@ -12,7 +12,7 @@ import io.vertx.core.WorkerExecutor;
 import java.net.InetAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +25,8 @@ import java.util.function.Predicate;
  * else's logins. At most {@code max-concurrent} checks run at once, their memory costs together
  * within {@code max-memory}, and at most {@code max-concurrent-per-ip} of them for one client
  * address, so another address always finds a thread free within one check. Waiting checks are
- * served in turn across client addresses (round robin, FIFO within one address); at most
+ * served in turn across client addresses (the address served least recently first, FIFO within
+ * one address); at most
  * {@code max-queue} wait, {@code max-queue-per-ip} from one address. A check beyond those
  * bounds, or one that alone needs more than {@code max-memory}, is refused at once and the login
  * gets the protocol's temporary failure.
@@ -47,14 +48,20 @@ public final class HashingQueue {
   private record Job(String client, long memory, Callable<Boolean> work, Promise<Boolean> result,
       Context context) {}
 
+  /** One client's checks; kept while it has some waiting or running. */
+  private static final class Client {
+    final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    int running;
+    /** When this client's last check started (a sequence number); 0: never. */
+    long lastStart;
+  }
+
   private final AuthConfig.Hashing config;
   private final Predicate<InetAddress> trusted;
   private final WorkerExecutor workers;
-  /** Waiting jobs per client key; a key is here only while it has some. */
-  private final Map<String, ArrayDeque<Job>> waiting = new HashMap<>();
-  /** The keys with waiting jobs, in the order their turns come. */
-  private final ArrayDeque<String> turns = new ArrayDeque<>();
-  private final Map<String, Integer> runningPerClient = new HashMap<>();
+  // In arrival order: among clients never served, the first to come goes first.
+  private final Map<String, Client> clients = new LinkedHashMap<>();
+  private long starts;
   private int running;
   private int queued;
   private long memoryInUse;
@@ -83,26 +90,32 @@ public final class HashingQueue {
     Promise<Boolean> result = Promise.promise();
     Job job = new Job(client, memory, work, result, context);
     List<Job> start;
+    String full;
     synchronized (this) {
-      String refused = memory > config.maxMemory()
-          ? "a check of this hash needs " + Sizes.format(memory)
-              + ", more than auth.hashing.max-memory (" + Sizes.format(config.maxMemory()) + ")"
-          : fitsNow(job) ? null
-          : queued >= config.maxQueue() ? "the hashing queue is full"
-          : waitingFor(client) >= config.maxQueuePerIp()
-              ? "too many password checks waiting from this address" : null;
-      if (refused != null) {
-        return Future.failedFuture(new Refused(refused));
+      if (memory > config.maxMemory()) {
+        return Future.failedFuture(new Refused("a check of this hash needs "
+            + Sizes.format(memory) + ", more than auth.hashing.max-memory ("
+            + Sizes.format(config.maxMemory()) + ")"));
       }
-      waiting.computeIfAbsent(client, k -> {
-        turns.add(k);
-        return new ArrayDeque<>();
-      }).add(job);
+      Client mine = clients.computeIfAbsent(client, k -> new Client());
+      mine.waiting.addLast(job);
       queued++;
       start = startable();
+      // Only a job that has to wait counts against the queue's bounds.
+      full = start.contains(job) ? null
+          : queued > config.maxQueue() ? "the hashing queue is full"
+          : mine.waiting.size() > config.maxQueuePerIp()
+              ? "too many password checks waiting from this address" : null;
+      if (full != null) {
+        mine.waiting.removeLast();
+        queued--;
+        if (mine.waiting.isEmpty() && mine.running == 0) {
+          clients.remove(client);
+        }
+      }
     }
     start.forEach(this::run);
-    return result.future();
+    return full == null ? result.future() : Future.failedFuture(new Refused(full));
   }
 
   /** Checks running now (tests). */
@@ -137,51 +150,35 @@ public final class HashingQueue {
         + " lower it, or raise the heap (java -Xmx)");
   }
 
-  /** Nobody waits, and a thread and the memory are free: no need to queue. */
-  private boolean fitsNow(Job job) {
-    return turns.isEmpty() && running < config.maxConcurrent()
-        && runningPerClient.getOrDefault(job.client(), 0) < config.maxConcurrentPerIp()
-        && memoryInUse + job.memory() <= config.maxMemory();
-  }
-
-  private int waitingFor(String client) {
-    ArrayDeque<Job> jobs = waiting.get(client);
-    return jobs == null ? 0 : jobs.size();
-  }
-
   /**
-   * Takes the jobs that may start now, in turn across clients. A client at its own limit lets
-   * the next one go; a job that does not fit in the free memory makes everyone after it wait,
-   * so that small checks cannot starve a big one.
+   * Takes the jobs that may start now: each time the next job of the client served least
+   * recently, among those below their own limit. When that job does not fit in the free memory,
+   * nobody else's starts either, so that small checks cannot starve a big one.
    */
   private List<Job> startable() {
     List<Job> start = new ArrayList<>();
-    int skipped = 0;
-    while (running < config.maxConcurrent() && skipped < turns.size()) {
-      String client = turns.peekFirst();
-      if (runningPerClient.getOrDefault(client, 0) >= config.maxConcurrentPerIp()) {
-        turns.addLast(turns.pollFirst());
-        skipped++;
-        continue;
+    while (running < config.maxConcurrent()) {
+      String next = null;
+      Client chosen = null;
+      for (Map.Entry<String, Client> e : clients.entrySet()) {
+        Client c = e.getValue();
+        if (!c.waiting.isEmpty() && c.running < config.maxConcurrentPerIp()
+            && (chosen == null || c.lastStart < chosen.lastStart)) {
+          next = e.getKey();
+          chosen = c;
+        }
       }
-      ArrayDeque<Job> jobs = waiting.get(client);
-      Job job = jobs.peekFirst();
-      if (memoryInUse + job.memory() > config.maxMemory()) {
+      if (chosen == null || memoryInUse + chosen.waiting.peekFirst().memory()
+          > config.maxMemory()) {
         break;
       }
-      jobs.pollFirst();
-      turns.pollFirst();
-      if (jobs.isEmpty()) {
-        waiting.remove(client);
-      } else {
-        turns.addLast(client);
-      }
+      Job job = chosen.waiting.pollFirst();
+      chosen.running++;
+      chosen.lastStart = ++starts;
       queued--;
       running++;
       memoryInUse += job.memory();
-      runningPerClient.merge(client, 1, Integer::sum);
       start.add(job);
-      skipped = 0;
     }
     return start;
   }
@@ -192,7 +189,11 @@ public final class HashingQueue {
       synchronized (this) {
         running--;
         memoryInUse -= job.memory();
-        runningPerClient.computeIfPresent(job.client(), (k, n) -> n == 1 ? null : n - 1);
+        Client client = clients.get(job.client());
+        client.running--;
+        if (client.running == 0 && client.waiting.isEmpty()) {
+          clients.remove(job.client());
+        }
         next = startable();
       }
       next.forEach(this::run);

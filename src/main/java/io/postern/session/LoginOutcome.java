@@ -38,9 +38,9 @@ public sealed interface LoginOutcome {
     /** The backend says the mailbox is in use. */
     IN_USE("Mailbox is in use."),
     /**
-     * Too many logins at once from the client's address or for the name: a temporary failure
-     * (as {@link #UNAVAILABLE} in the protocol's words) that counts as an attempt, so a
-     * connection that keeps trying is closed.
+     * Too many logins at once from the client's address or for the name: a temporary failure,
+     * in the protocol's words for {@link #UNAVAILABLE}. Not an attempt: a connection that keeps
+     * trying costs a timer per try, where closing it would cost a new TLS handshake.
      */
     THROTTLED("Too many login attempts at once, try again later.");
 
@@ -52,8 +52,7 @@ public sealed interface LoginOutcome {
 
     /** Counts towards {@code auth.max-attempts}: the client got the credentials wrong. */
     public boolean spendsAnAttempt() {
-      return this == BAD_CREDENTIALS || this == DISABLED || this == CLEARTEXT_REFUSED
-          || this == THROTTLED;
+      return this == BAD_CREDENTIALS || this == DISABLED || this == CLEARTEXT_REFUSED;
     }
   }
 }
