@@ -85,6 +85,6 @@ public record AuthConfig(
       int maxQueue, int maxQueuePerIp) {
 
     /** Sized for two cores and a heap of 1 GiB. */
-    public static final Hashing DEFAULT = new Hashing(2, 1, 256L << 20, 256, 8);
+    public static final Hashing DEFAULT = new Hashing(2, 1, 256L << 20, 256, 10);
   }
 }

@@ -120,6 +120,11 @@ public final class LoginFlood implements AutoCloseable {
     }
   }
 
+  /** Logins sent so far. */
+  public int sent() {
+    return guesses.get();
+  }
+
   public long count(Kind kind) {
     return answers().stream().filter(a -> a.kind() == kind).count();
   }
