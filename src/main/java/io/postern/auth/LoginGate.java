@@ -81,17 +81,12 @@ public final class LoginGate {
 
     /** The answer to this login has been sent: the next one in its lanes may go. */
     public void release() {
-      leave(this);
+      leave(this, false);
     }
 
     /** The client left; a login still waiting gives up its place (an admitted one goes on). */
     public void cancel() {
-      synchronized (LoginGate.this) {
-        if (stage != Stage.AT_ADDRESS && stage != Stage.AT_NAME) {
-          return;
-        }
-      }
-      leave(this);
+      leave(this, true);
     }
 
     private void complete(Runnable completion) {
@@ -226,15 +221,15 @@ public final class LoginGate {
     });
   }
 
-  /** The ticket is answered, or was given up while it waited. */
-  private void leave(Ticket ticket) {
+  /** The ticket is answered, or given up while it waits ({@code onlyIfWaiting}). */
+  private void leave(Ticket ticket, boolean onlyIfWaiting) {
     boolean gaveUp;
     synchronized (this) {
-      if (ticket.stage == Stage.DONE) {
-        return;
-      }
       Stage stage = ticket.stage;
       gaveUp = stage == Stage.AT_ADDRESS || stage == Stage.AT_NAME;
+      if (stage == Stage.DONE || onlyIfWaiting && !gaveUp) {
+        return;
+      }
       if (stage == Stage.AT_ADDRESS) {
         ticket.address.waiting.remove(ticket);
       } else if (stage == Stage.AT_NAME) {
@@ -244,8 +239,8 @@ public final class LoginGate {
       if (ticket.address != null) {
         // Only a lane the login went through counts its end as an answer.
         long now = System.nanoTime();
-        leave(ticket.name, ticket, stage == Stage.ADMITTED, now);
-        leave(ticket.address, ticket, stage != Stage.AT_ADDRESS, now);
+        leaveLane(ticket.name, ticket, stage == Stage.ADMITTED, now);
+        leaveLane(ticket.address, ticket, stage != Stage.AT_ADDRESS, now);
         // The name's lane first: the address lane's next login may move on into a name's lane.
         if (ticket.name != null) {
           pump(ticket.name);
@@ -260,7 +255,7 @@ public final class LoginGate {
     }
   }
 
-  private static void leave(Lane lane, Ticket ticket, boolean passed, long now) {
+  private static void leaveLane(Lane lane, Ticket ticket, boolean passed, long now) {
     if (lane == null) {
       return;
     }
