@@ -113,16 +113,27 @@ class LoginGateTest {
 
   @Test
   void aFailureEarnedWhileOthersWaitShouldHoldThemToo() throws Exception {
+    // Penalty 100 ms after one failure, 400 ms after three.
+    LoginThrottle doubling = new LoginThrottle(new AuthConfig.Throttle(Duration.ofMillis(100),
+        Duration.ofMillis(400), Duration.ofHours(1), 1000, 3, 3, Duration.ZERO),
+        limits("10.0.0.0/8"));
+    LoginGate gate = new LoginGate(vertx, doubling);
     InetAddress client = ip("198.51.100.2");
+    doubling.failed(client, "x");
     long t0 = System.nanoTime();
-    // No failure on record: the first two go at once; their failures make the third wait.
-    Future<Long> first = login(client, "a", false, t0);
-    Future<Long> second = login(client, "b", false, t0);
-    assertThat(first.await(5, TimeUnit.SECONDS)).isLessThan(100);
-    assertThat(second.await(5, TimeUnit.SECONDS)).isLessThan(100);
-    long t1 = System.nanoTime();
-    Future<Long> third = login(client, "c", false, t1);
-    assertThat(third.await(5, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(PENALTY.toMillis() - 5);
+    LoginGate.Ticket first = gate.enter(client, "a", t0);
+    LoginGate.Ticket second = gate.enter(client, "b", t0);
+    long firstAt = first.admitted().await(5, TimeUnit.SECONDS).admittedNanos();
+    // While the second waits, the first (and a parallel connection) fail: three failures.
+    doubling.failed(client, "a");
+    doubling.failed(client, "y");
+    first.release();
+    long released = System.nanoTime();
+    long secondAt = second.admitted().await(5, TimeUnit.SECONDS).admittedNanos();
+    second.release();
+    assertThat(TimeUnit.NANOSECONDS.toMillis(firstAt - t0)).isBetween(95L, 250L);
+    // Not the 100 ms it faced when it came: the 400 ms earned meanwhile, after the answer.
+    assertThat(TimeUnit.NANOSECONDS.toMillis(secondAt - released)).isGreaterThanOrEqualTo(395);
   }
 
   @Test
