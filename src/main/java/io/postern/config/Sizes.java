@@ -31,7 +31,7 @@ public final class Sizes {
     };
   }
 
-  /** The largest whole binary unit, for messages: {@code 256 MiB}, {@code 1 GiB}, {@code 300 KiB}. */
+  /** In the largest whole binary unit, for messages: {@code 256 MiB}, {@code 1 GiB}. */
   public static String format(long bytes) {
     if (bytes >= 1L << 30 && bytes % (1L << 30) == 0) {
       return (bytes >> 30) + " GiB";

@@ -80,8 +80,9 @@ class HashFloodTest {
       LoginFlood flood = LoginFlood.start(postern.port("imaps"), tls, List.of("127.0.0.1"), 50,
           n -> "argon");
       try {
-        // Every guesser has a login out.
-        await().atMost(Duration.ofSeconds(60)).until(() -> flood.sent() >= 50);
+        // Every guesser has a login out, and answers are coming back.
+        await().atMost(Duration.ofSeconds(120))
+            .until(() -> flood.sent() >= 50 && flood.answers().size() >= 10);
         // One check of the flood's may be running on the other thread: bob waits for no more.
         long bound = 2 * normal + check + 500;
         List<Long> flooded = new ArrayList<>();
@@ -98,9 +99,9 @@ class HashFloodTest {
         long wrong = answers.stream().filter(a -> a.kind() == LoginFlood.Kind.WRONG).count();
         long temporary = answers.stream()
             .filter(a -> a.kind() == LoginFlood.Kind.TEMPORARY).count();
-        System.out.printf("ARGON2ID check %d ms; bob alone %s ms, during the flood %s ms"
-                + " (bound %d ms); flood: %d wrong-password answers, %d temporary failures%n",
-            check, alone, flooded, bound, wrong, temporary);
+        System.out.println(String.format("ARGON2ID check %d ms; bob alone %s ms, during the"
+                + " flood %s ms (bound %d ms); flood: %d wrong-password answers, %d temporary"
+                + " failures", check, alone, flooded, bound, wrong, temporary));
         assertThat(flooded).allMatch(ms -> ms <= bound);
         assertThat(temporary).as("the flood's surplus: a temporary failure").isPositive();
         assertThat(answers).noneMatch(a -> a.kind() == LoginFlood.Kind.OTHER);

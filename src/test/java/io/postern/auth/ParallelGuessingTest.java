@@ -66,10 +66,11 @@ class ParallelGuessingTest {
   }
 
   private static void report(String what, Tally t, double serialBound) {
-    System.out.printf("%s: in %d s, %d wrong-password answers (%.2f/s, %.0f/day), %d temporary"
-            + " failures, %d other; serial bound %.1f answers%n", what, t.window().toSeconds(),
+    System.out.println(String.format("%s: in %d s, %d wrong-password answers (%.2f/s,"
+            + " %.0f/day), %d temporary failures, %d other; serial bound %.1f answers", what,
+        t.window().toSeconds(),
         t.wrong(), t.wrongPerSecond(), t.wrongPerSecond() * 86_400, t.temporary(), t.other(),
-        serialBound);
+        serialBound));
   }
 
   /**

@@ -67,8 +67,8 @@ class LoginTimingTest {
     }
     // Longer than the slowest hash even when a check waits for another kind's (two threads).
     failureDelay = Duration.ofMillis(Math.max(400, 2 * slowest + 100));
-    System.out.printf("slowest hash %d ms; failure-delay %d ms%n", slowest,
-        failureDelay.toMillis());
+    System.out.println(String.format("slowest hash %d ms; failure-delay %d ms", slowest,
+        failureDelay.toMillis()));
   }
 
   private static long timeOneCheck(String stored) {
