@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checks users against a Dovecot-style passwd-file. Hashing waits its turn in a
- * {@link HashingQueue} and runs on its threads. The file is
- * re-read when its size or modification time changes; a file that no longer parses is refused and
- * the previous contents stay in force (never a window where everyone fails, or everyone passes).
+ * {@link HashingQueue} and runs on its threads. The file is re-read when its size or
+ * modification time changes; a file that no longer parses is refused and the previous contents
+ * stay in force (never a window where everyone fails, or everyone passes).
  */
 public final class PasswdFileAuthenticator implements Authenticator {
 
