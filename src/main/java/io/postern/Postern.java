@@ -132,6 +132,9 @@ public final class Postern {
       throw e;
     }
     if (options.checkOnly()) {
+      for (ConfigError warning : PosternServer.warnings(resources, true)) {
+        err.println("postern: warning: " + warning.key() + ": " + warning.message());
+      }
       out.println("postern: configuration " + options.config() + " is valid ("
           + count(config.listeners().size(), "listener") + ", "
           + count(config.backends().size(), "backend")
@@ -154,6 +157,9 @@ public final class Postern {
       return 1;
     }
     announce(server, config, demo);
+    // Timing the hashes takes a moment: after start, on a worker.
+    vertx.executeBlocking(() -> PosternServer.warnings(resources, true), false)
+        .onSuccess(warnings -> warnings.forEach(w -> LOG.warn("{}: {}", w.key(), w.message())));
     DemoMode stopWith = demo;
     PosternConfig running = config;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -2,6 +2,7 @@ package io.postern;
 
 import io.postern.auth.AuthCache;
 import io.postern.auth.Authenticator;
+import io.postern.auth.HashingQueue;
 import io.postern.auth.HttpAuthenticator;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.config.AuthConfig;
@@ -97,6 +98,22 @@ public final class PosternServer {
   }
 
   /**
+   * What the configuration allows but should not: hashing limits the heap or the passwd-file's
+   * hashes cannot afford. With {@code measure}, each kind of hash is timed once (blocking, up to
+   * a second or so per kind).
+   */
+  public static List<ConfigError> warnings(Resources resources, boolean measure) {
+    List<ConfigError> warnings = new ArrayList<>();
+    if (resources.authenticator() instanceof PasswdFileAuthenticator passwd) {
+      AuthConfig auth = resources.config().auth();
+      HashingQueue.heapProblem(auth.hashing(), Runtime.getRuntime().maxMemory())
+          .ifPresent(p -> warnings.add(new ConfigError("auth.hashing.max-memory", p)));
+      warnings.addAll(passwd.costProblems(auth, measure));
+    }
+    return warnings;
+  }
+
+  /**
    * Deploys every listener, then the admin endpoint; fails with a message naming the listener
    * (or the admin endpoint) that could not bind.
    */
@@ -109,7 +126,7 @@ public final class PosternServer {
     Authenticator cached = new AuthCache(resources.authenticator(),
         resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
         meters::authCacheMiss, meters::authAnswered));
-    SharedServices shared = new SharedServices(resources.config(), resources.tls(),
+    SharedServices shared = new SharedServices(vertx, resources.config(), resources.tls(),
         resources.backendTls(), cached, meters);
     List<String> deployments = new ArrayList<>();
     // Half-close reaches into Vert.x's internals; if they changed, say so now, not per client.
@@ -261,7 +278,8 @@ public final class PosternServer {
     }
     try {
       return PasswdFileAuthenticator.load(vertx, config.auth().passwdFile(),
-          config.backends().keySet()).await();
+          config.backends().keySet(), new HashingQueue(vertx, config.auth().hashing(),
+              config.limits()::isTrusted)).await();
     } catch (Exception e) {
       errors.add(new ConfigError("auth.passwd-file", e.getMessage()));
       return null;

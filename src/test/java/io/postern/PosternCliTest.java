@@ -2,6 +2,7 @@ package io.postern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.testing.TestHashes;
 import io.postern.testing.TestTls;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -94,6 +95,30 @@ class PosternCliTest {
     r = run("--config", file.toString(), "--check-config");
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err()).contains("auth.passwd-file: " + dir.resolve("users.passwd") + ":2: ");
+  }
+
+  @Test
+  void checkConfigShouldWarnAboutHashesTheLimitsCannotAfford() throws Exception {
+    Path file = config("0", "");
+    Path passwd = dir.resolve("users.passwd");
+    // Dovecot's ARGON2ID takes 64 MiB, over a 32 MiB budget; 50000 SHA-512 rounds take longer
+    // than a 5 ms failure delay; PLAIN fits.
+    Files.writeString(passwd, "alice:{PLAIN}secret\n"
+        + TestHashes.line("argon", TestHashes.argon2id("x", 64 * 1024, 1)) + "\n"
+        + TestHashes.line("sha", "{SHA512-CRYPT}" + org.apache.commons.codec.digest.Crypt.crypt(
+            "y", "$6$rounds=50000$salt")) + "\n");
+    Files.writeString(file, Files.readString(file).replace("auth: { passwd-file: ",
+        "auth: { failure-delay: 5ms, hashing: { max-memory: 32MiB }, passwd-file: "));
+    Run r = run("--config", file.toString(), "--check-config");
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("is valid (1 listener, 1 backend, 3 users)");
+    assertThat(r.err().lines().toList()).hasSize(2);
+    assertThat(r.err()).contains("postern: warning: auth.hashing.max-memory: " + passwd
+        + " line 2: ARGON2ID m=65536,t=1,p=1 needs 64 MiB per check, more than the 32 MiB"
+        + " allowed: these users cannot log in (temporary failure)");
+    assertThat(r.err()).containsPattern("postern: warning: auth.failure-delay: "
+        + java.util.regex.Pattern.quote(passwd + " line 3: SHA512-CRYPT rounds=50000 takes ")
+        + "\\d+ ms per check, longer than failure-delay \\(5ms\\)");
   }
 
   @Test

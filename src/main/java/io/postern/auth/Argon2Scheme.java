@@ -77,6 +77,17 @@ final class Argon2Scheme implements HashScheme {
     return null;
   }
 
+  /** Argon2 fills {@code m} KiB, all of it held at once. */
+  @Override
+  public HashCost cost(byte[] stored) {
+    Matcher m = PHC.matcher(new String(stored, StandardCharsets.ISO_8859_1));
+    if (!m.matches()) {
+      return new HashCost(name, 0);
+    }
+    return new HashCost(name + " m=" + m.group(3) + ",t=" + m.group(4) + ",p=" + m.group(5),
+        Long.parseLong(m.group(3)) * 1024);
+  }
+
   @Override
   public boolean matches(byte[] stored, byte[] password) {
     Matcher m = PHC.matcher(new String(stored, StandardCharsets.ISO_8859_1));

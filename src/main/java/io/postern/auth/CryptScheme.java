@@ -93,6 +93,23 @@ final class CryptScheme implements HashScheme {
     return rounds >= 1000 && rounds <= 999_999_999;
   }
 
+  /** The format and its work factor: rounds for SHA-crypt (5000 when unsaid), cost for bcrypt. */
+  @Override
+  public HashCost cost(byte[] stored) {
+    String hash = text(stored);
+    Format format = Format.of(hash);
+    if (format == null) {
+      return new HashCost(name, 0);
+    }
+    String label = name + (only == null ? " " + format.name() : "");
+    return new HashCost(switch (format) {
+      case SHA256, SHA512 -> label + " rounds=" + (hash.startsWith("rounds=", 3)
+          ? hash.substring(10, hash.indexOf('$', 10)) : "5000");
+      case BLOWFISH -> label + " cost=" + hash.substring(4, 6);
+      default -> label;
+    }, 0);
+  }
+
   @Override
   public boolean matches(byte[] stored, byte[] password) {
     String hash = text(stored);

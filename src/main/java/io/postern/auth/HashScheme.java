@@ -20,6 +20,15 @@ interface HashScheme {
   /** A short reason why {@code stored} can never verify, or null if it is usable. */
   String problem(byte[] stored);
 
+  /**
+   * What one check of {@code stored} costs: a label naming the scheme and its cost parameters
+   * (never the salt or the hash), and the memory it takes. Only called when {@link #problem}
+   * returned null.
+   */
+  default HashCost cost(byte[] stored) {
+    return new HashCost(name(), 0);
+  }
+
   /** Whether {@code password} matches; only called when {@link #problem} returned null. */
   boolean matches(byte[] stored, byte[] password);
 }

@@ -20,7 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * IPv6 client counts per /64), or for that user name, waits {@code initial-delay} doubled
  * {@code n - 1} times, at most {@code max-delay}. A login that succeeds clears both. Trusted
  * networks (a webmail, a load balancer speaking for many users) are never slowed. Other
- * addresses and other users are not affected.
+ * addresses and other users are not affected. {@link LoginGate} applies the penalty.
+ *
+ * <p>It also remembers, for {@code remember-logins}, the addresses where each user logged in:
+ * from there the user is not held up by guesses at the name from elsewhere. A success from such
+ * an address leaves the name's count alone (it says nothing about the guesses), and a failure
+ * from it forgets the address.
  */
 public final class LoginThrottle {
 
@@ -31,12 +36,17 @@ public final class LoginThrottle {
   private final LimitsConfig limits;
   private final Cache<String, AtomicInteger> byAddress;
   private final Cache<String, AtomicInteger> byUser;
+  private final Cache<String, Boolean> knownAddresses;
 
   public LoginThrottle(AuthConfig.Throttle config, LimitsConfig limits) {
     this.config = config;
     this.limits = limits;
     this.byAddress = tracker(config);
     this.byUser = tracker(config);
+    this.knownAddresses = config.rememberLogins().isZero() ? null : Caffeine.newBuilder()
+        .maximumSize(Math.max(1, config.maxTracked()))
+        .expireAfterWrite(config.rememberLogins())
+        .build();
   }
 
   private static Cache<String, AtomicInteger> tracker(AuthConfig.Throttle config) {
@@ -47,27 +57,61 @@ public final class LoginThrottle {
         .build();
   }
 
+  public AuthConfig.Throttle config() {
+    return config;
+  }
+
+  /** Whether logins from {@code client} are never slowed nor counted (off, or trusted). */
+  public boolean exempt(InetAddress client) {
+    return off() || limits.isTrusted(client);
+  }
+
   /** How long the answer to a login from {@code client} for {@code user} must wait. */
   public Duration penalty(InetAddress client, String user) {
-    if (off() || limits.isTrusted(client)) {
+    if (exempt(client)) {
       return Duration.ZERO;
     }
-    int failures = Math.max(count(byAddress, addressKey(client)), count(byUser, userKey(user)));
-    return delay(failures);
+    Duration address = addressPenalty(client);
+    Duration name = userPenalty(user);
+    return address.compareTo(name) >= 0 ? address : name;
+  }
+
+  /** The penalty {@code client}'s address (or /64) has earned. */
+  public Duration addressPenalty(InetAddress client) {
+    return exempt(client) ? Duration.ZERO : delay(count(byAddress, addressKey(client)));
+  }
+
+  /** The penalty the name {@code user} has earned. */
+  public Duration userPenalty(String user) {
+    return off() ? Duration.ZERO : delay(count(byUser, userKey(user)));
+  }
+
+  /** Whether {@code user} logged in from {@code client}'s address within remember-logins. */
+  public boolean known(InetAddress client, String user) {
+    return knownAddresses != null
+        && knownAddresses.getIfPresent(pairKey(client, user)) != null;
   }
 
   public void failed(InetAddress client, String user) {
-    if (off() || limits.isTrusted(client)) {
+    if (exempt(client)) {
       return;
     }
     // Re-put so the forget-after clock counts from the last failure.
     byAddress.asMap().compute(addressKey(client), (k, n) -> bump(n));
     byUser.asMap().compute(userKey(user), (k, n) -> bump(n));
+    if (knownAddresses != null) {
+      knownAddresses.invalidate(pairKey(client, user));
+    }
   }
 
   public void succeeded(InetAddress client, String user) {
     byAddress.invalidate(addressKey(client));
-    byUser.invalidate(userKey(user));
+    if (!known(client, user)) {
+      byUser.invalidate(userKey(user));
+    }
+    if (knownAddresses != null && !off()) {
+      knownAddresses.put(pairKey(client, user), Boolean.TRUE);
+    }
   }
 
   /** {@code initial-delay} × 2^(failures-1), at most {@code max-delay}; none before a failure. */
@@ -112,7 +156,11 @@ public final class LoginThrottle {
     }
   }
 
-  private static String addressKey(InetAddress address) {
+  static String addressKey(InetAddress address) {
     return Addresses.subscriberKey(address);
+  }
+
+  private static String pairKey(InetAddress client, String user) {
+    return addressKey(client) + " " + userKey(user);
   }
 }

@@ -1,7 +1,11 @@
 package io.postern.auth;
 
 import io.postern.backend.Route;
+import io.postern.config.AuthConfig;
+import io.postern.config.ConfigError;
+import io.postern.config.Durations;
 import io.postern.config.PosternConfig;
+import io.postern.config.Sizes;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
 import io.vertx.core.Future;
@@ -9,15 +13,20 @@ import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks users against a Dovecot-style passwd-file. Hashing runs on worker threads. The file is
- * re-read when its size or modification time changes; a file that no longer parses is refused and
- * the previous contents stay in force (never a window where everyone fails, or everyone passes).
+ * Checks users against a Dovecot-style passwd-file. Hashing waits its turn in a
+ * {@link HashingQueue} and runs on its threads. The file is re-read when its size or
+ * modification time changes; a file that no longer parses is refused and the previous contents
+ * stay in force (never a window where everyone fails, or everyone passes).
  */
 public final class PasswdFileAuthenticator implements Authenticator {
 
@@ -27,6 +36,7 @@ public final class PasswdFileAuthenticator implements Authenticator {
   private final Vertx vertx;
   private final Path file;
   private final Set<String> backends;
+  private final HashingQueue hashing;
   private final AtomicReference<Loaded> current;
   private final String unknownUserHash;
   private final long timer;
@@ -46,10 +56,12 @@ public final class PasswdFileAuthenticator implements Authenticator {
   private volatile Version refused;
   private volatile Runnable onChange = () -> { };
 
-  private PasswdFileAuthenticator(Vertx vertx, Path file, Set<String> backends, Loaded first) {
+  private PasswdFileAuthenticator(Vertx vertx, Path file, Set<String> backends,
+      HashingQueue hashing, Loaded first) {
     this.vertx = vertx;
     this.file = file;
     this.backends = Set.copyOf(backends);
+    this.hashing = hashing;
     this.current = new AtomicReference<>(first);
     // For a file without any password: a well-formed hash nobody knows the password of.
     this.unknownUserHash = "{SHA512-CRYPT}"
@@ -60,9 +72,21 @@ public final class PasswdFileAuthenticator implements Authenticator {
 
   /** Reads the file (on a worker); fails with a message naming the bad line. */
   public static Future<PasswdFileAuthenticator> load(Vertx vertx, Path file,
-      Set<String> backends) {
+      Set<String> backends, HashingQueue hashing) {
     return read(vertx, file, backends)
-        .map(loaded -> new PasswdFileAuthenticator(vertx, file, backends, loaded));
+        .map(loaded -> new PasswdFileAuthenticator(vertx, file, backends, hashing, loaded))
+        .andThen(ar -> {
+          if (ar.failed()) {
+            hashing.close();
+          }
+        });
+  }
+
+  /** With the default hashing limits, no trusted networks. */
+  public static Future<PasswdFileAuthenticator> load(Vertx vertx, Path file,
+      Set<String> backends) {
+    return load(vertx, file, backends,
+        new HashingQueue(vertx, AuthConfig.Hashing.DEFAULT, address -> false));
   }
 
   @Override
@@ -84,10 +108,13 @@ public final class PasswdFileAuthenticator implements Authenticator {
     // answer's timing does not tell which names exist. The result is ignored (entry == null).
     String stored = entry != null ? entry.password()
         : loaded.standIn() != null ? loaded.standIn() : unknownUserHash;
-    return vertx.executeBlocking(() -> PasswordSchemes.verify(stored, credentials.password()), false)
+    return hashing.verify(request.clientIp(), credentials.user(), stored, credentials.password())
         .map(ok -> entry != null && ok ? accept(entry, credentials) : AuthResult.Rejected
             .badCredentials())
         .otherwise(e -> {
+          if (e instanceof HashingQueue.Refused refused) {
+            return new AuthResult.Unavailable(refused.getMessage());
+          }
           LOG.error("passwd-file: verifying a password failed: {}", e.getClass().getSimpleName());
           return new AuthResult.Unavailable("password check failed");
         });
@@ -96,7 +123,60 @@ public final class PasswdFileAuthenticator implements Authenticator {
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(timer);
-    return Future.succeededFuture();
+    return hashing.close();
+  }
+
+  /**
+   * The users whose hashes the limits cannot afford: a memory cost over
+   * {@code auth.hashing.max-memory} (their logins always fail, temporarily), or, when
+   * {@code measure} is set, a check that takes longer than {@code auth.failure-delay} (their
+   * failed logins are answered late, which tells their names apart). Each kind of hash (scheme
+   * and cost parameters) is timed once, with a wrong password. Blocking when measuring.
+   */
+  public List<ConfigError> costProblems(AuthConfig auth, boolean measure) {
+    Map<String, List<PasswdEntry>> byCost = new LinkedHashMap<>();
+    for (PasswdEntry entry : current.get().users().entries()) {
+      if (!entry.password().isEmpty()) {
+        byCost.computeIfAbsent(PasswordSchemes.cost(entry.password()).label(),
+            k -> new ArrayList<>()).add(entry);
+      }
+    }
+    List<ConfigError> problems = new ArrayList<>();
+    for (Map.Entry<String, List<PasswdEntry>> kind : byCost.entrySet()) {
+      List<PasswdEntry> users = kind.getValue();
+      String stored = users.get(0).password();
+      String who = file + " line " + users.get(0).line()
+          + (users.size() > 1 ? " and " + (users.size() - 1) + " more users" : "") + ": "
+          + kind.getKey();
+      long memory = PasswordSchemes.cost(stored).memoryBytes();
+      if (memory > auth.hashing().maxMemory()) {
+        problems.add(new ConfigError("auth.hashing.max-memory", who + " needs "
+            + Sizes.format(memory) + " per check, more than the "
+            + Sizes.format(auth.hashing().maxMemory()) + " allowed: these users cannot log in"
+            + " (temporary failure); raise max-memory and the heap, or rehash"));
+      } else if (measure) {
+        Duration took = timeOneCheck(stored);
+        if (took.compareTo(auth.failureDelay()) > 0) {
+          problems.add(new ConfigError("auth.failure-delay", who + " takes "
+              + took.toMillis() + " ms per check, longer than failure-delay ("
+              + Durations.format(auth.failureDelay()) + "): failed logins for these users are"
+              + " answered later than others', which tells their names apart; raise"
+              + " failure-delay or use a cheaper hash"));
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** The faster of two checks with a wrong password (the first also warms the code up). */
+  private static Duration timeOneCheck(String stored) {
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 2; i++) {
+      long start = System.nanoTime();
+      PasswordSchemes.verify(stored, Secret.of("postern-cost-check"));
+      best = Math.min(best, System.nanoTime() - start);
+    }
+    return Duration.ofNanos(best);
   }
 
   public int users() {

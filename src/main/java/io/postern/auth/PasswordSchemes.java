@@ -94,6 +94,17 @@ public final class PasswordSchemes {
     return Optional.ofNullable(decode(storedPassword).problem());
   }
 
+  /**
+   * What checking a password against {@code storedPassword} costs ({@link HashCost#NONE} for
+   * an empty or unusable value, which is never checked).
+   */
+  public static HashCost cost(String storedPassword) {
+    Objects.requireNonNull(storedPassword, "storedPassword");
+    Decoded decoded = decode(storedPassword);
+    return decoded.problem() != null || decoded.scheme() == null ? HashCost.NONE
+        : decoded.scheme().cost(decoded.raw());
+  }
+
   /** A parsed stored value: the scheme and decoded bytes, or a problem, or neither when empty. */
   private record Decoded(HashScheme scheme, byte[] raw, String problem) {
     static Decoded problem(String reason) {

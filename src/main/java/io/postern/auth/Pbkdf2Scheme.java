@@ -43,6 +43,12 @@ final class Pbkdf2Scheme implements HashScheme {
   }
 
   @Override
+  public HashCost cost(byte[] stored) {
+    Matcher m = FORMAT.matcher(new String(stored, StandardCharsets.ISO_8859_1));
+    return new HashCost(m.matches() ? "PBKDF2 rounds=" + m.group(2) : "PBKDF2", 0);
+  }
+
+  @Override
   public boolean matches(byte[] stored, byte[] password) {
     Matcher m = FORMAT.matcher(new String(stored, StandardCharsets.ISO_8859_1));
     if (!m.matches()) {

@@ -14,7 +14,15 @@ public record AuthConfig(
     Duration failureDelay,
     int maxAttempts,
     Cache cache,
-    Throttle throttle) {
+    Throttle throttle,
+    Hashing hashing) {
+
+  /** Without {@code hashing}: its defaults. */
+  public AuthConfig(Source source, Path passwdFile, Http http, Cleartext cleartext,
+      Duration failureDelay, int maxAttempts, Cache cache, Throttle throttle) {
+    this(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache, throttle,
+        Hashing.DEFAULT);
+  }
 
   /** The auth source. */
   public enum Source {
@@ -46,12 +54,37 @@ public record AuthConfig(
    * The penalty for failed logins, per client address (an IPv6 /64) and per user name: the
    * answer waits {@code initialDelay}, doubling with each further failure up to
    * {@code maxDelay}; forgotten {@code forgetAfter} after the last failure; at most
-   * {@code maxTracked} addresses and as many names are remembered.
+   * {@code maxTracked} addresses and as many names are remembered. Once an address or a name
+   * has failed, its logins are checked one at a time, each {@code penalty} after the answer to
+   * the one before; at most {@code maxInFlightPerAddress} and {@code maxInFlightPerUser} of
+   * them wait or run at once. An address where a user logged in is not held up by that
+   * user's queue for {@code rememberLogins} (zero: never).
    */
   public record Throttle(Duration initialDelay, Duration maxDelay, Duration forgetAfter,
-      long maxTracked) {
+      long maxTracked, int maxInFlightPerAddress, int maxInFlightPerUser,
+      Duration rememberLogins) {
 
     public static final Throttle DEFAULT = new Throttle(Duration.ofSeconds(2),
-        Duration.ofSeconds(15), Duration.ofHours(1), 100_000);
+        Duration.ofSeconds(15), Duration.ofHours(1), 100_000, 10, 10, Duration.ofDays(7));
+
+    /** The penalty alone; the other limits at their defaults. */
+    public Throttle(Duration initialDelay, Duration maxDelay, Duration forgetAfter,
+        long maxTracked) {
+      this(initialDelay, maxDelay, forgetAfter, maxTracked, DEFAULT.maxInFlightPerAddress,
+          DEFAULT.maxInFlightPerUser, DEFAULT.rememberLogins);
+    }
+  }
+
+  /**
+   * Password hashing (passwd-file): at most {@code maxConcurrent} checks at once, at most
+   * {@code maxConcurrentPerIp} of them for one client address (fairness), their memory cost
+   * (Argon2's) at most {@code maxMemory} bytes together; at most {@code maxQueue} checks wait,
+   * {@code maxQueuePerIp} of them from one address, served in turn across addresses.
+   */
+  public record Hashing(int maxConcurrent, int maxConcurrentPerIp, long maxMemory,
+      int maxQueue, int maxQueuePerIp) {
+
+    /** Sized for two cores and a heap of 1 GiB. */
+    public static final Hashing DEFAULT = new Hashing(2, 1, 256L << 20, 256, 10);
   }
 }

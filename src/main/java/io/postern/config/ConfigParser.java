@@ -139,7 +139,15 @@ public final class ConfigParser {
         t.duration("initial-delay", AuthConfig.Throttle.DEFAULT.initialDelay()),
         t.duration("max-delay", AuthConfig.Throttle.DEFAULT.maxDelay()),
         positive(t, "forget-after", AuthConfig.Throttle.DEFAULT.forgetAfter(), Duration.ofDays(7)),
-        t.integer("max-tracked", 100_000, 0, 100_000_000));
+        t.integer("max-tracked", 100_000, 0, 100_000_000),
+        t.integer("max-in-flight-per-address",
+            AuthConfig.Throttle.DEFAULT.maxInFlightPerAddress(), 1, 100_000),
+        t.integer("max-in-flight-per-user",
+            AuthConfig.Throttle.DEFAULT.maxInFlightPerUser(), 1, 100_000),
+        t.duration("remember-logins", AuthConfig.Throttle.DEFAULT.rememberLogins()));
+    if (throttle.rememberLogins().compareTo(Duration.ofDays(365)) > 0) {
+      t.error("remember-logins", "must be at most 365d");
+    }
     if (throttle.maxDelay().compareTo(Duration.ofMinutes(5)) > 0) {
       t.error("max-delay", "must be at most 5m");
     }
@@ -147,9 +155,25 @@ public final class ConfigParser {
       t.error("initial-delay", "must not be longer than max-delay");
     }
     t.rejectUnknownKeys();
+    AuthConfig.Hashing hashing = hashing(s.section("hashing"));
     s.rejectUnknownKeys();
     return new AuthConfig(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache,
-        throttle);
+        throttle, hashing);
+  }
+
+  private AuthConfig.Hashing hashing(ConfigSection h) {
+    AuthConfig.Hashing d = AuthConfig.Hashing.DEFAULT;
+    AuthConfig.Hashing hashing = new AuthConfig.Hashing(
+        h.integer("max-concurrent", d.maxConcurrent(), 1, 1024),
+        h.integer("max-concurrent-per-ip", d.maxConcurrentPerIp(), 1, 1024),
+        h.size("max-memory", d.maxMemory(), 1L << 20, 1L << 40),
+        h.integer("max-queue", d.maxQueue(), 0, 1_000_000),
+        h.integer("max-queue-per-ip", d.maxQueuePerIp(), 0, 1_000_000));
+    if (hashing.maxConcurrentPerIp() > hashing.maxConcurrent()) {
+      h.error("max-concurrent-per-ip", "must not be more than max-concurrent");
+    }
+    h.rejectUnknownKeys();
+    return hashing;
   }
 
   private AuthConfig.Http http(ConfigSection s) {

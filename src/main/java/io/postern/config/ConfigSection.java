@@ -110,6 +110,26 @@ final class ConfigSection {
     }
   }
 
+  /** A size such as {@code 256MiB}, in bytes, between {@code min} and {@code max}. */
+  long size(String name, long fallback, long min, long max) {
+    String v = string(name, null);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      long n = Sizes.parse(v);
+      if (n < min || n > max) {
+        error(name, "must be between " + Sizes.format(min) + " and " + Sizes.format(max)
+            + " (is " + v.trim() + ")");
+        return fallback;
+      }
+      return n;
+    } catch (IllegalArgumentException e) {
+      error(name, e.getMessage());
+      return fallback;
+    }
+  }
+
   Path path(String name, Path fallback) {
     String v = string(name, null);
     if (v == null || v.equals("null")) {

@@ -1,6 +1,7 @@
 package io.postern.demo;
 
 import io.postern.auth.Authenticator;
+import io.postern.auth.HashingQueue;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.config.BackendConfig;
 import io.postern.config.CertificateFiles;
@@ -77,7 +78,8 @@ public final class DemoMode implements AutoCloseable {
     if (Files.exists(configured.auth().passwdFile())) {
       try {
         users = PasswdFileAuthenticator.load(vertx, configured.auth().passwdFile(),
-            backends.keySet()).await();
+            backends.keySet(), new HashingQueue(vertx, configured.auth().hashing(),
+                configured.limits()::isTrusted)).await();
       } catch (Exception e) {
         if (certificate != null) {
           certificate.delete();

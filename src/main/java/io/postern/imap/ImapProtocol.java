@@ -113,7 +113,7 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
       case BAD_CREDENTIALS -> "AUTHENTICATIONFAILED";
       case DISABLED -> "CONTACTADMIN";
       case CLEARTEXT_REFUSED -> "PRIVACYREQUIRED";
-      case UNAVAILABLE -> "UNAVAILABLE";
+      case UNAVAILABLE, THROTTLED -> "UNAVAILABLE";
       case IN_USE -> "INUSE";
     };
     return no(tag, "[" + code + "] " + failed.text());

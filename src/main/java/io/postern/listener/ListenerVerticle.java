@@ -59,7 +59,7 @@ public final class ListenerVerticle extends VerticleBase {
     BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
-        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.throttle(),
+        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.gate(),
         shared.handshakeLimit());
     meters = context.listenerMeters();
     // Before listen: Vert.x may hand this instance a connection before listen's future completes.

@@ -1,12 +1,14 @@
 package io.postern.listener;
 
 import io.postern.auth.Authenticator;
+import io.postern.auth.LoginGate;
 import io.postern.auth.LoginThrottle;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.session.HandshakeLimit;
 import io.postern.session.ShutdownSignal;
 import io.postern.tls.ServerTls;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,26 +26,26 @@ public record SharedServices(
     ShutdownSignal shutdown,
     Map<String, Integer> boundPorts,
     PosternMeters meters,
-    LoginThrottle throttle,
+    LoginGate gate,
     AddressRates connectionRates,
     AddressRates handshakeRates,
     DescriptorBudget descriptors) {
 
   /** {@code config}'s limits must have max-connections fitted ({@link DescriptorBudget#fit}). */
-  public SharedServices(PosternConfig config, ServerTls tls,
+  public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
     this(config, tls, Map.copyOf(backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
-            config.limits().maxConnectionsPerIp()), meters);
+            config.limits().maxConnectionsPerIp()), meters,
+        new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
   }
 
   private SharedServices(PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
-      ConnectionLimits limits, PosternMeters meters) {
+      ConnectionLimits limits, PosternMeters meters, LoginGate gate) {
     this(config, tls, backendTls, authenticator, limits, new ShutdownSignal(),
-        new ConcurrentHashMap<>(), meters,
-        new LoginThrottle(config.auth().throttle(), config.limits()),
+        new ConcurrentHashMap<>(), meters, gate,
         new AddressRates(config.limits().connectionRatePerIp()),
         new AddressRates(config.limits().handshakeRatePerIp()),
         new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),

@@ -138,7 +138,7 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
   public String loginFailed(String tag, LoginOutcome.Failed failed) {
     Failure failure = failed.failure();
     String code = failure == Failure.IN_USE ? "IN-USE"
-        : failure == Failure.UNAVAILABLE ? "SYS/TEMP"
+        : failure == Failure.UNAVAILABLE || failure == Failure.THROTTLED ? "SYS/TEMP"
         : failure == Failure.DISABLED ? "SYS/PERM"
         : "AUTH";
     return "-ERR [" + code + "] " + failed.text() + "\r\n";

@@ -52,6 +52,8 @@ public final class ClientSession<R> {
   private final ClientSocket socket;
   private State state = State.COMMANDS;
   private SaslExchange sasl;
+  /** The login under way (state LOGIN), else null. */
+  private LoginAttempt login;
   private String endResult = "closed";
   private long deadline = -1;
   private int attempts;
@@ -205,8 +207,9 @@ public final class ClientSession<R> {
     }
     state = State.LOGIN;
     flowControl();
-    new LoginAttempt(context, record, context.listener().protocol(), mechanism, credentials, ++attempts)
-        .run((target, user, password) ->
+    login = new LoginAttempt(context, record, context.listener().protocol(), mechanism,
+        credentials, ++attempts);
+    login.run((target, user, password) ->
             protocol.backendLogin(context.backends(), target, tag, user, password))
         .onComplete(ar -> guarded(() -> loginDone(tag, ar.result())));
   }
@@ -300,6 +303,7 @@ public final class ClientSession<R> {
   }
 
   private void loginDone(String tag, LoginOutcome outcome) {
+    login = null;
     if (state != State.LOGIN) {
       // The client left (or Postern is stopping) while the backend was being asked.
       if (outcome instanceof LoginOutcome.LoggedIn in) {
@@ -370,6 +374,10 @@ public final class ClientSession<R> {
     if (state != State.RELAY) {
       state = State.CLOSED;
       cancelDeadline();
+      if (login != null) {
+        // A login still waiting for its turn must not hold its place for a client that left.
+        login.cancel();
+      }
       record.end(endResult);
     }
   }

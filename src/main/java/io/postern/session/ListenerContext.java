@@ -1,7 +1,7 @@
 package io.postern.session;
 
 import io.postern.auth.Authenticator;
-import io.postern.auth.LoginThrottle;
+import io.postern.auth.LoginGate;
 import io.postern.backend.BackendConnector;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
@@ -20,7 +20,7 @@ public record ListenerContext(
     BackendConnector backends,
     ShutdownSignal shutdown,
     PosternMeters meters,
-    LoginThrottle throttle,
+    LoginGate gate,
     HandshakeLimit handshakes) {
 
   /** This listener's own meters. */

@@ -2,6 +2,7 @@ package io.postern.session;
 
 import io.postern.auth.AuthRequest;
 import io.postern.auth.AuthResult;
+import io.postern.auth.LoginGate;
 import io.postern.backend.BackendLoginException;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
@@ -21,10 +22,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One login attempt, the same for every protocol: the throttle's penalty, sanity checks, the
- * auth source, the failure delay, then the protocol's backend login. It is counted once in
- * {@code postern_logins_total}, and a failed one is logged in one line, with the client address
- * and never the password, so that fail2ban-style tools can act on it.
+ * One login attempt, the same for every protocol: the login gate (the throttle's penalty and
+ * in-flight bounds), sanity checks, the auth source, the failure delay, then the protocol's
+ * backend login. It is counted once in {@code postern_logins_total}, and a failed one is logged
+ * in one line, with the client address and never the password, so that fail2ban-style tools can
+ * act on it.
+ *
+ * <p>A refusal is answered {@code auth.failure-delay} (plus what the source asked for) after the
+ * gate let the login through, which is when the command arrived unless a penalty held it: the
+ * check runs inside that window, so the answer's time does not depend on who the user is, on
+ * the hash scheme, or on a cache hit. Only a check that outlasts the window answers later.
  */
 final class LoginAttempt {
 
@@ -50,6 +57,12 @@ final class LoginAttempt {
   private final String mechanism;
   private final Credentials credentials;
   private final int number;
+  /** When the command (or the last SASL response) arrived. */
+  private final long commandNanos = System.nanoTime();
+  private LoginGate.Ticket ticket;
+  /** When a refusal is answered, before any delay the source asks for. */
+  private long answerAt;
+  private boolean penalized;
 
   /** {@code number} counts the connection's attempts from 1 (nginx's Auth-Login-Attempt). */
   LoginAttempt(ListenerContext context, SessionRecord record, Protocol protocol,
@@ -60,28 +73,53 @@ final class LoginAttempt {
     this.mechanism = mechanism;
     this.credentials = credentials;
     this.number = number;
+    this.answerAt = commandNanos + context.config().auth().failureDelay().toNanos();
   }
 
   /** Never fails: a fault of Postern's own ends as {@link Failure#UNAVAILABLE}. */
   Future<LoginOutcome> run(BackendLogin backendLogin) {
-    // Repeated failures from this address or for this name: the answer waits (Dovecot's auth
-    // penalty). Waiting before asking, not after, holds no backend connection meanwhile.
-    Duration penalty = context.throttle().penalty(record.clientAddress(), credentials.user());
-    return wait(penalty)
-        .compose(v -> attempt(backendLogin))
+    record.user(credentials.user());
+    // Repeated failures from this address or for this name: the login waits its turn (Dovecot's
+    // auth penalty). Waiting before asking, not after, holds no backend connection meanwhile.
+    ticket = context.gate().enter(record.clientAddress(), credentials.user(), commandNanos);
+    return ticket.admitted()
+        .transform(admitted -> {
+          if (admitted.succeeded()) {
+            penalized = admitted.result().penalized();
+            answerAt = admitted.result().admittedNanos()
+                + context.config().auth().failureDelay().toNanos();
+            return attempt(backendLogin);
+          }
+          if (admitted.cause() instanceof LoginGate.Refused refused) {
+            logFailure(refused.getMessage());
+            return answerAt(answerAt).map(v -> Failed.of(Failure.THROTTLED));
+          }
+          return Future.failedFuture(admitted.cause());
+        })
         .otherwise(e -> {
+          if (e instanceof LoginGate.Cancelled) {
+            // The client left while the throttle held its login; nobody reads this outcome.
+            return Failed.of(Failure.THROTTLED);
+          }
           LOG.error("session={} login failed unexpectedly", record.id(), e);
           return Failed.of(Failure.UNAVAILABLE);
         })
         .andThen(ar -> {
+          ticket.release();
           LoginResult result = resultOf(ar.result());
           context.meters().protocol(protocol).login(mechanism,
-              result == LoginResult.FAILURE && !penalty.isZero() ? LoginResult.THROTTLED : result);
+              result == LoginResult.FAILURE && penalized ? LoginResult.THROTTLED : result);
         });
   }
 
+  /** The client left: a login still waiting for its turn gives it up. */
+  void cancel() {
+    if (ticket != null) {
+      ticket.cancel();
+    }
+  }
+
   private Future<LoginOutcome> attempt(BackendLogin backendLogin) {
-    record.user(credentials.user());
     if (!plausible()) {
       return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
           "malformed user name or password");
@@ -95,7 +133,9 @@ final class LoginAttempt {
       if (result instanceof AuthResult.Unavailable unavailable) {
         context.meters().authError();
         logFailure("auth source unavailable: " + unavailable.why());
-        return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+        // As late as a wrong password: a refusal's time must not tell the user's hash apart
+        // (an expensive one is refused more often when the hashing queue is full).
+        return answerAt(answerAt).map(v -> Failed.of(Failure.UNAVAILABLE));
       }
       return accepted((AuthResult.Accepted) result, backendLogin);
     });
@@ -120,7 +160,7 @@ final class LoginAttempt {
     record.backend(target.backend());
     return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())
         .<LoginOutcome>map(session -> {
-          context.throttle().succeeded(record.clientAddress(), credentials.user());
+          context.gate().throttle().succeeded(record.clientAddress(), credentials.user());
           return new LoginOutcome.LoggedIn(session);
         })
         .recover(this::backendFailed);
@@ -154,20 +194,23 @@ final class LoginAttempt {
     }
   }
 
-  /** Answers after {@code auth.failure-delay} plus what the source asked for. */
+  /** Answers {@code auth.failure-delay} after the command, plus what the source asked for. */
   private Future<LoginOutcome> failAfterDelay(Failed outcome, Duration extraWait, String why) {
     logFailure(why);
-    // Counted at once: parallel connections must not guess on during the delay below.
-    context.throttle().failed(record.clientAddress(), credentials.user());
-    return wait(context.config().auth().failureDelay().plus(extraWait)).map(v -> outcome);
+    // Counted at once: logins waiting behind this one must see it when their turn comes.
+    context.gate().throttle().failed(record.clientAddress(), credentials.user());
+    return answerAt(answerAt + extraWait.toNanos()).map(v -> outcome);
   }
 
-  private Future<Void> wait(Duration delay) {
-    if (delay.isZero()) {
+  /** Completes at {@code nanos} ({@link System#nanoTime}), at once if that has passed. */
+  private Future<Void> answerAt(long nanos) {
+    long wait = nanos - System.nanoTime();
+    if (wait <= 0) {
       return Future.succeededFuture();
     }
     Promise<Void> done = Promise.promise();
-    context.vertx().setTimer(delay.toMillis(), id -> done.complete());
+    // Rounded up: never answered before the time.
+    context.vertx().setTimer((wait + 999_999) / 1_000_000, id -> done.complete());
     return done.future();
   }
 
@@ -180,6 +223,7 @@ final class LoginAttempt {
       case CLEARTEXT_REFUSED -> LoginResult.CLEARTEXT_REFUSED;
       case UNAVAILABLE -> LoginResult.UNAVAILABLE;
       case IN_USE -> LoginResult.IN_USE;
+      case THROTTLED -> LoginResult.THROTTLED;
     };
   }
 

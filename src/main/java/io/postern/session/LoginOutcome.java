@@ -36,7 +36,13 @@ public sealed interface LoginOutcome {
     /** Auth source or backend down or misbehaving: try again later. */
     UNAVAILABLE("Service temporarily unavailable, try again later."),
     /** The backend says the mailbox is in use. */
-    IN_USE("Mailbox is in use.");
+    IN_USE("Mailbox is in use."),
+    /**
+     * Too many logins at once from the client's address or for the name: a temporary failure,
+     * in the protocol's words for {@link #UNAVAILABLE}. Not an attempt: a connection that keeps
+     * trying costs a timer per try, where closing it would cost a new TLS handshake.
+     */
+    THROTTLED("Too many login attempts at once, try again later.");
 
     private final String text;
 

@@ -73,6 +73,8 @@ class ConfigLoaderTest {
     assertThat(c.limits().maxLine()).isEqualTo(8192);
     assertThat(c.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9102));
     assertThat(c.logging().format()).isEqualTo(LoggingConfig.Format.TEXT);
+    assertThat(c.auth().throttle()).isEqualTo(AuthConfig.Throttle.DEFAULT);
+    assertThat(c.auth().hashing()).isEqualTo(AuthConfig.Hashing.DEFAULT);
   }
 
   @Test
@@ -95,6 +97,35 @@ class ConfigLoaderTest {
     assertThat(c.listeners()).isEqualTo(shipped.listeners());
     assertThat(c.limits()).isEqualTo(shipped.limits());
     assertThat(c.backends()).isEqualTo(shipped.backends());
+    assertThat(c.auth()).isEqualTo(shipped.auth());
+  }
+
+  @Test
+  void loginLimitsShouldBeReadAndChecked() throws Exception {
+    PosternConfig c = load("""
+        auth:
+          throttle: { max-in-flight-per-address: 4, max-in-flight-per-user: 6,
+                      remember-logins: 0s }
+          hashing: { max-concurrent: 8, max-concurrent-per-ip: 2, max-memory: 1GiB,
+                     max-queue: 50, max-queue-per-ip: 0 }
+        """, Map.of("POSTERN_AUTH__HASHING__MAX_MEMORY", "512m"));
+    assertThat(c.auth().throttle().maxInFlightPerAddress()).isEqualTo(4);
+    assertThat(c.auth().throttle().maxInFlightPerUser()).isEqualTo(6);
+    assertThat(c.auth().throttle().rememberLogins()).isZero();
+    assertThat(c.auth().hashing()).isEqualTo(new AuthConfig.Hashing(8, 2, 512L << 20, 50, 0));
+    assertThat(errors("""
+        auth:
+          throttle: { max-in-flight-per-address: 0 }
+          hashing: { max-concurrent: 2, max-concurrent-per-ip: 3, max-memory: lots,
+                     max-queues: 1 }
+        """)).containsExactly(
+        "auth.throttle.max-in-flight-per-address: must be between 1 and 100000 (is 0)",
+        "auth.hashing.max-memory: 'lots' is not a size (use a number and KiB, MiB or GiB, e.g."
+            + " 256MiB)",
+        "auth.hashing.max-concurrent-per-ip: must not be more than max-concurrent",
+        "auth.hashing.max-queues: unknown key");
+    assertThat(errors("auth: { hashing: { max-memory: 512KiB } }\n")).containsExactly(
+        "auth.hashing.max-memory: must be between 1 MiB and 1024 GiB (is 512KiB)");
   }
 
   @Test

@@ -131,6 +131,7 @@ public final class PosternFixture implements AutoCloseable {
         Duration.ofSeconds(5), 0);
     private AuthConfig.Throttle throttle = new AuthConfig.Throttle(Duration.ZERO, Duration.ZERO,
         Duration.ofHours(1), 1000);
+    private AuthConfig.Hashing hashing = AuthConfig.Hashing.DEFAULT;
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
     private String adminAddress = "127.0.0.1";
     private final List<CertificateFiles> certificates = new ArrayList<>();
@@ -299,6 +300,17 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** The whole throttle: penalty, in-flight bounds, remembered logins. */
+    public Builder throttle(AuthConfig.Throttle value) {
+      throttle = value;
+      return this;
+    }
+
+    public Builder hashing(AuthConfig.Hashing value) {
+      hashing = value;
+      return this;
+    }
+
     /** Wraps the passwd-file authenticator, e.g. to count how often it is asked. */
     public Builder wrapAuthenticator(UnaryOperator<Authenticator> wrap) {
       wrapAuth = wrap;
@@ -332,7 +344,7 @@ public final class PosternFixture implements AutoCloseable {
           new AuthConfig(authSource, passwd,
               new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,
-              cache, throttle),
+              cache, throttle, hashing),
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
