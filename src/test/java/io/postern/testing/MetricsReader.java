@@ -26,11 +26,16 @@ public final class MetricsReader {
 
   /** The value of {@code name} with exactly these labels ({@code key, value, ...}). */
   public static double value(PosternFixture postern, String name, String... labels) {
+    return value(postern.adminUrl(), name, labels);
+  }
+
+  /** The same from the admin endpoint at {@code adminUrl}, e.g. a packaged jar's. */
+  public static double value(String adminUrl, String name, String... labels) {
     Map<String, String> wanted = new HashMap<>();
     for (int i = 0; i < labels.length; i += 2) {
       wanted.put(labels[i], labels[i + 1]);
     }
-    for (String line : scrape(postern).split("\n")) {
+    for (String line : scrape(adminUrl).split("\n")) {
       if (line.startsWith("#") || line.isBlank()) {
         continue;
       }
@@ -54,10 +59,10 @@ public final class MetricsReader {
     return 0.0;
   }
 
-  private static String scrape(PosternFixture postern) {
+  private static String scrape(String adminUrl) {
     try {
       HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-              URI.create(postern.adminUrl() + "/metrics")).timeout(Duration.ofSeconds(10)).GET()
+              URI.create(adminUrl + "/metrics")).timeout(Duration.ofSeconds(10)).GET()
           .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       if (response.statusCode() != 200) {
         throw new AssertionError("/metrics answered " + response.statusCode());
