@@ -188,8 +188,15 @@ sealed interface AuthHttpAnswer {
       return HOST.matcher(inner).matches() ? inner : null;
     }
     // Checked as text: InetAddress.getByName would ask the system resolver for some near-misses
-    // (".::1"), on the event loop.
-    return inner.length() <= 45 && NetUtil.isValidIpV6Address(inner) ? inner : null;
+    // (".::1"), on the event loop. Netty's check also passes brackets and a zone of any text
+    // ("[::1]", "::1%a b"), which are no bare address: only hex digits, colons and dots get there.
+    return inner.length() <= 45 && inner.chars().allMatch(AuthHttpAnswer::isIpv6Char)
+        && NetUtil.isValidIpV6Address(inner) ? inner : null;
+  }
+
+  private static boolean isIpv6Char(int c) {
+    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':'
+        || c == '.';
   }
 
   /** Bytes no mail protocol line may carry. */

@@ -58,7 +58,7 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
       }
       int lf = bytes.indexOf((byte) '\n', pos);
       if (lf < 0) {
-        if (textBytes + (bytes.size() - pos) > maxLine) {
+        if (textBytes + unendedLine(pos) > maxLine) {
           return new ImapInput.TooBig("line");
         }
         return null;
@@ -90,7 +90,7 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
   public ImapInput nextLine() {
     int lf = bytes.indexOf((byte) '\n', 0);
     if (lf < 0) {
-      return bytes.size() > maxLine ? new ImapInput.TooBig("line") : null;
+      return unendedLine(0) > maxLine ? new ImapInput.TooBig("line") : null;
     }
     int lineEnd = lf > 0 && bytes.at(lf - 1) == '\r' ? lf - 1 : lf;
     if (lineEnd > maxLine) {
@@ -131,6 +131,15 @@ public final class ImapDecoder implements ClientDecoder<ImapRequest> {
   public void discard() {
     bytes.clear();
     resetFrame();
+  }
+
+  /**
+   * The length of a line from {@code from} whose LF has not come yet; a CR at the end may be the
+   * first half of the CRLF, which is no part of the line.
+   */
+  private int unendedLine(int from) {
+    int end = bytes.size();
+    return end > from && bytes.at(end - 1) == '\r' ? end - 1 - from : end - from;
   }
 
   private ImapFrame completeFrame() {

@@ -193,14 +193,33 @@ public final class ListenerVerticle extends VerticleBase {
   }
 
   /**
-   * A malformed header is Netty's {@link HAProxyProtocolException}; a header for a transport
-   * other than TCP (UDP, UNIX sockets) is one exception object Vert.x keeps for it.
+   * A malformed header is Netty's {@link HAProxyProtocolException}, or whatever else its decoder
+   * lets out (a v2 TLV longer than the header comes out as an IndexOutOfBoundsException: found by
+   * ProxyHeaderFuzzTest); a header for a transport other than TCP (UDP, UNIX sockets) is one
+   * exception object Vert.x keeps for it.
    */
-  private static boolean isProxyHeaderProblem(Throwable e) {
+  static boolean isProxyHeaderProblem(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof HAProxyProtocolException
-          || t == HAProxyMessageCompletionHandler.UNSUPPORTED_PROTOCOL_EXCEPTION) {
+          || t == HAProxyMessageCompletionHandler.UNSUPPORTED_PROTOCOL_EXCEPTION
+          || thrownByTheProxyCodec(t)) {
         return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the code that threw {@code t}, below buffer and JDK helpers, is Netty's PROXY codec.
+   * Only where it was thrown counts: a TLS error on bytes that came with the header passes
+   * through the codec's frames too.
+   */
+  private static boolean thrownByTheProxyCodec(Throwable t) {
+    for (StackTraceElement frame : t.getStackTrace()) {
+      String name = frame.getClassName();
+      if (!name.startsWith("java.") && !name.startsWith("jdk.")
+          && !name.startsWith("io.netty.buffer.") && !name.startsWith("io.netty.util.")) {
+        return name.startsWith("io.netty.handler.codec.haproxy.");
       }
     }
     return false;

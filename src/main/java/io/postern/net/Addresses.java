@@ -1,5 +1,6 @@
 package io.postern.net;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -10,19 +11,20 @@ public final class Addresses {
 
   /**
    * The address in an IP literal such as Vert.x reports for a socket, or null if it is not one.
-   * Never a DNS lookup: only literals are passed to the resolver.
+   * Never a DNS lookup: the text is read by Netty's parser, because InetAddress.getByName asks
+   * the resolver for near-misses such as "g::1" or "1.2.3.4.5" (found by AddressesFuzzTest) and
+   * reads "6" as 0.0.0.6. A zone ("%eth0") is dropped: nothing Postern does with an address
+   * uses it.
    */
   public static InetAddress literal(String text) {
-    // With a colon it can only be read as IPv6; digits and dots only as IPv4: never a name.
-    boolean literal = text != null && !text.isEmpty() && (text.indexOf(':') >= 0
-        || text.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.'));
-    if (!literal) {
+    byte[] bytes = text == null ? null : NetUtil.createByteArrayFromIpAddressString(text);
+    if (bytes == null) {
       return null;
     }
     try {
-      return InetAddress.getByName(text);
+      return InetAddress.getByAddress(bytes);
     } catch (UnknownHostException e) {
-      return null;
+      throw new IllegalStateException("Netty read " + text + " as " + bytes.length + " bytes", e);
     }
   }
 

@@ -37,7 +37,9 @@ public final class Pop3Decoder implements ClientDecoder<Pop3Request> {
     int lf = bytes.indexOf((byte) '\n', scanned);
     if (lf < 0) {
       scanned = bytes.size();
-      return scanned > maxLine ? TOO_LONG : null;
+      // A CR at the end may be the first half of the CRLF, which is no part of the line.
+      int pending = scanned > 0 && bytes.at(scanned - 1) == '\r' ? scanned - 1 : scanned;
+      return pending > maxLine ? TOO_LONG : null;
     }
     int lineEnd = lf > 0 && bytes.at(lf - 1) == '\r' ? lf - 1 : lf;
     if (lineEnd > maxLine) {

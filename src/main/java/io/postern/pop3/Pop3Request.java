@@ -3,7 +3,6 @@ package io.postern.pop3;
 import io.postern.credentials.Secret;
 import io.postern.sasl.SaslInitialResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /** The commands Postern answers in the POP3 AUTHORIZATION state. */
 public sealed interface Pop3Request {
@@ -38,7 +37,7 @@ public sealed interface Pop3Request {
     }
     String text = new String(line, StandardCharsets.UTF_8);
     int space = text.indexOf(' ');
-    String keyword = (space < 0 ? text : text.substring(0, space)).toUpperCase(Locale.ROOT);
+    String keyword = asciiUpper(space < 0 ? text : text.substring(0, space));
     String argument = space < 0 ? null : text.substring(space + 1);
     return switch (keyword) {
       case "CAPA" -> argument == null ? new Capa() : new Invalid("CAPA takes no argument.");
@@ -65,6 +64,20 @@ public sealed interface Pop3Request {
       return new Invalid("AUTH takes a mechanism and an optional initial response.");
     }
     byte[] initial = parts.length == 2 ? SaslInitialResponse.bytes(parts[1]) : null;
-    return new Auth(parts[0].toUpperCase(Locale.ROOT), initial);
+    return new Auth(asciiUpper(parts[0]), initial);
+  }
+
+  /**
+   * Upper case in ASCII only, as keywords and mechanism names are: Unicode case mapping would
+   * read "PAſſ" as PASS (and then take the password from the wrong byte).
+   */
+  private static String asciiUpper(String word) {
+    char[] chars = word.toCharArray();
+    for (int i = 0; i < chars.length; i++) {
+      if (chars[i] >= 'a' && chars[i] <= 'z') {
+        chars[i] -= 'a' - 'A';
+      }
+    }
+    return new String(chars);
   }
 }

@@ -22,6 +22,10 @@ public interface SaslMechanism {
 
   /** PLAIN or LOGIN, or null for a mechanism Postern does not offer. */
   static SaslMechanism named(String name) {
+    // Names are ASCII: Unicode case mapping would take "pla\u0131n" (dotless i) for PLAIN.
+    if (!name.chars().allMatch(c -> c < 0x80)) {
+      return null;
+    }
     return switch (name.toUpperCase(Locale.ROOT)) {
       case "PLAIN" -> new SaslPlain();
       case "LOGIN" -> new SaslLogin();

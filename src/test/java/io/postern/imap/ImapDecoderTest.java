@@ -101,6 +101,16 @@ class ImapDecoderTest {
   }
 
   @Test
+  void decodeShouldAcceptALineOfExactlyMaxLineWhateverTheSplitOfItsCrLf() {
+    // Found by ImapDecoderFuzzTest: the CR alone at the end of a read counted as line text.
+    String line = "a LOGIN bob " + "p".repeat(1012);
+    for (int at = 0; at <= line.length() + 2; at++) {
+      assertThat(decode(line + "\r\n", at, 1024, 8192)).as("split at %d", at)
+          .containsExactly("frame|txt:" + line);
+    }
+  }
+
+  @Test
   void decodeShouldCountTextAcrossLiteralsAgainstTheLineLimit() {
     String input = "a ID (" + "\"k\" {1}\r\nv ".repeat(300) + ")\r\n";
     assertThat(decode(input, input.length(), 1024, 8192)).last().isEqualTo("toobig:line");
@@ -173,6 +183,15 @@ class ImapDecoderTest {
     assertThat(new String(((ImapInput.Line) line).bytes(), StandardCharsets.US_ASCII))
         .isEqualTo("AGJvYgBzZWNyZXQ= {5}");
     assertThat(describe(decoder.next())).isEqualTo("frame|txt:a NOOP");
+  }
+
+  @Test
+  void nextLineShouldWaitForTheLfOfAResponseOfExactlyMaxLine() {
+    ImapDecoder decoder = new ImapDecoder(1024, 1024);
+    decoder.feed(bytes("A".repeat(1024) + "\r"));
+    assertThat(decoder.nextLine()).isNull();
+    decoder.feed(bytes("\n"));
+    assertThat(decoder.nextLine()).isInstanceOf(ImapInput.Line.class);
   }
 
   @Test

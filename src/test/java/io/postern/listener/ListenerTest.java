@@ -151,6 +151,18 @@ class ListenerTest {
       refusedHeader(v2Udp);
     }
 
+    /**
+     * Found by ProxyHeaderFuzzTest: a TLV longer than the header comes out of Netty as an
+     * IndexOutOfBoundsException (and the connection is closed at handshake-timeout, not at once).
+     */
+    @Test
+    void aVersion2HeaderWithATlvLongerThanItselfShouldCountAsARefusedHeader() throws Exception {
+      byte[] v2 = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+          0x21, 0x11, 0x00, 0x11, (byte) 198, 51, 100, 7, 127, 0, 0, 1, 0x1F, (byte) 0x90, 0x03,
+          (byte) 0xE3, 0x30, 0x00, 0x3A, 1, 2};
+      refusedHeader(v2);
+    }
+
     private void refusedHeader(byte[] header) throws Exception {
       String[] rejected = {"listener", "imap-proxied", "reason", "proxy_header"};
       String[] failed = {"listener", "imap-proxied", "result", "failure", "version", "none"};

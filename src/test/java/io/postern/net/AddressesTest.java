@@ -37,5 +37,13 @@ class AddressesTest {
     assertThat(Addresses.literal("localhost")).isNull();
     assertThat(Addresses.literal("")).isNull();
     assertThat(Addresses.literal(null)).isNull();
+    // Found by AddressesFuzzTest: InetAddress.getByName asked the resolver for near-misses and
+    // read a bare number as an IPv4 address.
+    assertThat(Addresses.literal("g::1")).isNull();
+    assertThat(Addresses.literal("1.2.3.4.5")).isNull();
+    assertThat(Addresses.literal("6")).isNull();
+    assertThat(Addresses.literal("1.2.3")).isNull();
+    assertThat(Addresses.literal("fe80::1%eth0")).isEqualTo(ip("fe80::1"));
+    assertThat(Addresses.literal("::ffff:192.0.2.7")).isEqualTo(ip("192.0.2.7"));
   }
 }

@@ -51,6 +51,15 @@ class Pop3DecoderTest {
   }
 
   @Test
+  void nextShouldAcceptALineOfExactlyMaxLineWhateverTheSplitOfItsCrLf() {
+    // Found by Pop3DecoderFuzzTest: the CR alone at the end of a read counted as line text.
+    String line = "USER " + "u".repeat(1019);
+    for (int at = 0; at <= line.length() + 2; at++) {
+      assertThat(decode(line + "\r\n", at, 1024)).as("split at %d", at).containsExactly(line);
+    }
+  }
+
+  @Test
   void drainShouldReturnTheBytesAfterTheLastLine() {
     Pop3Decoder decoder = new Pop3Decoder(8192);
     decoder.feed("PASS x\r\nSTAT\r\nRETR 1\r\nTO".getBytes(StandardCharsets.US_ASCII));
@@ -70,6 +79,19 @@ class Pop3DecoderTest {
     assertThat(Pop3Request.parse("APOP bob abc".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(Pop3Request.Invalid.class);
     assertThat(pass.toString()).doesNotContain("pass word");
+  }
+
+  @Test
+  void parseShouldReadKeywordsAndMechanismsInAsciiCaseOnly() {
+    // Found by Pop3DecoderFuzzTest: Unicode upper-casing read "PAſſ" as PASS, and then took the
+    // password from a byte offset computed on characters.
+    assertThat(Pop3Request.parse("PA\u017f\u017f hunter2".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(Pop3Request.Invalid.class);
+    assertThat(Pop3Request.parse("q\u0131it".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(Pop3Request.Invalid.class);
+    Pop3Request.Auth auth = (Pop3Request.Auth) Pop3Request.parse(
+        "AUTH pla\u0131n".getBytes(StandardCharsets.UTF_8));
+    assertThat(auth.mechanism()).isEqualTo("PLA\u0131N");
   }
 
   @Test
