@@ -17,8 +17,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,29 +31,35 @@ class HashingQueueTest {
 
   private static final long MIB = 1 << 20;
 
-  private Vertx vertx;
+  /**
+   * One Vert.x for the class: a check a test let finish may still hand its answer to an event
+   * loop after the test ended, which must not be a closed one.
+   */
+  private static Vertx vertx;
   private HashingQueue queue;
   /** Each submitted job's gate, by name; the job ends when its gate completes. */
   private final Map<String, CompletableFuture<Boolean>> gates = new ConcurrentHashMap<>();
   private final List<String> started = new CopyOnWriteArrayList<>();
   private final List<Future<Boolean>> submitted = new CopyOnWriteArrayList<>();
 
-  @BeforeEach
-  void start() {
+  @BeforeAll
+  static void start() {
     vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() {
+    vertx.close().await();
   }
 
   @AfterEach
   void stop() {
     gates.values().forEach(g -> g.complete(false));
-    // Every job's answer delivered before Vert.x closes: a worker completing a job afterwards
-    // would fail on the closed event loop, and awaitility would blame the next test for it.
     await().atMost(Duration.ofSeconds(10))
         .until(() -> submitted.stream().allMatch(Future::isComplete));
     if (queue != null) {
       queue.close().await();
     }
-    vertx.close().await();
   }
 
   private void queue(int concurrent, int perIp, long memory, int maxQueue, int perIpQueue) {

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LoginTimingTest {
 
-  private static final int TRIES = 24;
+  private static final int TRIES = 20;
   private static final long BAND_MS = 50;
 
   @TempDir
@@ -65,8 +65,9 @@ class LoginTimingTest {
         slowest = Math.max(slowest, timeOneCheck(kind.stored()));
       }
     }
-    // Longer than the slowest hash even when a check waits for another kind's (two threads).
-    failureDelay = Duration.ofMillis(Math.max(400, 2 * slowest + 100));
+    // Longer than the slowest hash even when checks queue for the two hashing threads on a busy
+    // machine (a check that outlasts the delay answers late, as the README says).
+    failureDelay = Duration.ofMillis(Math.min(3000, Math.max(1500, 4 * slowest + 200)));
     System.out.println(String.format("slowest hash %d ms; failure-delay %d ms", slowest,
         failureDelay.toMillis()));
   }
@@ -185,13 +186,23 @@ class LoginTimingTest {
     System.out.print(table);
   }
 
+  /**
+   * The low tenth of each user's answer times must lie together: a timing attacker compares the
+   * fastest answers, and load on the machine only ever adds time, so this holds on a busy CI
+   * machine too, while a difference in hashing (the failure before: 100-400 ms) shows in it.
+   */
   private static void assertAnsweredTogether(Map<Kind, long[]> times, long earliestMs) {
-    long[] medians = times.values().stream().mapToLong(LoginTimingTest::median).toArray();
-    long low = java.util.Arrays.stream(medians).min().orElseThrow();
-    long high = java.util.Arrays.stream(medians).max().orElseThrow();
-    assertThat(high - low).as("spread of the median answer times (ms) across users: %s",
+    long[] fast = times.values().stream().mapToLong(t -> {
+      long[] sorted = t.clone();
+      java.util.Arrays.sort(sorted);
+      return percentile(sorted, 10);
+    }).toArray();
+    long low = java.util.Arrays.stream(fast).min().orElseThrow();
+    long high = java.util.Arrays.stream(fast).max().orElseThrow();
+    assertThat(high - low).as("spread of the 10th-percentile answer times (ms) across users: %s",
         times.keySet().stream().map(Kind::label).toList()).isLessThanOrEqualTo(BAND_MS);
-    assertThat(low).as("no failure is answered before the failure delay")
+    assertThat(times.values().stream().flatMapToLong(java.util.Arrays::stream).min()
+        .orElseThrow()).as("no failure is answered before the failure delay")
         .isGreaterThanOrEqualTo(earliestMs);
   }
 }
