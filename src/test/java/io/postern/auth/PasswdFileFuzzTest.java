@@ -84,7 +84,8 @@ class PasswdFileFuzzTest {
         : data.consumeString(12);
     String password = (data.consumeBoolean() ? data.pickValue(VALUES) : "")
         + data.consumeString(40);
-    secrets.add(password);
+    // The password field ends at the next ':' (or line end); what follows is other fields.
+    secrets.add(upTo(password, ":\r\n"));
     StringBuilder line = new StringBuilder(user).append(':')
         .append(data.pickValue(SCHEMES)).append(password);
     if (data.consumeBoolean()) {
@@ -92,7 +93,8 @@ class PasswdFileFuzzTest {
       for (int i = data.consumeInt(0, 4); i > 0; i--) {
         if (data.consumeBoolean()) {
           String pass = data.consumeString(24);
-          secrets.add(pass);
+          // A value ends at the next space: what follows is another field, perhaps a shown one.
+          secrets.add(upTo(pass, " \r\n"));
           line.append(" pass=").append(pass);
         } else {
           line.append(' ').append(data.pickValue(EXTRAS));
@@ -125,6 +127,15 @@ class PasswdFileFuzzTest {
         }
       }
     }
+  }
+
+  private static String upTo(String text, String ends) {
+    for (int i = 0; i < text.length(); i++) {
+      if (ends.indexOf(text.charAt(i)) >= 0) {
+        return text.substring(0, i);
+      }
+    }
+    return text;
   }
 
   private static String asciiUpper(String s) {

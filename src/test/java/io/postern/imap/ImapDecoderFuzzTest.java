@@ -192,16 +192,14 @@ class ImapDecoderFuzzTest {
       assertTrue(isAtom(n.command()), "a command name that is no atom: " + n.command());
     } else if (request instanceof ImapRequest.Login login) {
       assertNotNull(login.user());
-      String password = login.password().text();
-      assertFalse(password.length() >= 4 && login.toString().contains(password),
-          "the password in " + login);
+      assertEquals("Login[tag=" + login.tag() + "]", login.toString(), "the password shown");
     } else if (request instanceof ImapRequest.Authenticate auth) {
       assertTrue(isAtom(auth.mechanism()), "a mechanism that is no atom: " + auth.mechanism());
+      assertEquals("Authenticate[tag=" + auth.tag() + ", mechanism=" + auth.mechanism() + "]",
+          auth.toString(), "the initial response shown");
       if (auth.initialResponse() != null) {
         String sent = new String(auth.initialResponse(), StandardCharsets.ISO_8859_1);
         assertTrue(sent.isEmpty() || isAtom(sent), "an initial response that is no atom");
-        assertFalse(sent.length() >= 4 && auth.toString().contains(sent),
-            "the initial response in " + auth);
       }
     } else if (request instanceof ImapRequest.Id id && id.fields() != null) {
       assertTrue(id.fields().size() % 2 == 0 && id.fields().size() <= 2 * 30);

@@ -136,9 +136,7 @@ class Pop3DecoderFuzzTest {
     } else if (request instanceof Pop3Request.Pass pass) {
       assertEquals("PASS", keyword);
       assertArrayEquals(argument, pass.password().bytes(), "the password's bytes unchanged");
-      String text = pass.password().text();
-      assertFalse(text.length() >= 4 && request.toString().contains(text),
-          "the password in " + request);
+      assertEquals("Pass[password=Secret[****]]", request.toString(), "the password shown");
     } else if (request instanceof Pop3Request.Auth auth) {
       assertEquals("AUTH", keyword);
       if (auth.mechanism() == null) {
@@ -153,8 +151,8 @@ class Pop3DecoderFuzzTest {
         byte[] sent = parts[1].equals("=") ? new byte[0]
             : parts[1].getBytes(StandardCharsets.US_ASCII);
         assertArrayEquals(sent, auth.initialResponse());
-        assertFalse(parts[1].length() >= 4 && request.toString().contains(parts[1]),
-            "the initial response in " + request);
+        assertEquals("Auth[mechanism=" + auth.mechanism() + "]", request.toString(),
+            "the initial response shown");
       } else {
         assertNull(auth.initialResponse());
       }
