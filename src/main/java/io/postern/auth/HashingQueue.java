@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
@@ -58,6 +59,7 @@ public final class HashingQueue {
 
   private final AuthConfig.Hashing config;
   private final Predicate<InetAddress> trusted;
+  private static final AtomicInteger POOLS = new AtomicInteger();
   private final WorkerExecutor workers;
   // In arrival order: among clients never served, the first to come goes first.
   private final Map<String, Client> clients = new LinkedHashMap<>();
@@ -70,8 +72,11 @@ public final class HashingQueue {
   public HashingQueue(Vertx vertx, AuthConfig.Hashing config, Predicate<InetAddress> trusted) {
     this.config = config;
     this.trusted = trusted;
-    // Its own threads: a hash flood never delays file reads or other blocking work.
-    this.workers = vertx.createSharedWorkerExecutor("postern-hashing", config.maxConcurrent());
+    // Its own threads: a hash flood never delays file reads or other blocking work. Vert.x
+    // shares a worker pool by name, keeping the first one's size and closing it asynchronously:
+    // each queue gets a name of its own, so a new queue never gets an old one's (closing) pool.
+    this.workers = vertx.createSharedWorkerExecutor("postern-hashing-" + POOLS.incrementAndGet(),
+        config.maxConcurrent());
   }
 
   /**
