@@ -55,11 +55,11 @@ public final class BackendConnector {
       return null;
     }
     BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
-    return new BackendTarget(backend.name(),
-        route.host() != null ? route.host() : backend.host(),
+    String host = route.host() != null ? route.host() : backend.host();
+    return new BackendTarget(backend.name(), host, host,
         route.port() != null ? route.port() : endpoint.port(),
         route.tls() != null ? route.tls() : endpoint.tls(),
-        tlsByBackend.get(backend.name()));
+        tlsByBackend.get(backend.name()), backend.clientIp());
   }
 
   /** TCP connect, with the TLS handshake already done for implicit TLS. */

@@ -141,6 +141,7 @@ public final class ImapBackendLogin {
       return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
           + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
     }
+    conn.credentialsSent();
     if (capabilities.has("AUTH=PLAIN") && capabilities.has("SASL-IR")) {
       return conn.send("L1 AUTHENTICATE PLAIN " + SaslPlain.encode(user, password) + "\r\n")
           .compose(v -> ImapBackendReader.reply(conn, "L1"));

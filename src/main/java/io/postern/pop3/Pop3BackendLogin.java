@@ -95,6 +95,7 @@ public final class Pop3BackendLogin {
     boolean plain = capabilities.stream()
         .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
+    conn.credentialsSent();
     if (plain) {
       return conn.send("AUTH PLAIN " + SaslPlain.encode(user, password) + "\r\n").compose(v -> conn.readLine())
           .compose(this::verdict);
