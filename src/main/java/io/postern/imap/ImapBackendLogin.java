@@ -46,6 +46,27 @@ public final class ImapBackendLogin {
     });
   }
 
+  /**
+   * A health check: the login's first steps (greeting, STARTTLS, CAPABILITY) and LOGOUT. Gives
+   * the capabilities the server offers after TLS, upper case.
+   */
+  public static Future<java.util.Set<String>> probe(BackendConnector connector,
+      BackendTarget target) {
+    return BackendConnection.open(connector, target).compose(conn -> {
+      ImapBackendLogin check = new ImapBackendLogin(conn, null);
+      return conn.readLine()
+          .compose(check::greeting)
+          .compose(v -> target.tls() == TlsMode.STARTTLS ? check.startTls()
+              : Future.succeededFuture())
+          .compose(v -> check.capabilities == null ? check.askCapabilities("C1")
+              : Future.succeededFuture())
+          .compose(v -> conn.send("Z1 LOGOUT\r\n"))
+          .compose(v -> ImapBackendReader.reply(conn, "Z1"))
+          .map(v -> check.capabilities.upperCase())
+          .andThen(ar -> conn.abort());
+    });
+  }
+
   private Future<BackendSession> run(String user, Secret password, List<byte[]> clientId) {
     return conn.readLine()
         .compose(this::greeting)
