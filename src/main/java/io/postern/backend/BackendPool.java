@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 /**
  * The servers of one named backend and their state: health per server and protocol, and the
@@ -19,6 +20,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Thread-safe; shared by every event loop.
  */
 public final class BackendPool {
+
+  /**
+   * Servers one login may try: the user's own and three more. Each failed try has cost a
+   * refused connect at least, and a login that four servers could not take is a wider outage
+   * than failover can hide.
+   */
+  static final int MAX_TRIES = 4;
 
   private final BackendConfig config;
   private final ClientSSLOptions sslOptions;
@@ -85,21 +93,23 @@ public final class BackendPool {
   }
 
   /**
-   * Where {@code user} may log in, best first: the live servers in the user's ring order, or by
-   * fewest sessions with {@code least-connections}. A route that pins a host gets that one
-   * place. Empty when every server is down.
+   * Where {@code user} may log in, best first: up to {@link #MAX_TRIES} live servers in the
+   * user's ring order, or by fewest sessions with {@code least-connections}. A route that pins
+   * a host gets that one place. Empty when every server is down.
    */
   public List<BackendTarget> candidates(Route route, Protocol protocol, String user) {
     if (route.host() != null || route.port() != null || route.tls() != null) {
       return List.of(pinned(route, protocol));
     }
     ServerHealth[] states = health.get(protocol);
-    int[] order = ring.order(user, i -> states[i].up());
-    if (config.balance() == Balance.LEAST_CONNECTIONS && order.length > 1) {
-      Integer[] boxed = Arrays.stream(order).boxed().toArray(Integer[]::new);
-      // Stable: servers with as many sessions keep the user's ring order between them.
-      Arrays.sort(boxed, Comparator.comparingInt(i -> sessions[i].get()));
-      order = Arrays.stream(boxed).mapToInt(Integer::intValue).toArray();
+    int[] order;
+    if (config.balance() == Balance.LEAST_CONNECTIONS) {
+      // Stable: servers with as many sessions keep the configured order between them.
+      order = IntStream.range(0, states.length).filter(i -> states[i].up()).boxed()
+          .sorted(Comparator.comparingInt(i -> sessions[i].get()))
+          .limit(MAX_TRIES).mapToInt(Integer::intValue).toArray();
+    } else {
+      order = ring.order(user, i -> states[i].up(), MAX_TRIES);
     }
     List<BackendTarget> out = new ArrayList<>(order.length);
     for (int index : order) {

@@ -59,6 +59,14 @@ public final class HashRing {
    * next distinct owner along the ring, keeping only those {@code usable} accepts.
    */
   public int[] order(String key, IntPredicate usable) {
+    return order(key, usable, servers);
+  }
+
+  /**
+   * As {@link #order(String, IntPredicate)}, up to {@code limit} servers: the walk stops there,
+   * so a login in a pool of a thousand costs what it does in a pool of four.
+   */
+  public int[] order(String key, IntPredicate usable, int limit) {
     int start = Arrays.binarySearch(points, hash(key) & ~0xffffL);
     if (start < 0) {
       start = -start - 1;
@@ -67,7 +75,7 @@ public final class HashRing {
     int[] out = new int[servers];
     int found = 0;
     int distinct = 0;
-    for (int i = 0; i < points.length && distinct < servers; i++) {
+    for (int i = 0; i < points.length && distinct < servers && found < limit; i++) {
       int owner = owners[(start + i) % points.length];
       if (!seen[owner]) {
         seen[owner] = true;
@@ -82,7 +90,7 @@ public final class HashRing {
 
   /** The key's first usable server, or -1 when none is. */
   public int first(String key, IntPredicate usable) {
-    int[] order = order(key, usable);
+    int[] order = order(key, usable, 1);
     return order.length == 0 ? -1 : order[0];
   }
 
