@@ -306,7 +306,9 @@ public final class HttpAuthenticator implements Authenticator {
 
   private static String describe(Throwable e) {
     String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : " " + (m.length() > 120
-        ? m.substring(0, 120) : m));
+    // Vert.x's plain failures ("no answer within ...") need no class name.
+    String kind = "NoStackTraceThrowable".equals(e.getClass().getSimpleName()) && m != null ? ""
+        : e.getClass().getSimpleName() + (m == null ? "" : " ");
+    return kind + (m == null ? "" : m.length() > 120 ? m.substring(0, 120) : m);
   }
 }
