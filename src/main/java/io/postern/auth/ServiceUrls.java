@@ -14,14 +14,15 @@ import org.slf4j.LoggerFactory;
  * <p>Contract:
  * <ul>
  *   <li>A URL is up until a request to it fails as a service ({@link #failed}: refused, timed
- *       out, TLS failure, a closed connection, an answer that is not the protocol). It is then
+ *       out, TLS failure, a closed connection, an answer without {@code Auth-Status}). It is then
  *       down and left out of {@link #order} for {@code backoff}; each failed re-try doubles that,
  *       up to {@code maxBackoff}.</li>
  *   <li>When its back-off has passed, {@link #order} includes it again, in its place in the
  *       configured order (a primary is preferred again as soon as it answers), and the first
  *       request that {@link #take}s it probes it: other logins keep skipping it while that one
- *       probe is under way (at most {@code probeWindow}). Any answer of the service
- *       ({@link #succeeded}) makes it up.</li>
+ *       probe is under way (at most {@code probeWindow}). The probe may be a login's request or
+ *       the readiness check's {@code HEAD}. Any answer of the service ({@link #succeeded})
+ *       makes it up; a probe that tells nothing ({@link #release}) lets the next one try.</li>
  *   <li>When every URL is down and none is due, a login still asks the one whose back-off ends
  *       first, as a service that is down for everybody is better asked than not: no login is
  *       refused without one URL having been tried, and with a single URL nothing changes
@@ -61,7 +62,8 @@ final class ServiceUrls {
 
   /**
    * {@code probeWindow}: how long a probe may take before another login may probe the URL too
-   * (the longest one request can take, repeats included).
+   * (the longest one request can take, repeats included); {@code clock}: nanoseconds, as
+   * {@link System#nanoTime}.
    */
   ServiceUrls(List<String> urls, Duration backoff, Duration maxBackoff, Duration probeWindow,
       LongSupplier clock) {
@@ -70,10 +72,6 @@ final class ServiceUrls {
     this.maxBackoff = Math.max(backoff.toNanos(), maxBackoff.toNanos());
     this.probeWindow = probeWindow.toNanos();
     this.clock = clock;
-  }
-
-  ServiceUrls(List<String> urls, Duration backoff, Duration maxBackoff, Duration probeWindow) {
-    this(urls, backoff, maxBackoff, probeWindow, System::nanoTime);
   }
 
   /**
