@@ -124,6 +124,10 @@ public final class PosternServer {
       resources.tls().certificates().forEach(pair ->
           meters.certificateExpiry(pair.files().cert().toString(), pair.notAfter()));
     }
+    if (resources.authenticator() instanceof HttpAuthenticator http) {
+      http.urls().forEach(url ->
+          meters.authServiceUp(HttpAuthenticator.where(url), () -> http.up(url)));
+    }
     Authenticator cached = new AuthCache(resources.authenticator(),
         resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
         meters::authCacheMiss, meters::authAnswered));

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * The nginx {@code auth_http} protocol, spoken better than nginx: one pooled keep-alive client
  * for every event loop, {@code https://} with certificate checks, several URLs tried in order,
  * and a deadline on each request. Any answer that is not a clear yes or no (a dead or slow
- * service, garbage) is {@link AuthResult.Unavailable}: a temporary failure, never a login.
+ * service, garbage) is {@link AuthResult.Unavailable}: a temporary failure, never a login. A URL
+ * that failed is skipped for a while ({@link ServiceUrls}), so that a dead primary does not cost
+ * every login its timeout.
  */
 public final class HttpAuthenticator implements Authenticator {
 
@@ -48,18 +51,28 @@ public final class HttpAuthenticator implements Authenticator {
   private final AuthConfig.Http config;
   private final Set<String> backends;
   private final HttpClient client;
+  private final ServiceUrls urls;
 
   private HttpAuthenticator(Vertx vertx, AuthConfig.Http config, Set<String> backends,
-      HttpClient client) {
+      HttpClient client, LongSupplier clock) {
     this.vertx = vertx;
     this.config = config;
     this.backends = Set.copyOf(backends);
     this.client = client;
+    // One exchange may send its request twice (a kept-alive connection found closed).
+    this.urls = new ServiceUrls(config.urls(), config.urlBackoff(), config.urlBackoffMax(),
+        config.timeout().multipliedBy(2).plusSeconds(1), clock);
   }
 
   /** Reads the CA file, if any (blocking: start-up only). */
   public static HttpAuthenticator create(Vertx vertx, AuthConfig.Http config,
       Set<String> backends) throws CertificatePair.CertificateProblem {
+    return create(vertx, config, backends, System::nanoTime);
+  }
+
+  /** With {@code clock} (nanoseconds) timing the URLs' back-off. */
+  static HttpAuthenticator create(Vertx vertx, AuthConfig.Http config, Set<String> backends,
+      LongSupplier clock) throws CertificatePair.CertificateProblem {
     HttpClientOptions options = new HttpClientOptions()
         .setProtocolVersion(HttpVersion.HTTP_1_1)
         .setKeepAlive(true)
@@ -79,7 +92,8 @@ public final class HttpAuthenticator implements Authenticator {
       }
     }
     PoolOptions pool = new PoolOptions().setHttp1MaxSize(POOL_SIZE).setMaxWaitQueueSize(10_000);
-    return new HttpAuthenticator(vertx, config, backends, vertx.createHttpClient(options, pool));
+    return new HttpAuthenticator(vertx, config, backends, vertx.createHttpClient(options, pool),
+        clock);
   }
 
   @Override
@@ -89,29 +103,74 @@ public final class HttpAuthenticator implements Authenticator {
 
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
-    return ask(request, 0, 0, null);
+    return ask(request, urls.order(), 0, 0, null);
+  }
+
+  /** Whether logins ask {@code url} (one of the configured URLs) first: not backed off. */
+  public boolean up(String url) {
+    return urls.up(url);
+  }
+
+  /** The configured URLs, in order. */
+  public List<String> urls() {
+    return config.urls();
   }
 
   /**
    * Reachable when one URL gives any HTTP answer to a {@code HEAD} (which asks about no user, so
-   * the service logs no failed login), within the timeout.
+   * the service logs no failed login), within the timeout. The URLs are asked as a login would
+   * ask them, so a backed-off URL whose time has come is probed here rather than by a customer's
+   * login: an answer below 500 brings it back, no answer keeps it down.
    */
   @Override
   public Future<Void> ready() {
-    return reachable(0);
+    return reachable(urls.order(), 0, false);
   }
 
-  private Future<Void> reachable(int index) {
-    if (index >= config.urls().size()) {
+  private Future<Void> reachable(List<String> order, int index, boolean asked) {
+    if (index >= order.size()) {
       return Future.failedFuture("no auth service URL answers");
     }
-    String url = config.urls().get(index);
+    String url = order.get(index);
+    if (!urls.take(url) && (asked || index < order.size() - 1)) {
+      return reachable(order, index + 1, asked);
+    }
+    return head(url).transform(ar -> {
+      if (ar.failed()) {
+        return reachable(order, index + 1, true);
+      }
+      // The URLs after this one are not needed now; those down whose time has come are
+      // probed all the same, so that their state (and the metric) follows the service even
+      // while logins never get as far as them.
+      for (String later : order.subList(index + 1, order.size())) {
+        if (!urls.up(later) && urls.take(later)) {
+          head(later);
+        }
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * A {@code HEAD} to {@code url}, reported to {@link #urls}: an answer below 500 makes it up,
+   * no answer down. A 5xx says nothing either way (a script may not handle {@code HEAD}): the
+   * next login probes it. Succeeds with any HTTP answer: the service is reachable.
+   */
+  private Future<Integer> head(String url) {
     return client.request(new RequestOptions().setMethod(HttpMethod.HEAD).setAbsoluteURI(url)
             .setConnectTimeout(config.timeout().toMillis())
             .setIdleTimeout(config.timeout().toMillis()))
         .compose(r -> r.send())
-        .compose(response -> response.end())
-        .transform(ar -> ar.succeeded() ? Future.succeededFuture() : reachable(index + 1));
+        .compose(response -> response.end().map(v -> response.statusCode()))
+        .andThen(ar -> {
+          if (ar.failed()) {
+            urls.failed(url, describe(ar.cause()));
+          } else if (ar.result() < 500) {
+            urls.succeeded(url);
+          } else {
+            urls.release(url);
+          }
+        });
   }
 
   @Override
@@ -119,21 +178,42 @@ public final class HttpAuthenticator implements Authenticator {
     return client.close();
   }
 
-  /** Asks URL {@code index}; on a failure of the service itself, the next one. */
-  private Future<AuthResult> ask(AuthRequest request, int index, int waits, String lastProblem) {
-    List<String> urls = config.urls();
-    if (index >= urls.size()) {
+  /**
+   * Asks URL {@code index} of {@code order}; on a failure of the service itself, the next one.
+   */
+  private Future<AuthResult> ask(AuthRequest request, List<String> order, int index, int waits,
+      String lastProblem) {
+    if (index >= order.size()) {
       return Future.succeededFuture(new AuthResult.Unavailable("no auth service answered ("
           + lastProblem + ")"));
     }
-    String url = urls.get(index);
+    String url = order.get(index);
+    if (!urls.take(url) && (lastProblem != null || index < order.size() - 1)) {
+      // Down, or being probed by another login; the last one is asked when none was.
+      return ask(request, order, index + 1, waits, lastProblem);
+    }
     return exchange(url, request).transform(ar -> {
       if (ar.failed()) {
         String problem = where(url) + ": " + describe(ar.cause());
         LOG.warn("auth service {}", problem);
-        return ask(request, index + 1, waits, problem);
+        urls.failed(url, describe(ar.cause()));
+        return ask(request, order, index + 1, waits, problem);
       }
       AuthHttpAnswer answer = AuthHttpAnswer.parse(ar.result(), request.credentials(), backends);
+      if (answer instanceof AuthHttpAnswer.Malformed malformed) {
+        String problem = where(url) + " gave a malformed answer: " + malformed.why();
+        LOG.warn("auth service {}", problem);
+        if (ar.result().contains("Auth-Status")) {
+          // An answer with a field out of place: most likely one user's data, not a service that
+          // is down; the next URL is asked all the same, as before.
+          urls.succeeded(url);
+        } else {
+          // No auth answer at all: an error page, a proxy in front that lost its service.
+          urls.failed(url, "malformed answer: " + malformed.why());
+        }
+        return ask(request, order, index + 1, waits, problem);
+      }
+      urls.succeeded(url);
       if (answer instanceof AuthHttpAnswer.Ok ok) {
         return Future.succeededFuture(ok.accepted());
       }
@@ -148,13 +228,10 @@ public final class HttpAuthenticator implements Authenticator {
         }
         Promise<AuthResult> later = Promise.promise();
         vertx.setTimer(wait.delay().toMillis(), id ->
-            ask(request, 0, waits + 1, lastProblem).onComplete(later));
+            ask(request, urls.order(), 0, waits + 1, lastProblem).onComplete(later));
         return later.future();
       }
-      String problem = where(url) + " gave a malformed answer: "
-          + ((AuthHttpAnswer.Malformed) answer).why();
-      LOG.warn("auth service {}", problem);
-      return ask(request, index + 1, waits, problem);
+      throw new IllegalStateException("unknown answer " + answer);
     });
   }
 
@@ -221,7 +298,7 @@ public final class HttpAuthenticator implements Authenticator {
   }
 
   /** The URL without query, for logs (the config allows no user information in it). */
-  static String where(String url) {
+  public static String where(String url) {
     URI uri = URI.create(url);
     return uri.getScheme() + "://" + uri.getRawAuthority()
         + (uri.getRawPath() == null ? "" : uri.getRawPath());
@@ -229,7 +306,9 @@ public final class HttpAuthenticator implements Authenticator {
 
   private static String describe(Throwable e) {
     String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : " " + (m.length() > 120
-        ? m.substring(0, 120) : m));
+    // Vert.x's plain failures ("no answer within ...") need no class name.
+    String kind = "NoStackTraceThrowable".equals(e.getClass().getSimpleName()) && m != null ? ""
+        : e.getClass().getSimpleName() + (m == null ? "" : " ");
+    return kind + (m == null ? "" : m.length() > 120 ? m.substring(0, 120) : m);
   }
 }

@@ -38,12 +38,24 @@ public record AuthConfig(
 
   /**
    * nginx {@code auth_http} compatible service: URLs tried in order, each request bounded by
-   * {@code timeout}; {@code ca} (PEM) verifies https URLs, null means the system's CAs.
+   * {@code timeout}; {@code ca} (PEM) verifies https URLs, null means the system's CAs. A URL
+   * that failed is skipped for {@code urlBackoff}, doubling with each failed re-try up to
+   * {@code urlBackoffMax}.
    */
-  public record Http(List<String> urls, Duration timeout, Map<String, String> headers, Path ca) {
+  public record Http(List<String> urls, Duration timeout, Map<String, String> headers, Path ca,
+      Duration urlBackoff, Duration urlBackoffMax) {
+
+    public static final Duration DEFAULT_URL_BACKOFF = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_URL_BACKOFF_MAX = Duration.ofMinutes(2);
+
     public Http {
       urls = List.copyOf(urls);
       headers = Map.copyOf(headers);
+    }
+
+    /** Without the back-off keys: their defaults. */
+    public Http(List<String> urls, Duration timeout, Map<String, String> headers, Path ca) {
+      this(urls, timeout, headers, ca, DEFAULT_URL_BACKOFF, DEFAULT_URL_BACKOFF_MAX);
     }
   }
 

@@ -203,8 +203,17 @@ public final class ConfigParser {
       });
     }
     Path ca = s.path("ca", null);
+    Duration backoff = positive(s, "url-backoff", AuthConfig.Http.DEFAULT_URL_BACKOFF,
+        Duration.ofHours(1));
+    Duration backoffMax = positive(s, "url-backoff-max", AuthConfig.Http.DEFAULT_URL_BACKOFF_MAX
+        .compareTo(backoff) < 0 ? backoff : AuthConfig.Http.DEFAULT_URL_BACKOFF_MAX,
+        Duration.ofHours(1));
+    if (backoffMax.compareTo(backoff) < 0) {
+      s.error("url-backoff-max", "must not be less than url-backoff");
+    }
     s.rejectUnknownKeys();
-    return new AuthConfig.Http(urls, timeout, headers == null ? Map.of() : headers, ca);
+    return new AuthConfig.Http(urls, timeout, headers == null ? Map.of() : headers, ca, backoff,
+        backoffMax);
   }
 
   /**

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>What is counted when: at accept, every connection takes a slot of
  * {@code limits.max-connections} (it holds a descriptor from now on). On a direct listener it
  * also takes its address's slot of {@code max-connections-per-ip} and a token of
- * {@code connection-rate-per-ip} (and of {@code handshake-rate-per-ip} on implicit TLS). On a
+ * {@code connection-rate-per-ip} (and of {@code handshake-rate-per-ip} on implicit TLS), unless
+ * the address is in {@code limits.trusted-networks}. On a
  * PROXY listener the accepted peer is a load balancer: an untrusted one is refused at once (it
  * may never send a header), a trusted one is exempt from the per-address limits, and the
  * client's address is counted as soon as the header names it, still before the TLS handshake
@@ -172,20 +173,20 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * The per-address limits of the client at {@code client}: its rates (trusted networks are
-   * exempt: a webmail or a balancer speaks for many users) and its slot of
-   * max-connections-per-ip. Marks the client known.
+   * The per-address limits of the client at {@code client}: its rates and its slot of
+   * max-connections-per-ip. Trusted networks are exempt from all three (a webmail or a
+   * balancer without PROXY speaks for many users); they still count toward max-connections.
+   * Marks the client known.
    */
   private Rejection clientLimits(Admission admission, InetAddress client) {
     admission.clientKnown();
-    if (client == null) {
+    if (client == null || limits.isTrusted(client)) {
       return null;
     }
-    boolean trusted = limits.isTrusted(client);
-    if (!trusted && !connectionRates.tryTake(client)) {
+    if (!connectionRates.tryTake(client)) {
       return Rejection.CONNECTION_RATE;
     }
-    if (!trusted && listener.tls() == TlsMode.IMPLICIT && !handshakeRates.tryTake(client)) {
+    if (listener.tls() == TlsMode.IMPLICIT && !handshakeRates.tryTake(client)) {
       return Rejection.HANDSHAKE_RATE;
     }
     return admission.takeSource(client) ? null : Rejection.PER_IP;

@@ -15,6 +15,7 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * Every meter Postern exports (DESIGN.md §6), registered up front with every label value it can
@@ -142,6 +143,17 @@ public final class PosternMeters {
         .description("When the certificate stops being valid (Unix time)")
         .baseUnit("seconds")
         .tag("certificate", certificate)
+        .register(registry);
+  }
+
+  /**
+   * Whether the auth service at {@code url} (as configured, without query) is up: 1, or 0 while
+   * logins skip it after a failure.
+   */
+  public void authServiceUp(String url, BooleanSupplier up) {
+    Gauge.builder("postern.auth.service.up", () -> up.getAsBoolean() ? 1 : 0)
+        .description("Whether logins ask this auth service URL (0: skipped after a failure)")
+        .tag("url", url)
         .register(registry);
   }
 

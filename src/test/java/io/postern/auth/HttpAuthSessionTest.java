@@ -15,6 +15,7 @@ import io.postern.testing.FakeAuthService.Request;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
+import io.postern.testing.MetricsReader;
 import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
@@ -446,18 +447,24 @@ class HttpAuthSessionTest {
     try (PosternFixture failover = PosternFixture.builder(dir.resolve("failover"))
         .httpAuth(List.of("http://127.0.0.1:" + dead + "/auth", service.url()),
             Duration.ofSeconds(3), Map.of()).start()) {
-      for (int i = 0; i < 2; i++) {
+      for (int i = 0; i < 3; i++) {
         try (Conversation c = connect(failover, "imaps", "* OK")) {
           c.send("a LOGIN june june-pw\r\n");
           assertThat(c.readLine()).startsWith("a OK");
           assertThat(whoami(c)).isEqualTo("june");
         }
       }
+      // The dead one is skipped for its back-off, and shown down.
+      assertThat(MetricsReader.value(failover, "postern_auth_service_up", "url",
+          "http://127.0.0.1:" + dead + "/auth")).isZero();
+      assertThat(MetricsReader.value(failover, "postern_auth_service_up", "url",
+          service.url())).isEqualTo(1);
     }
-    assertThat(service.requests()).hasSize(2);
-    // The operator is told which service is down.
-    assertThat(logs.lines()).anyMatch(l -> l.contains("auth service")
-        && l.contains("127.0.0.1:" + dead));
+    assertThat(service.requests()).hasSize(3);
+    // The operator is told which service is down, once, not at every login.
+    assertThat(logs.lines()).filteredOn(l -> l.contains("auth service")
+        && l.contains("127.0.0.1:" + dead + "/auth is down")).hasSize(1);
+    assertThat(logs.lines()).filteredOn(l -> l.contains("127.0.0.1:" + dead)).hasSizeLessThanOrEqualTo(2);
   }
 
   static Stream<Arguments> garbage() {

@@ -304,6 +304,25 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void authServiceUrlBackoffShouldDefaultTo10sDoublingTo2mAndBeBounded() throws Exception {
+    AuthConfig.Http defaults = load("{}\n", Map.of()).auth().http();
+    assertThat(defaults.urlBackoff()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(defaults.urlBackoffMax()).isEqualTo(Duration.ofMinutes(2));
+    AuthConfig.Http set = load("auth: { http: { url-backoff: 30s, url-backoff-max: 10m } }\n",
+        Map.of()).auth().http();
+    assertThat(set.urlBackoff()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(set.urlBackoffMax()).isEqualTo(Duration.ofMinutes(10));
+    // A longer first back-off alone raises the maximum with it.
+    assertThat(load("auth: { http: { url-backoff: 5m } }\n", Map.of()).auth().http()
+        .urlBackoffMax()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(errors("auth: { http: { url-backoff: 0s, url-backoff-max: 2h } }\n"))
+        .containsExactlyInAnyOrder("auth.http.url-backoff: must be longer than zero",
+            "auth.http.url-backoff-max: must be at most 1h");
+    assertThat(errors("auth: { http: { url-backoff: 1m, url-backoff-max: 30s } }\n"))
+        .containsExactly("auth.http.url-backoff-max: must not be less than url-backoff");
+  }
+
+  @Test
   void aMissingFileShouldSaySo() {
     assertThatThrownBy(() -> ConfigLoader.load(vertx, dir.resolve("nope.yaml"), Map.of())
         .await()).isInstanceOf(ConfigException.class).hasMessageContaining("does not exist");

@@ -222,6 +222,65 @@ class AcceptLimitsTest {
 
   @Nested
   @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+  class WithATrustedNetwork {
+
+    private PosternFixture postern;
+
+    /** Eight connections in all, two per address, 127.0.0.1 trusted (a webmail). */
+    @BeforeAll
+    void start() throws Exception {
+      postern = PosternFixture.builder(dir.resolve("trusted")).user("alice", "pw")
+          .connectionLimits(8, 2).trustedNetwork("127.0.0.1/32")
+          .handshakeTimeout(HANDSHAKE_TIMEOUT).start();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+      postern.close();
+    }
+
+    @Test
+    void aTrustedAddressShouldBeExemptFromMaxConnectionsPerIpButCountTowardTheTotal()
+        throws Exception {
+      List<Conversation> held = new ArrayList<>();
+      try {
+        // A webmail server keeps a connection per logged-in user: all five are served.
+        for (int i = 0; i < 5; i++) {
+          Conversation c = MailClient.plainFrom("127.0.0.1", postern.port("imap"), TLS);
+          held.add(c);
+          c.expect("* OK");
+        }
+        // Any other address is held to two, as before.
+        for (int i = 0; i < 2; i++) {
+          Conversation c = MailClient.plainFrom("127.0.0.2", postern.port("imap"), TLS);
+          held.add(c);
+          c.expect("* OK");
+        }
+        try (Conversation c = MailClient.plainFrom("127.0.0.2", postern.port("imap"), TLS)) {
+          assertThat(c.readLine())
+              .isEqualTo("* BYE [UNAVAILABLE] Too many connections from your address.");
+        }
+        // The trusted five count toward max-connections (8): one more fills it, and the
+        // trusted address then meets the total like everybody.
+        Conversation eighth = MailClient.plainFrom("127.0.0.3", postern.port("imap"), TLS);
+        held.add(eighth);
+        eighth.expect("* OK");
+        try (Conversation c = MailClient.plainFrom("127.0.0.1", postern.port("imap"), TLS)) {
+          assertThat(c.readLine()).isEqualTo("* BYE [UNAVAILABLE] Too many connections.");
+        }
+        assertThat(rejected(postern, "imap", "per_ip")).isEqualTo(1);
+        assertThat(rejected(postern, "imap", "max_connections")).isEqualTo(1);
+      } finally {
+        for (Conversation c : held) {
+          c.close();
+        }
+      }
+      awaitNoSlotsHeld(postern, "127.0.0.1", "127.0.0.2", "127.0.0.3");
+    }
+  }
+
+  @Nested
+  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
   class WithRates {
 
     private PosternFixture postern;
