@@ -153,6 +153,7 @@ final class LoginAttempt {
 
   private Future<LoginOutcome> accepted(AuthResult.Accepted accepted, BackendLogin backendLogin) {
     BackendTarget target = context.backends().resolve(accepted.route(), protocol);
+    target = target == null ? null : target.forLogin(record.origin(), 0);
     if (target == null) {
       logFailure("route names unknown backend '" + accepted.route().backend() + "'");
       return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
