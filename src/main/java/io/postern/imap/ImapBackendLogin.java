@@ -20,9 +20,9 @@ import java.util.List;
 /**
  * Logs in to an IMAP backend on the user's behalf: greeting, STARTTLS when configured,
  * CAPABILITY, one ID (the client's, and its address when the backend is told it), then
- * AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN
- * with literals whenever a string would need quoting rules. Postern uses its own tags; the
- * client gets one tagged OK, with its own tag and the backend's capabilities.
+ * AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN with literals whenever a string would
+ * need quoting rules. Postern uses its own tags; the client gets one tagged OK, with its own tag
+ * and the backend's capabilities.
  */
 public final class ImapBackendLogin {
 

@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Logs in to a POP3 backend on the user's behalf: greeting, STLS when configured, CAPA,
- * XCLIENT when the backend is told the client's address, then AUTH PLAIN with an initial response when offered, else USER and PASS. No pipelining: old
- * servers mishandle it. The backend's final {@code +OK} line is what the client gets.
+ * Logs in to a POP3 backend on the user's behalf: greeting, STLS when configured, CAPA, XCLIENT
+ * when the backend is told the client's address, then AUTH PLAIN with an initial response when
+ * offered, else USER and PASS. No pipelining: old servers mishandle it. The backend's final
+ * {@code +OK} line is what the client gets.
  */
 public final class Pop3BackendLogin {
 
