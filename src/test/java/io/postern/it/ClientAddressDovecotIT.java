@@ -186,6 +186,36 @@ class ClientAddressDovecotIT {
         }
       }
     }
+    // What forward adds, alone: the ID / XCLIENT round trip at Dovecot, as Postern sends it.
+    List<Long> id = new ArrayList<>();
+    List<Long> xclient = new ArrayList<>();
+    for (int i = 0; i < n + 20; i++) {
+      long idNanos;
+      try (Conversation c = MailClient.plain(dovecot.imapPort(), null)) {
+        c.expect("* OK");
+        long start = System.nanoTime();
+        c.send("I1 ID (\"x-originating-ip\" \"127.0.0.7\" \"x-originating-port\" \"40000\""
+            + " \"x-connected-ip\" \"127.0.0.1\" \"x-connected-port\" \"993\""
+            + " \"x-session-id\" \"0123456789ab\")\r\n");
+        c.readUntil("I1 OK");
+        idNanos = System.nanoTime() - start;
+      }
+      long xclientNanos;
+      try (Conversation c = MailClient.plain(dovecot.pop3Port(), null)) {
+        c.expect("+OK [XCLIENT]");
+        long start = System.nanoTime();
+        c.send("XCLIENT ADDR=127.0.0.7 PORT=40000 SESSION=0123456789ab\r\n");
+        c.expect("+OK");
+        xclientNanos = System.nanoTime() - start;
+      }
+      if (i >= 20) {
+        id.add(idNanos);
+        xclient.add(xclientNanos);
+      }
+    }
+    System.out.printf("BENCH round trip at Dovecot: ID median %.3f ms p90 %.3f ms | XCLIENT"
+            + " median %.3f ms p90 %.3f ms (n=%d)%n", percentile(id, 50), percentile(id, 90),
+        percentile(xclient, 50), percentile(xclient, 90), n);
     for (String user : imap.keySet()) {
       System.out.printf("BENCH %-14s imap median %.2f ms p90 %.2f ms | pop3 median %.2f ms"
               + " p90 %.2f ms | JVM CPU per IMAP+POP3 session pair %.2f ms (n=%d)%n", user,
