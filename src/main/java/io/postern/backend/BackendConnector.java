@@ -1,5 +1,6 @@
 package io.postern.backend;
 
+import io.postern.config.BackendConfig;
 import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
@@ -49,13 +50,17 @@ public final class BackendConnector {
     return pools;
   }
 
-  /** TCP connect, with the TLS handshake already done for implicit TLS. */
+  /**
+   * TCP connect, with the TLS handshake already done for implicit TLS, and for a
+   * {@code client-ip: proxy-v2} backend the PROXY v2 header written before anything else.
+   */
   public Future<NetSocket> connect(BackendTarget target) {
     ConnectOptions options = new ConnectOptions()
         .setHost(target.host())
         .setPort(target.port())
         .setTimeout((int) config.limits().backendConnectTimeout().toMillis());
-    if (target.tls() == TlsMode.IMPLICIT) {
+    boolean proxyHeader = target.clientIp() == BackendConfig.ClientIp.PROXY_V2;
+    if (target.tls() == TlsMode.IMPLICIT && !proxyHeader) {
       // ConnectOptions.ssl defaults to false and would silently win over the client's options.
       options.setSsl(true).setSslOptions(target.sslOptions());
       if (target.sniName() != null) {
@@ -63,7 +68,11 @@ public final class BackendConnector {
       }
     }
     long started = System.nanoTime();
-    return client.connect(options)
+    Future<NetSocket> connected = client.connect(options);
+    if (proxyHeader) {
+      connected = connected.compose(socket -> withProxyHeader(socket, target));
+    }
+    return connected
         .andThen(ar -> {
           if (ar.succeeded()) {
             connectTimes.accept(target.backend(), System.nanoTime() - started);
@@ -72,6 +81,20 @@ public final class BackendConnector {
         .recover(e -> Future.failedFuture(new BackendLoginException(
         isTls(e) ? BackendLoginException.Kind.TLS : BackendLoginException.Kind.UNREACHABLE,
         (isTls(e) ? "TLS with " : "cannot connect to ") + target + ": " + describe(e))));
+  }
+
+  /**
+   * Writes the header in plaintext, as the first bytes of the connection; for implicit TLS the
+   * handshake follows it (a listener with PROXY support reads the header before its TLS), with
+   * the same certificate checks and SNI as a direct TLS connect.
+   */
+  private Future<NetSocket> withProxyHeader(NetSocket socket, BackendTarget target) {
+    // Written (flushed) before the upgrade starts, so no TLS record can overtake it.
+    Future<Void> sent = socket.write(ProxyV2Header.of(target.origin()));
+    if (target.tls() == TlsMode.IMPLICIT) {
+      sent = sent.compose(v -> socket.upgradeToSsl(target.sslOptions(), target.sniName(), null));
+    }
+    return sent.map(socket).onFailure(e -> socket.close());
   }
 
   public Future<Void> close() {

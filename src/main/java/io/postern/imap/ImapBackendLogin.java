@@ -7,6 +7,9 @@ import io.postern.backend.BackendLoginException;
 import io.postern.backend.BackendLoginException.Kind;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
+import io.postern.backend.ClientAddressWarnings;
+import io.postern.backend.ClientOrigin;
+import io.postern.config.BackendConfig.ClientIp;
 import io.postern.config.TlsMode;
 import io.postern.sasl.SaslPlain;
 import io.vertx.core.Future;
@@ -16,9 +19,10 @@ import java.util.List;
 
 /**
  * Logs in to an IMAP backend on the user's behalf: greeting, STARTTLS when configured,
- * CAPABILITY, the client's ID, then AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN
- * with literals whenever a string would need quoting rules. Postern uses its own tags; the
- * client gets one tagged OK, with its own tag and the backend's capabilities.
+ * CAPABILITY, one ID (the client's, and its address when the backend is told it), then
+ * AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN with literals whenever a string would
+ * need quoting rules. Postern uses its own tags; the client gets one tagged OK, with its own tag
+ * and the backend's capabilities.
  */
 public final class ImapBackendLogin {
 
@@ -72,7 +76,7 @@ public final class ImapBackendLogin {
         .compose(this::greeting)
         .compose(v -> conn.target().tls() == TlsMode.STARTTLS ? startTls() : Future.succeededFuture())
         .compose(v -> capabilities == null ? askCapabilities("C1") : Future.succeededFuture())
-        .compose(v -> forwardId(clientId))
+        .compose(v -> sendId(clientId))
         .compose(v -> authenticate(user, password))
         .compose(this::loggedIn);
   }
@@ -131,16 +135,29 @@ public final class ImapBackendLogin {
   }
 
   /**
-   * Forwards the client's ID, keeping only RFC 2971's own fields within its size limits: a
-   * backend such as Dovecot trusts {@code x-originating-ip} and other {@code x-} fields from its
-   * proxy, so a client must not be able to supply them.
+   * Sends one ID command: with {@code client-ip: forward}, the client's address, port, the
+   * address it connected to and the session id in Dovecot's fields (which Dovecot takes from a
+   * proxy in its {@code login_trusted_networks}, and only from the first ID of a connection);
+   * and the client's own ID, keeping only RFC 2971's fields within its size limits, so that a
+   * client can never supply {@code x-originating-ip} or any other {@code x-} field itself.
    */
-  private Future<Void> forwardId(List<byte[]> clientId) {
-    if (clientId == null || !capabilities.has("ID")) {
+  private Future<Void> sendId(List<byte[]> clientId) {
+    BackendTarget target = conn.target();
+    ClientOrigin origin = target.clientIp() == ClientIp.FORWARD ? target.origin() : null;
+    if (!capabilities.has("ID")) {
+      if (origin != null) {
+        ClientAddressWarnings.missing(target, "ID", "does not list ID in its capabilities");
+      }
+      return Future.succeededFuture();
+    }
+    if (clientId == null && origin == null) {
       return Future.succeededFuture();
     }
     StringBuilder list = new StringBuilder();
-    for (int i = 0; i + 1 < clientId.size(); i += 2) {
+    if (origin != null) {
+      originFields(list, origin);
+    }
+    for (int i = 0; clientId != null && i + 1 < clientId.size(); i += 2) {
       byte[] field = clientId.get(i);
       byte[] value = clientId.get(i + 1);
       if (!ImapLines.quotable(field) || !ID_FIELDS.contains(new String(field,
@@ -154,6 +171,17 @@ public final class ImapBackendLogin {
     String command = list.length() == 0 ? "I1 ID NIL\r\n" : "I1 ID (" + list + ")\r\n";
     // The answer is the backend's ID, meant for Postern; the client already got Postern's.
     return conn.send(command).compose(v -> ImapBackendReader.reply(conn, "I1")).mapEmpty();
+  }
+
+  /** Dovecot's names (imap-login-cmd-id.c); values are addresses, digits and hex: all quotable. */
+  private static void originFields(StringBuilder list, ClientOrigin origin) {
+    list.append("\"x-originating-ip\" \"").append(origin.clientIp())
+        .append("\" \"x-originating-port\" \"").append(origin.clientPort()).append('"');
+    if (origin.localIp() != null) {
+      list.append(" \"x-connected-ip\" \"").append(origin.localIp())
+          .append("\" \"x-connected-port\" \"").append(origin.localPort()).append('"');
+    }
+    list.append(" \"x-session-id\" \"").append(origin.sessionId()).append('"');
   }
 
   private Future<ImapReply> authenticate(String user, Secret password) {

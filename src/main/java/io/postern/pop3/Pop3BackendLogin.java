@@ -7,6 +7,9 @@ import io.postern.backend.BackendLoginException;
 import io.postern.backend.BackendLoginException.Kind;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
+import io.postern.backend.ClientAddressWarnings;
+import io.postern.backend.ClientOrigin;
+import io.postern.config.BackendConfig.ClientIp;
 import io.postern.config.TlsMode;
 import io.postern.sasl.SaslPlain;
 import io.vertx.core.Future;
@@ -17,9 +20,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Logs in to a POP3 backend on the user's behalf: greeting, STLS when configured, CAPA, then
- * AUTH PLAIN with an initial response when offered, else USER and PASS. No pipelining: old
- * servers mishandle it. The backend's final {@code +OK} line is what the client gets.
+ * Logs in to a POP3 backend on the user's behalf: greeting, STLS when configured, CAPA, XCLIENT
+ * when the backend is told the client's address, then AUTH PLAIN with an initial response when
+ * offered, else USER and PASS. No pipelining: old servers mishandle it. The backend's final
+ * {@code +OK} line is what the client gets.
  */
 public final class Pop3BackendLogin {
 
@@ -28,6 +32,8 @@ public final class Pop3BackendLogin {
 
   private final BackendConnection conn;
   private List<String> capabilities = List.of();
+  /** The greeting announced XCLIENT (Dovecot: {@code +OK [XCLIENT] ...}, to trusted peers only). */
+  private boolean xclientGreeting;
 
   private Pop3BackendLogin(BackendConnection conn) {
     this.conn = conn;
@@ -61,12 +67,14 @@ public final class Pop3BackendLogin {
         .compose(this::greeting)
         .compose(v -> conn.target().tls() == TlsMode.STARTTLS ? startTls() : Future.succeededFuture())
         .compose(v -> capa())
+        .compose(v -> xclient())
         .compose(v -> authenticate(user, password))
         .map(ok -> conn.finish(Buffer.buffer((ok + "\r\n").getBytes(StandardCharsets.ISO_8859_1))));
   }
 
   private Future<Void> greeting(String line) {
     if (line.startsWith("+OK")) {
+      xclientGreeting = line.regionMatches(true, 3, " [XCLIENT]", 0, 10);
       return Future.succeededFuture();
     }
     Kind kind = line.startsWith("-ERR") ? Kind.UNAVAILABLE : Kind.PROTOCOL;
@@ -106,6 +114,41 @@ public final class Pop3BackendLogin {
       lines.add(line.toUpperCase(Locale.ROOT));
       return capaLines(lines);
     });
+  }
+
+  /**
+   * With {@code client-ip: forward}, tells the backend the client's address, port and the
+   * session id (Dovecot's {@code XCLIENT ADDR= PORT= SESSION=}, which it accepts from a proxy
+   * in its {@code login_trusted_networks}). Sent after STLS, as Dovecot's own proxy does: the
+   * address does not cross the network in plaintext when the operator asked for TLS, and a
+   * login process applies it to the login that follows on the same connection, TLS or not. The
+   * announcement itself came in the plaintext greeting: one forged or stripped there costs only
+   * the address (a refusal is logged and the login goes on without it), never the credentials.
+   * No {@code TTL=}: Postern does not count proxy hops, and the backend's default stands.
+   */
+  private Future<Void> xclient() {
+    BackendTarget target = conn.target();
+    ClientOrigin origin = target.clientIp() == ClientIp.FORWARD ? target.origin() : null;
+    if (origin == null) {
+      return Future.succeededFuture();
+    }
+    boolean offered = xclientGreeting || capabilities.stream()
+        .anyMatch(c -> c.equals("XCLIENT") || c.startsWith("XCLIENT "));
+    if (!offered) {
+      ClientAddressWarnings.missing(target, "XCLIENT",
+          "announces no XCLIENT (neither [XCLIENT] in its greeting nor in CAPA)");
+      return Future.succeededFuture();
+    }
+    return conn.send("XCLIENT ADDR=" + origin.clientIp() + " PORT=" + origin.clientPort()
+            + " SESSION=" + origin.sessionId() + "\r\n")
+        .compose(v -> conn.readLine())
+        .map(line -> {
+          if (!line.startsWith("+OK")) {
+            ClientAddressWarnings.missing(target, "XCLIENT",
+                "refused XCLIENT: " + BackendLoginException.excerpt(line));
+          }
+          return null;
+        });
   }
 
   private Future<String> authenticate(String user, Secret password) {

@@ -5,6 +5,7 @@ import io.postern.config.LimitsConfig;
 import io.postern.config.TlsMode;
 import io.postern.credentials.Credentials;
 import io.postern.metrics.ProtocolMeters.LoginResult;
+import io.postern.net.Addresses;
 import io.postern.net.SocketEnds;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
@@ -78,8 +79,12 @@ public final class ClientSession<R> {
    */
   public static <R> void start(ListenerContext context, NetSocket netSocket, InetAddress client,
       Supplier<MailProtocol<R>> protocols, Runnable release) {
+    // With a trusted PROXY header, Vert.x reports the header's destination as the local end.
+    io.vertx.core.net.SocketAddress local = netSocket.localAddress();
     SessionRecord record = new SessionRecord(context.listener(), client,
-        netSocket.remoteAddress().port(), release);
+        netSocket.remoteAddress().port(),
+        local == null ? null : Addresses.literal(local.hostAddress()),
+        local == null ? 0 : local.port(), release);
     ClientSocket socket;
     try {
       socket = new ClientSocket(netSocket, context.config().limits().handshakeTimeout(),

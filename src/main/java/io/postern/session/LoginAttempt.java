@@ -179,7 +179,7 @@ final class LoginAttempt {
    */
   private Future<LoginOutcome> tryServer(List<BackendTarget> targets, int i, long deadline,
       AuthResult.Accepted accepted, BackendLogin backendLogin) {
-    BackendTarget target = targets.get(i).forLogin(null, deadline);
+    BackendTarget target = targets.get(i).forLogin(record.origin(), deadline);
     BackendPools pools = context.backends().pools();
     record.server(target.server());
     return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())

@@ -1,5 +1,6 @@
 package io.postern.session;
 
+import io.postern.backend.ClientOrigin;
 import io.postern.config.ListenerConfig;
 import io.postern.net.Addresses;
 import java.net.InetAddress;
@@ -20,6 +21,9 @@ final class SessionRecord {
   private final ListenerConfig listener;
   private final InetAddress clientAddress;
   private final int clientPort;
+  /** Where the client connected to: Postern's address, or a trusted PROXY header's destination. */
+  private final InetAddress localAddress;
+  private final int localPort;
   private final Runnable release;
   private String tlsProtocol;
   private String tlsCipher;
@@ -32,12 +36,18 @@ final class SessionRecord {
   private long toBackend;
   private boolean ended;
 
-  /** {@code release} gives back the connection's slot (limits, meters) when the session ends. */
+  /**
+   * {@code localAddress} and {@code localPort} are where the client connected to (null when not
+   * known); {@code release} gives back the connection's slot (limits, meters) when the session
+   * ends.
+   */
   SessionRecord(ListenerConfig listener, InetAddress clientAddress, int clientPort,
-      Runnable release) {
+      InetAddress localAddress, int localPort, Runnable release) {
     this.listener = listener;
     this.clientAddress = clientAddress;
     this.clientPort = clientPort;
+    this.localAddress = localAddress;
+    this.localPort = localPort;
     this.release = release;
   }
 
@@ -57,6 +67,16 @@ final class SessionRecord {
   /** The client's address as nginx writes it (IPv6 in RFC 5952's short form). */
   String clientIp() {
     return Addresses.text(clientAddress);
+  }
+
+  /**
+   * Where this session's login comes from, for a backend that is told (IMAP ID, POP3 XCLIENT,
+   * PROXY v2): the client, the address it connected to, and this session's id, which the
+   * backend's log then shows next to Postern's.
+   */
+  ClientOrigin origin() {
+    return new ClientOrigin(clientIp(), clientPort,
+        localAddress == null ? null : Addresses.text(localAddress), localPort, id);
   }
 
   /** Takes the TLS facts of {@code session}, if any; kept after the socket has closed. */

@@ -57,7 +57,9 @@ public final class DovecotServer implements AutoCloseable {
   // Keeps user names in the config free of anything Dovecot would quote, expand (%) or treat as a comment.
   private static final String SAFE_USER = "[A-Za-z0-9._+@-]+";
 
-  private record Listeners(int imap, int imaps, int pop3, int pop3s) {}
+  /** The haproxy ports are 0 unless the server trusts a proxy. */
+  private record Listeners(int imap, int imaps, int pop3, int pop3s, int haproxyImap,
+      int haproxyImaps, int haproxyPop3, int haproxyPop3s) {}
 
   private record Account(UserPrincipal user, GroupPrincipal group, int uid, int gid) {}
 
@@ -69,14 +71,17 @@ public final class DovecotServer implements AutoCloseable {
   private final Map<String, Path> maildirs;
   private final Account mailAccount;
   private final ServiceProcess process;
+  /** CIDRs Dovecot takes a proxy's word from (ID, XCLIENT, PROXY headers), or null. */
+  private final String trustedNetworks;
   private Listeners listeners;
   private long lastDeliveryMicros;
   private long deliveries;
   private boolean closed;
 
   private DovecotServer(Path dir, Path binary, Path certificate, Map<String, Path> maildirs,
-      Account mailAccount) {
+      Account mailAccount, String trustedNetworks) {
     this.dir = dir;
+    this.trustedNetworks = trustedNetworks;
     this.binary = binary;
     this.config = dir.resolve("dovecot.conf");
     this.log = dir.resolve("dovecot.log");
@@ -88,6 +93,22 @@ public final class DovecotServer implements AutoCloseable {
 
   /** Starts a private Dovecot under dir (config, base_dir, mail, logs, TLS files all inside dir). */
   public static DovecotServer start(Path dir, Map<String, String> usersAndPasswords) throws Exception {
+    return start(dir, usersAndPasswords, null);
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, trusting a proxy at {@code trustedNetworks} (e.g.
+   * {@code 127.0.0.1/32}): {@code login_trusted_networks}, so that it takes the client's address
+   * from IMAP ID and POP3 XCLIENT, and {@code haproxy_trusted_networks} with four more listeners
+   * that require a PROXY header ({@code haproxy = yes}): {@link #haproxyImapPort()} and friends.
+   */
+  public static DovecotServer startTrusting(Path dir, Map<String, String> usersAndPasswords,
+      String trustedNetworks) throws Exception {
+    return start(dir, usersAndPasswords, trustedNetworks);
+  }
+
+  private static DovecotServer start(Path dir, Map<String, String> usersAndPasswords,
+      String trustedNetworks) throws Exception {
     Path binary = RealParts.require("dovecot");
     RealParts.require("doveadm");
     RealParts.require("doveconf");
@@ -104,7 +125,8 @@ public final class DovecotServer implements AutoCloseable {
     Map<String, Path> maildirs = createUsers(root, usersAndPasswords, account);
     Files.createDirectories(root.resolve("state"));
 
-    DovecotServer server = new DovecotServer(root, binary, certificate, maildirs, account);
+    DovecotServer server = new DovecotServer(root, binary, certificate, maildirs, account,
+        trustedNetworks);
     server.process.startOnFreePorts(START_ATTEMPTS, server::startOnFreePorts);
     return server;
   }
@@ -123,6 +145,23 @@ public final class DovecotServer implements AutoCloseable {
 
   public int pop3sPort() {
     return listeners.pop3s();
+  }
+
+  /** A listener that requires a PROXY header (plaintext, STARTTLS offered); 0 if none. */
+  public int haproxyImapPort() {
+    return listeners.haproxyImap();
+  }
+
+  public int haproxyImapsPort() {
+    return listeners.haproxyImaps();
+  }
+
+  public int haproxyPop3Port() {
+    return listeners.haproxyPop3();
+  }
+
+  public int haproxyPop3sPort() {
+    return listeners.haproxyPop3s();
   }
 
   /** PEM of the self-signed server certificate (CN and SAN localhost, SAN IP 127.0.0.1); a trust anchor. */
@@ -199,8 +238,9 @@ public final class DovecotServer implements AutoCloseable {
   }
 
   private void startOnFreePorts() throws Exception {
-    int[] free = Ports.free(4);
-    listeners = new Listeners(free[0], free[1], free[2], free[3]);
+    int[] free = Ports.free(trustedNetworks == null ? 4 : 8);
+    listeners = trustedNetworks == null ? new Listeners(free[0], free[1], free[2], free[3], 0, 0, 0, 0)
+        : new Listeners(free[0], free[1], free[2], free[3], free[4], free[5], free[6], free[7]);
     Files.writeString(config, configuration());
     checkConfiguration();
     launch();
@@ -304,7 +344,40 @@ public final class DovecotServer implements AutoCloseable {
           }
         }
         """.formatted(d, listeners.imap(), HOST, MAIL_ACCOUNT, mailAccount.uid(), mailAccount.gid(),
-        listeners.imap(), listeners.imaps(), listeners.pop3(), listeners.pop3s());
+        listeners.imap(), listeners.imaps(), listeners.pop3(), listeners.pop3s())
+        + (trustedNetworks == null ? "" : trustConfiguration());
+  }
+
+  /** A proxy's word on the client: ID and XCLIENT from it, PROXY headers on the haproxy ports. */
+  private String trustConfiguration() {
+    return """
+
+        login_trusted_networks = %1$s
+        haproxy_trusted_networks = %1$s
+        service imap-login {
+          inet_listener imap-haproxy {
+            port = %2$d
+            haproxy = yes
+          }
+          inet_listener imaps-haproxy {
+            port = %3$d
+            ssl = yes
+            haproxy = yes
+          }
+        }
+        service pop3-login {
+          inet_listener pop3-haproxy {
+            port = %4$d
+            haproxy = yes
+          }
+          inet_listener pop3s-haproxy {
+            port = %5$d
+            ssl = yes
+            haproxy = yes
+          }
+        }
+        """.formatted(trustedNetworks, listeners.haproxyImap(), listeners.haproxyImaps(),
+        listeners.haproxyPop3(), listeners.haproxyPop3s());
   }
 
   private static Path prepareDirectory(Path dir) throws IOException {

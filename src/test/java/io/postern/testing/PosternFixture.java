@@ -173,6 +173,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** How backend {@code name} (added before) is told the client's address. */
+    public Builder clientIp(String name, BackendConfig.ClientIp mode) {
+      backends.put(name, backends.get(name).withClientIp(mode));
+      return this;
+    }
+
     /** An extra plaintext IMAP and POP3 listener pair, {@code imap-plain}/{@code pop3-plain}. */
     public Builder plaintextListeners() {
       extraListeners.add(new ListenerConfig("imap-plain", Protocol.IMAP, "127.0.0.1", 0,
