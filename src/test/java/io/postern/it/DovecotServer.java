@@ -73,6 +73,8 @@ public final class DovecotServer implements AutoCloseable {
   private long lastDeliveryMicros;
   private long deliveries;
   private boolean closed;
+  /** Appended to the configuration: Dovecot keeps the last value of a setting. */
+  private String extraSettings = "";
 
   private DovecotServer(Path dir, Path binary, Path certificate, Map<String, Path> maildirs,
       Account mailAccount) {
@@ -88,6 +90,15 @@ public final class DovecotServer implements AutoCloseable {
 
   /** Starts a private Dovecot under dir (config, base_dir, mail, logs, TLS files all inside dir). */
   public static DovecotServer start(Path dir, Map<String, String> usersAndPasswords) throws Exception {
+    return start(dir, usersAndPasswords, "");
+  }
+
+  /**
+   * The same, with {@code extraSettings} (lines of dovecot.conf) after the defaults, which they
+   * override, e.g. {@code disable_plaintext_auth = yes}.
+   */
+  public static DovecotServer start(Path dir, Map<String, String> usersAndPasswords,
+      String extraSettings) throws Exception {
     Path binary = RealParts.require("dovecot");
     RealParts.require("doveadm");
     RealParts.require("doveconf");
@@ -105,6 +116,7 @@ public final class DovecotServer implements AutoCloseable {
     Files.createDirectories(root.resolve("state"));
 
     DovecotServer server = new DovecotServer(root, binary, certificate, maildirs, account);
+    server.extraSettings = extraSettings;
     server.process.startOnFreePorts(START_ATTEMPTS, server::startOnFreePorts);
     return server;
   }
@@ -304,7 +316,7 @@ public final class DovecotServer implements AutoCloseable {
           }
         }
         """.formatted(d, listeners.imap(), HOST, MAIL_ACCOUNT, mailAccount.uid(), mailAccount.gid(),
-        listeners.imap(), listeners.imaps(), listeners.pop3(), listeners.pop3s());
+        listeners.imap(), listeners.imaps(), listeners.pop3(), listeners.pop3s()) + extraSettings;
   }
 
   private static Path prepareDirectory(Path dir) throws IOException {
