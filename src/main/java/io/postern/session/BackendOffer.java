@@ -1,6 +1,7 @@
 package io.postern.session;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
@@ -27,7 +28,8 @@ final class BackendOffer {
       return configured;
     }
     Set<String> learned = context.capabilities().offeredByAll(context.listener().protocol());
-    Set<String> offered = new TreeSet<>(learned == null ? assumed : learned);
+    Set<String> offered = new TreeSet<>();
+    (learned == null ? assumed : learned).forEach(c -> offered.add(c.toUpperCase(Locale.ROOT)));
     offered.removeIf(passable.negate());
     if (learned != null && !context.config().backends().values().stream()
         .allMatch(backend -> backend.healthCheck().enabled())) {
