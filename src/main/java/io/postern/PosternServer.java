@@ -196,6 +196,11 @@ public final class PosternServer {
         });
   }
 
+  /** What the backends' health checks learned they offer; what clients see before login. */
+  public io.postern.backend.BackendCapabilities capabilities() {
+    return shared.capabilities();
+  }
+
   /** The port a listener is bound to (useful when the configuration says 0). */
   public int port(String listener) {
     Integer port = shared.boundPorts().get(listener);

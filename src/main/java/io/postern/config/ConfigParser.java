@@ -83,10 +83,11 @@ public final class ConfigParser {
     int port = s.integer("port", 0, 0, MAX_PORT);
     TlsMode tls = s.choice("tls", TlsMode.class, TlsMode.STARTTLS);
     boolean proxyProtocol = s.bool("proxy-protocol", false);
+    List<String> capabilities = ListenerCapabilities.parse(s, protocol);
     if (name == null || protocol == null) {
       return null;
     }
-    return new ListenerConfig(name, protocol, address, port, tls, proxyProtocol);
+    return new ListenerConfig(name, protocol, address, port, tls, proxyProtocol, capabilities);
   }
 
   private TlsConfig tls(ConfigSection s) {

@@ -1,8 +1,26 @@
 package io.postern.config;
 
-/** One listening socket: its protocol, address and how clients secure it. */
+import java.util.List;
+
+/**
+ * One listening socket: its protocol, address and how clients secure it. {@code capabilities}
+ * is what its clients are told the backends offer before login (nginx's
+ * {@code pop3_capabilities}/{@code imap_capabilities}), upper case; null to follow what the
+ * backends' health checks see.
+ */
 public record ListenerConfig(
-    String name, Protocol protocol, String address, int port, TlsMode tls, boolean proxyProtocol) {
+    String name, Protocol protocol, String address, int port, TlsMode tls, boolean proxyProtocol,
+    List<String> capabilities) {
+
+  public ListenerConfig {
+    capabilities = capabilities == null ? null : List.copyOf(capabilities);
+  }
+
+  /** A listener whose capabilities before login follow the backends. */
+  public ListenerConfig(String name, Protocol protocol, String address, int port, TlsMode tls,
+      boolean proxyProtocol) {
+    this(name, protocol, address, port, tls, proxyProtocol, null);
+  }
 
   public String endpoint() {
     return (address.contains(":") ? "[" + address + "]" : address) + ":" + port;

@@ -15,6 +15,7 @@ import io.postern.session.MailProtocol;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 
 /**
  * IMAP before login (RFC 9051 not-authenticated state), as {@link ClientSession} needs it: the
@@ -40,7 +41,10 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
     return "* OK [CAPABILITY " + capabilities(session) + "] Postern ready.\r\n";
   }
 
-  /** RFC 9051 §7.2.2 and §11.7: before TLS only what cannot leak a password is offered. */
+  /**
+   * RFC 9051 §7.2.2 and §11.7: before TLS only what cannot leak a password is offered. Then
+   * the backend extensions every live server offers that mean something before login.
+   */
   static String capabilities(ClientSession<ImapRequest> session) {
     StringBuilder caps = new StringBuilder("IMAP4rev1 SASL-IR ID LITERAL+");
     if (session.startTlsOffered()) {
@@ -51,7 +55,28 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
     } else {
       SaslMechanism.NAMES.forEach(name -> caps.append(" AUTH=").append(name));
     }
+    session.backendCapabilities(Set.of(), ImapProtocol::passable).forEach(capability ->
+        caps.append(' ').append(capability.equals("IMAP4REV2") ? "IMAP4rev2" : capability));
     return caps.toString();
+  }
+
+  /**
+   * What a backend's capability means before login, where Postern answers. Passed when every
+   * server offers it:
+   * <ul>
+   *   <li>{@code IMAP4rev2}: its not-authenticated state is what Postern speaks (SASL-IR,
+   *       LITERAL-, which LITERAL+ covers, UTF-8 in quoted strings, which Postern's parser
+   *       takes), and a client picks its dialect from it.
+   *   <li>{@code UTF8=ACCEPT}: RFC 6855 §5 lets its clients send UTF-8 user names and
+   *       passwords in LOGIN; Postern takes them and passes them on as literals.
+   * </ul>
+   * Not passed: Postern's own (STARTTLS, LOGINDISABLED, AUTH=, SASL-IR, ID, LITERAL+; LITERAL-
+   * is covered by LITERAL+), and what only the logged-in state uses (ENABLE, IDLE,
+   * UTF8=ONLY...): the reply to LOGIN carries the backend's own list (RFC 9051 §6.2.3), which
+   * is what clients go by after it.
+   */
+  static boolean passable(String capability) {
+    return capability.equals("IMAP4REV2") || capability.equals("UTF8=ACCEPT");
   }
 
   @Override

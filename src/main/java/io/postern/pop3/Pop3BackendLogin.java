@@ -23,7 +23,8 @@ import java.util.Locale;
  * Logs in to a POP3 backend on the user's behalf: greeting, STLS when configured, CAPA, XCLIENT
  * when the backend is told the client's address, then AUTH PLAIN with an initial response when
  * offered, else USER and PASS. No pipelining: old servers mishandle it. The backend's final
- * {@code +OK} line is what the client gets.
+ * {@code +OK} line is what the client gets. A backend that wants TLS where it is configured
+ * without is a configuration error (like IMAP's LOGINDISABLED), never a wrong password.
  */
 public final class Pop3BackendLogin {
 
@@ -34,6 +35,8 @@ public final class Pop3BackendLogin {
   private List<String> capabilities = List.of();
   /** The greeting announced XCLIENT (Dovecot: {@code +OK [XCLIENT] ...}, to trusted peers only). */
   private boolean xclientGreeting;
+  /** The backend answered CAPA: what it does not list, it does not offer now. */
+  private boolean capaAnswered;
 
   private Pop3BackendLogin(BackendConnection conn) {
     this.conn = conn;
@@ -105,6 +108,7 @@ public final class Pop3BackendLogin {
     return conn.readLine().compose(line -> {
       if (line.equals(".")) {
         capabilities = List.copyOf(lines);
+        capaAnswered = true;
         return Future.succeededFuture();
       }
       if (lines.size() >= MAX_CAPA_LINES) {
@@ -154,6 +158,11 @@ public final class Pop3BackendLogin {
   private Future<String> authenticate(String user, Secret password) {
     boolean plain = capabilities.stream()
         .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
+    if (capaAnswered && !conn.secured() && !plain && !capabilities.contains("USER")
+        && capabilities.contains("STLS")) {
+      // Dovecot with disable_plaintext_auth: no password may go out before STLS. Nothing sent.
+      return conn.failWith(tlsRequired("offers neither USER nor SASL PLAIN before STLS"));
+    }
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
     conn.credentialsSent();
     if (plain) {
@@ -167,10 +176,37 @@ public final class Pop3BackendLogin {
     Buffer pass = Buffer.buffer("PASS ").appendBytes(password.bytes()).appendString("\r\n");
     return conn.send(Buffer.buffer("USER ").appendBytes(userBytes).appendString("\r\n"))
         .compose(v -> conn.readLine())
-        .compose(line -> line.startsWith("+OK") ? Future.succeededFuture(line) : verdict(line))
+        .compose(line -> line.startsWith("+OK") ? Future.succeededFuture(line) : userRefused(line))
         .compose(v -> conn.send(pass))
         .compose(v -> conn.readLine())
         .compose(this::verdict);
+  }
+
+  /**
+   * USER refused: a server that wants TLS first says so here, before any password (Courier with
+   * POP3_TLS_REQUIRED: "-ERR TLS required to log in."; Dovecot: "-ERR [AUTH] Plaintext
+   * authentication disallowed on non-secure (SSL/TLS) connections."). Nothing the user typed
+   * is wrong then: the backend's {@code tls} setting is.
+   */
+  private Future<String> userRefused(String line) {
+    String upper = line.toUpperCase(Locale.ROOT);
+    if (!conn.secured() && upper.startsWith("-ERR") && (mentionsTls(upper)
+        || upper.startsWith("-ERR [AUTH]") && capabilities.contains("STLS"))) {
+      return conn.failWith(tlsRequired("refused USER without TLS: "
+          + BackendLoginException.excerpt(line)));
+    }
+    return verdict(line);
+  }
+
+  private static boolean mentionsTls(String upper) {
+    return upper.contains("TLS") || upper.contains("SSL");
+  }
+
+  /** A configuration error, not the user's: logged with what to change, answered SYS/TEMP. */
+  private BackendLoginException tlsRequired(String what) {
+    return new BackendLoginException(Kind.TLS, conn.target() + " " + what
+        + "; it requires TLS: configure pop3: { tls: starttls } (or implicit) for backend '"
+        + conn.target().backend() + "'");
   }
 
   private Future<String> verdict(String line) {
@@ -180,7 +216,11 @@ public final class Pop3BackendLogin {
     String detail = conn.target() + " refused the login: " + BackendLoginException.excerpt(line);
     String upper = line.toUpperCase(Locale.ROOT);
     Kind kind;
-    if (upper.startsWith("-ERR [IN-USE]") || upper.startsWith("-ERR [LOGIN-DELAY]")) {
+    if (!conn.secured() && upper.startsWith("-ERR") && mentionsTls(upper)) {
+      // AUTH PLAIN or PASS refused for want of TLS (Courier offers SASL PLAIN even then).
+      return conn.failWith(tlsRequired("refused the login without TLS: "
+          + BackendLoginException.excerpt(line)));
+    } else if (upper.startsWith("-ERR [IN-USE]") || upper.startsWith("-ERR [LOGIN-DELAY]")) {
       kind = Kind.IN_USE;
     } else if (upper.startsWith("-ERR [SYS/")) {
       kind = Kind.UNAVAILABLE;

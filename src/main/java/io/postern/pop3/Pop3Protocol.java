@@ -14,6 +14,7 @@ import io.postern.session.LoginOutcome;
 import io.postern.session.LoginOutcome.Failure;
 import io.postern.session.MailProtocol;
 import io.vertx.core.Future;
+import java.util.Set;
 
 /**
  * POP3's AUTHORIZATION state (RFC 1939, 2449, 5034) as {@link ClientSession} needs it: the
@@ -54,6 +55,33 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
     }
   }
 
+  /**
+   * What clients are told the backends offer while nothing is known of them: nginx's
+   * {@code pop3_capabilities} default (TOP USER UIDL; USER is Postern's own here) and the
+   * PIPELINING Postern always announced. Clients such as Jakarta Mail read CAPA only before
+   * login: without UIDL they cannot leave mail on the server and keep track of it, without TOP
+   * they download whole messages to read headers. Nearly every POP3 server has both (RFC 2449
+   * lists them; Dovecot, Courier, Cyrus and qpopper all do), so assuming them costs a rare
+   * {@code -ERR} where not announcing them costs every such client, every time.
+   */
+  static final Set<String> ASSUMED = Set.of("TOP", "UIDL", "PIPELINING");
+
+  /**
+   * The backend extensions that mean something before login for the session after it. Not the
+   * ones that are Postern's own (STLS, SASL, USER, RESP-CODES, AUTH-RESP-CODE: the login is
+   * Postern's), nor IMPLEMENTATION or XCLIENT (the backend's business), nor UTF8 and LANG,
+   * whose commands RFC 6856 allows before login, where Postern does not answer them. PIPELINING
+   * follows the backends: Postern's own decoder takes pipelined commands before login, but a
+   * client that saw it there pipelines after login too, when the backend reads its commands.
+   */
+  static boolean passable(String capability) {
+    String keyword = capability.split(" ", 2)[0];
+    return switch (keyword) {
+      case "TOP", "UIDL", "PIPELINING", "EXPIRE", "LOGIN-DELAY" -> true;
+      default -> false;
+    };
+  }
+
   /** RFC 2449 CAPA; USER and SASL only where a password may be sent (RFC 2595 §2.2). */
   private static String capa(ClientSession<Pop3Request> session) {
     StringBuilder out = new StringBuilder("+OK Capability list follows.\r\n");
@@ -63,8 +91,10 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
     if (!session.cleartextRefused()) {
       out.append("USER\r\nSASL ").append(String.join(" ", SaslMechanism.NAMES)).append("\r\n");
     }
-    return out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION Postern\r\n")
-        .append(".\r\n").toString();
+    out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\n");
+    session.backendCapabilities(ASSUMED, Pop3Protocol::passable)
+        .forEach(capability -> out.append(capability).append("\r\n"));
+    return out.append("IMPLEMENTATION Postern\r\n.\r\n").toString();
   }
 
   private void user(String name, ClientSession<Pop3Request> session) {

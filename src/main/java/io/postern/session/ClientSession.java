@@ -13,6 +13,9 @@ import io.postern.session.LoginOutcome.Failed;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.net.InetAddress;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,6 +134,15 @@ public final class ClientSession<R> {
   /** True while STARTTLS (STLS) may still be used here. */
   public boolean startTlsOffered() {
     return context.listener().tls() == TlsMode.STARTTLS && !socket.secured();
+  }
+
+  /**
+   * The backend extensions to announce before login, upper case: the listener's configured
+   * {@code capabilities}, else the {@code passable} ones every live server offers as the health
+   * checks saw them, else (nothing known yet) {@code assumed}. See {@link BackendOffer}.
+   */
+  public List<String> backendCapabilities(Set<String> assumed, Predicate<String> passable) {
+    return BackendOffer.announced(context, assumed, passable);
   }
 
   /** Answers an invalid command; {@code limits.max-bad-commands} of them end the session. */

@@ -2,6 +2,7 @@ package io.postern.session;
 
 import io.postern.auth.Authenticator;
 import io.postern.auth.LoginGate;
+import io.postern.backend.BackendCapabilities;
 import io.postern.backend.BackendConnector;
 import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
@@ -10,7 +11,10 @@ import io.postern.metrics.PosternMeters;
 import io.postern.tls.ServerTls;
 import io.vertx.core.Vertx;
 
-/** What a session needs from the listener that accepted it. One per listener instance. */
+/**
+ * What a session needs from the listener that accepted it. One per listener instance.
+ * {@code capabilities} is what the backends' health checks saw them offer, shared by all.
+ */
 public record ListenerContext(
     Vertx vertx,
     PosternConfig config,
@@ -21,7 +25,8 @@ public record ListenerContext(
     ShutdownSignal shutdown,
     PosternMeters meters,
     LoginGate gate,
-    HandshakeLimit handshakes) {
+    HandshakeLimit handshakes,
+    BackendCapabilities capabilities) {
 
   /** This listener's own meters. */
   public ListenerMeters listenerMeters() {

@@ -13,6 +13,7 @@ import io.postern.config.TlsMode;
 import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
+import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
 import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
@@ -77,6 +78,15 @@ class BackendLoginPop3Test {
       c.close();
     }, PW);
 
+    // Backends that want TLS, reached with tls: none (Dovecot's and Courier's own words).
+    plainBackend("dovecottls", wantsTls("TOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n"
+        + "AUTH-RESP-CODE\r\nSTLS\r\nSASL\r\n", "-ERR [AUTH] Plaintext authentication"
+        + " disallowed on non-secure (SSL/TLS) connections."), PW);
+    plainBackend("couriertls", wantsTls("STLS\r\nTOP\r\nUSER\r\nLOGIN-DELAY 10\r\n"
+        + "PIPELINING\r\nUIDL\r\n", "-ERR TLS required to log in."), PW);
+    plainBackend("couriersasl", wantsTls("SASL LOGIN PLAIN\r\nSTLS\r\nTOP\r\nUSER\r\n",
+        "-ERR TLS required to log in."), PW);
+    plainBackend("nosuchuser", wantsTls("TOP\r\nUSER\r\n", "-ERR No such user"), PW);
     plainBackend("authrefused", refuses("-ERR [AUTH] Invalid credentials"), PW);
     plainBackend("plainrefused", refuses("-ERR Invalid credentials"), PW);
     plainBackend("inuse", refuses("-ERR [IN-USE] Mailbox locked by another session"), PW);
@@ -192,6 +202,46 @@ class BackendLoginPop3Test {
     assertThat(count("postern.backend.errors", "backend", "inuse")).isZero();
     assertThat(count("postern.backend.errors", "backend", "systemp", "reason", "unavailable")
         - systemp).isEqualTo(1.0);
+  }
+
+  @Test
+  void aBackendThatWantsTlsShouldBeAConfigurationErrorNotAWrongPassword() throws Exception {
+    LogCapture logs = LogCapture.start();
+    try {
+      for (String user : List.of("dovecottls", "couriertls", "couriersasl")) {
+        double unavailable = count("postern.logins", "protocol", "pop3", "result", "unavailable");
+        double failures = count("postern.logins", "protocol", "pop3", "result", "failure");
+        double tls = count("postern.backend.errors", "backend", user, "reason", "tls");
+        try (Conversation c = pop3s()) {
+          assertThat(login(c, user, PW)).as(user).isEqualTo(TEMP_FAILURE
+              + "Service temporarily unavailable, try again later.");
+          assertUsable(c);
+        }
+        assertThat(count("postern.logins", "protocol", "pop3", "result", "unavailable")
+            - unavailable).as(user).isEqualTo(1.0);
+        assertThat(count("postern.logins", "protocol", "pop3", "result", "failure")
+            - failures).as(user).isZero();
+        assertThat(count("postern.backend.errors", "backend", user, "reason", "tls") - tls)
+            .as(user).isEqualTo(1.0);
+        assertThat(logs.lines()).as(user).anyMatch(l -> l.contains("user=" + user)
+            && l.contains("requires TLS: configure pop3: { tls: starttls }")
+            && l.contains("backend '" + user + "'"));
+      }
+    } finally {
+      logs.stop();
+    }
+    // Dovecot's CAPA says so before anything is sent; Courier's answer to USER, before PASS.
+    assertThat(fakes.get("dovecottls").received()).containsExactly("CAPA");
+    assertThat(fakes.get("couriertls").received()).containsExactly("CAPA", "USER couriertls");
+    assertThat(fakes.get("couriersasl").received())
+        .containsExactly("CAPA", "AUTH PLAIN " + saslPlain("couriersasl", PW));
+  }
+
+  @Test
+  void aUserRefusedForAnotherReasonShouldStayAFailedLogin() throws Exception {
+    try (Conversation c = pop3s()) {
+      assertThat(login(c, "nosuchuser", PW)).isEqualTo(AUTH_FAILED);
+    }
   }
 
   /** The sum of a counter over every series matching the given tags. */
@@ -310,6 +360,22 @@ class BackendLoginPop3Test {
 
   private static FakeBackend.Script login(String capa, String user, String password) {
     return BackendScripts.pop3(capa, user, password, BackendScripts.pop3Commands());
+  }
+
+  /**
+   * A backend that wants TLS first: lists {@code capa}; answers USER, AUTH and PASS with
+   * {@code refusal}, STLS with an error (the test backend has no TLS on this port).
+   */
+  private static FakeBackend.Script wantsTls(String capa, String refusal) {
+    return c -> {
+      c.send("+OK ready\r\n");
+      while (true) {
+        String line = c.readLine();
+        c.send(line.equals("CAPA") ? "+OK\r\n" + capa + ".\r\n"
+            : line.startsWith("USER ") || line.startsWith("PASS ") || line.startsWith("AUTH ")
+            ? refusal + "\r\n" : "-ERR Unknown command\r\n");
+      }
+    };
   }
 
   /** Offers USER; answers PASS with {@code reply}. */

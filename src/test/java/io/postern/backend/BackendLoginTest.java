@@ -224,6 +224,20 @@ class BackendLoginTest {
     assertThat(fakes.get("literal").failures()).isEmpty();
   }
 
+  /** What announcing the backends' UTF8=ACCEPT before login promises (RFC 6855 §5). */
+  @Test
+  void utf8InQuotedLoginStringsShouldBeTakenAndSentAsLiterals() throws Exception {
+    int before = fakes.get("literal").received().size();
+    try (Conversation c = imaps()) {
+      c.send("t1 LOGIN \"" + UTF8_USER + "\" \"" + UTF8_PW + "\"\r\n");
+      assertThat(c.readLine()).isEqualTo("t1 " + LOGGED_IN);
+    }
+    List<String> received = fakes.get("literal").received();
+    assertThat(received.subList(before, received.size()))
+        .containsExactly("L1 LOGIN {5}", " {9}", "");
+    assertThat(fakes.get("literal").failures()).isEmpty();
+  }
+
   @Test
   void utf8PasswordShouldBeANonSynchronisingLiteralWhenTheBackendOffersLiteralPlus()
       throws Exception {

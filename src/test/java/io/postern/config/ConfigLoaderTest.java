@@ -278,6 +278,45 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void listenerCapabilitiesShouldBeAtomsOrCapaLinesAndNeverPosternsOwn() throws Exception {
+    PosternConfig c = load("listeners:\n"
+        + "  - { name: p, protocol: pop3, port: 1995, tls: implicit,"
+        + " capabilities: [ top, UIDL, 'EXPIRE NEVER', TOP ] }\n"
+        + "  - { name: i, protocol: imap, port: 1993, tls: implicit,"
+        + " capabilities: [ IMAP4rev2, utf8=accept ] }\n"
+        + "  - { name: j, protocol: imap, port: 1994, tls: implicit }\n", Map.of());
+    assertThat(c.listeners()).extracting(ListenerConfig::capabilities).containsExactly(
+        List.of("TOP", "UIDL", "EXPIRE NEVER"), List.of("IMAP4REV2", "UTF8=ACCEPT"), null);
+    assertThat(errors("listeners:\n"
+        + "  - { name: p, protocol: pop3, port: 1995, tls: implicit,"
+        + " capabilities: [ \"TOP\\r\\nUSER\", STLS, 'SASL PLAIN', UTF8, '', 'TOP  UIDL' ] }\n"
+        + "  - { name: i, protocol: imap, port: 1993, tls: implicit,"
+        + " capabilities: [ 'LITERAL+', AUTH=PLAIN, starttls, 'IMAP4rev2 IDLE', XCLIENT,"
+        + " { a: b } ] }\n"))
+        .contains("listeners[0].capabilities[0]: 'TOP??USER' is not a POP3 capability line"
+                + " (a keyword, then parameters separated by one space, printable ASCII)",
+            "listeners[0].capabilities[1]: 'STLS' is Postern's own: it is announced as the"
+                + " listener's TLS and auth settings allow",
+            "listeners[0].capabilities[2]: 'SASL PLAIN' is Postern's own: it is announced as"
+                + " the listener's TLS and auth settings allow",
+            "listeners[0].capabilities[3]: 'UTF8' cannot be announced: Postern does not answer"
+                + " UTF8 before login",
+            "listeners[0].capabilities[4]: '' must be 1 to 100 characters",
+            "listeners[1].capabilities[0]: 'LITERAL+' is Postern's own: it is announced as the"
+                + " listener's TLS and auth settings allow",
+            "listeners[1].capabilities[1]: 'AUTH=PLAIN' is Postern's own: it is announced as"
+                + " the listener's TLS and auth settings allow",
+            "listeners[1].capabilities[2]: 'starttls' is Postern's own: it is announced as the"
+                + " listener's TLS and auth settings allow",
+            "listeners[1].capabilities[4]: 'XCLIENT' is for proxies talking to backends, not"
+                + " for clients",
+            "listeners[1].capabilities[5]: must be a single value")
+        .anyMatch(e -> e.startsWith("listeners[0].capabilities[5]: 'TOP  UIDL' is not a POP3"))
+        .anyMatch(e -> e.startsWith("listeners[1].capabilities[3]: 'IMAP4rev2 IDLE' is not an"
+            + " IMAP atom"));
+  }
+
+  @Test
   void environmentVariablesShouldBeCheckedLikeTheFile() {
     assertThat(errors("{}\n", Map.of("POSTERN_LIMITS__MAX_LINES", "1")))
         .contains("limits.max-lines: unknown key");

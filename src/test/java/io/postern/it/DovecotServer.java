@@ -77,6 +77,8 @@ public final class DovecotServer implements AutoCloseable {
   private long lastDeliveryMicros;
   private long deliveries;
   private boolean closed;
+  /** Appended to the configuration: Dovecot keeps the last value of a setting. */
+  private String extraSettings = "";
 
   private DovecotServer(Path dir, Path binary, Path certificate, Map<String, Path> maildirs,
       Account mailAccount, String trustedNetworks) {
@@ -93,7 +95,16 @@ public final class DovecotServer implements AutoCloseable {
 
   /** Starts a private Dovecot under dir (config, base_dir, mail, logs, TLS files all inside dir). */
   public static DovecotServer start(Path dir, Map<String, String> usersAndPasswords) throws Exception {
-    return start(dir, usersAndPasswords, null);
+    return start(dir, usersAndPasswords, null, "");
+  }
+
+  /**
+   * The same, with {@code extraSettings} (lines of dovecot.conf) after the defaults, which they
+   * override, e.g. {@code disable_plaintext_auth = yes}.
+   */
+  public static DovecotServer start(Path dir, Map<String, String> usersAndPasswords,
+      String extraSettings) throws Exception {
+    return start(dir, usersAndPasswords, null, extraSettings);
   }
 
   /**
@@ -104,11 +115,11 @@ public final class DovecotServer implements AutoCloseable {
    */
   public static DovecotServer startTrusting(Path dir, Map<String, String> usersAndPasswords,
       String trustedNetworks) throws Exception {
-    return start(dir, usersAndPasswords, trustedNetworks);
+    return start(dir, usersAndPasswords, trustedNetworks, "");
   }
 
   private static DovecotServer start(Path dir, Map<String, String> usersAndPasswords,
-      String trustedNetworks) throws Exception {
+      String trustedNetworks, String extraSettings) throws Exception {
     Path binary = RealParts.require("dovecot");
     RealParts.require("doveadm");
     RealParts.require("doveconf");
@@ -127,6 +138,7 @@ public final class DovecotServer implements AutoCloseable {
 
     DovecotServer server = new DovecotServer(root, binary, certificate, maildirs, account,
         trustedNetworks);
+    server.extraSettings = extraSettings;
     server.process.startOnFreePorts(START_ATTEMPTS, server::startOnFreePorts);
     return server;
   }
@@ -345,7 +357,7 @@ public final class DovecotServer implements AutoCloseable {
         }
         """.formatted(d, listeners.imap(), HOST, MAIL_ACCOUNT, mailAccount.uid(), mailAccount.gid(),
         listeners.imap(), listeners.imaps(), listeners.pop3(), listeners.pop3s())
-        + (trustedNetworks == null ? "" : trustConfiguration());
+        + (trustedNetworks == null ? "" : trustConfiguration()) + extraSettings;
   }
 
   /** A proxy's word on the client: ID and XCLIENT from it, PROXY headers on the haproxy ports. */

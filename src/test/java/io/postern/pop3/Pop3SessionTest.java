@@ -120,7 +120,7 @@ class Pop3SessionTest {
       // No APOP timestamp: APOP is not offered (STL-10).
       assertThat(c.readLine()).startsWith("+OK").doesNotContain("<");
       assertThat(capa(c)).containsExactly("+OK Capability list follows.", "STLS", "RESP-CODES",
-          "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION Postern", ".");
+          "AUTH-RESP-CODE", "PIPELINING", "TOP", "UIDL", "IMPLEMENTATION Postern", ".");
     }
   }
 
@@ -128,7 +128,7 @@ class Pop3SessionTest {
   void capaShouldOfferUserAndSaslButNoStlsAfterStls() throws Exception {
     try (Conversation c = pop3WithStls()) {
       assertThat(capa(c)).containsExactly("+OK Capability list follows.", "USER",
-          "SASL PLAIN LOGIN", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
+          "SASL PLAIN LOGIN", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "TOP", "UIDL",
           "IMPLEMENTATION Postern", ".");
     }
   }
@@ -137,7 +137,7 @@ class Pop3SessionTest {
   void capaShouldNotOfferStlsOnTheImplicitTlsListener() throws Exception {
     try (Conversation c = pop3s()) {
       assertThat(capa(c)).containsExactly("+OK Capability list follows.", "USER",
-          "SASL PLAIN LOGIN", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
+          "SASL PLAIN LOGIN", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "TOP", "UIDL",
           "IMPLEMENTATION Postern", ".");
     }
   }

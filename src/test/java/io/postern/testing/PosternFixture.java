@@ -179,6 +179,23 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Marks backend {@code name} (already added) as health-checked, so that what its servers
+     * offer, as the checks record it, is all Postern knows of it.
+     */
+    public Builder healthChecked(String name) {
+      backends.put(name, backends.get(name).withHealthCheck(BackendConfig.HealthCheck.DEFAULT));
+      return this;
+    }
+
+    /** An extra listener that announces {@code capabilities} before login, whatever is learned. */
+    public Builder listener(String name, Protocol protocol, TlsMode tls,
+        List<String> capabilities) {
+      extraListeners.add(new ListenerConfig(name, protocol, "127.0.0.1", 0, tls, false,
+          capabilities));
+      return this;
+    }
+
     /** An extra plaintext IMAP and POP3 listener pair, {@code imap-plain}/{@code pop3-plain}. */
     public Builder plaintextListeners() {
       extraListeners.add(new ListenerConfig("imap-plain", Protocol.IMAP, "127.0.0.1", 0,
