@@ -71,7 +71,11 @@ final class CourierServer implements MailBackend {
         DEBUG_LOGIN=0
         DEFAULTOPTIONS=""
         """);
-    createUsers(root, etc, usersAndPasswords);
+    int[] ids = createUsers(root, etc, usersAndPasswords);
+    addCourierAccount(root.resolve("etc"), ids[0], ids[1]);
+    // Read by couriertls, which runs as that "courier" account for STARTTLS/STLS.
+    Files.setOwner(root.resolve("tls/courier.pem"), root.getFileSystem()
+        .getUserPrincipalLookupService().lookupPrincipalByName(MAIL_ACCOUNT));
     CourierServer server = new CourierServer(root, packages, certificate);
     server.process.startOnFreePorts(START_ATTEMPTS, server::startOnFreePorts);
     return server;
@@ -189,12 +193,24 @@ final class CourierServer implements MailBackend {
     return all;
   }
 
-  private static void createUsers(Path root, Path etc, Map<String, String> usersAndPasswords)
+  // Courier's login programs switch to the "courier" account before they run couriertls for
+  // STARTTLS/STLS; Debian's courier-base creates it. Here it exists only in the namespace's /etc
+  // (the host's passwd and group with one line more), with the mail account's ids.
+  private static void addCourierAccount(Path etc, int uid, int gid) throws IOException {
+    Files.writeString(etc.resolve("passwd"), Files.readString(Path.of("/etc/passwd"))
+        + "courier:x:" + uid + ":" + gid + ":Courier (Postern interop test):/nonexistent:/usr/sbin/nologin\n");
+    Files.writeString(etc.resolve("group"), Files.readString(Path.of("/etc/group"))
+        + "courier:x:" + gid + ":\n");
+  }
+
+  /** Writes the userdb and each user's Maildir; returns the mail account's uid and gid. */
+  private static int[] createUsers(Path root, Path etc, Map<String, String> usersAndPasswords)
       throws IOException {
     UserPrincipalLookupService lookup = root.getFileSystem().getUserPrincipalLookupService();
     UserPrincipal user = lookup.lookupPrincipalByName(MAIL_ACCOUNT);
     GroupPrincipal group = lookup.lookupPrincipalByGroupName(MAIL_ACCOUNT);
     StringBuilder userdb = new StringBuilder();
+    int[] ids = new int[2];
     SecureRandom random = new SecureRandom();
     for (Map.Entry<String, String> entry : usersAndPasswords.entrySet()) {
       String name = entry.getKey();
@@ -213,6 +229,7 @@ final class CourierServer implements MailBackend {
       }
       int uid = (Integer) Files.getAttribute(home, "unix:uid");
       int gid = (Integer) Files.getAttribute(home, "unix:gid");
+      ids = new int[] {uid, gid};
       byte[] saltBytes = new byte[8];
       random.nextBytes(saltBytes);
       String salt = "$6$" + HexFormat.of().formatHex(saltBytes);
@@ -225,5 +242,6 @@ final class CourierServer implements MailBackend {
     Files.writeString(file, userdb);
     // makeuserdb refuses a userdb that group or others may read.
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    return ids;
   }
 }

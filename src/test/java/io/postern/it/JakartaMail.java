@@ -1,6 +1,8 @@
 package io.postern.it;
 
+import jakarta.mail.NoSuchProviderException;
 import jakarta.mail.Session;
+import jakarta.mail.Store;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -22,10 +24,12 @@ import javax.net.ssl.TrustManagerFactory;
 final class JakartaMail {
 
   private final Session session;
+  private final String protocol;
   private final ByteArrayOutputStream debug = new ByteArrayOutputStream();
 
-  private JakartaMail(Session session) {
+  private JakartaMail(Session session, String protocol) {
     this.session = session;
+    this.protocol = protocol;
     session.setDebug(true);
     session.setDebugOut(new PrintStream(debug, true, StandardCharsets.UTF_8));
   }
@@ -50,11 +54,12 @@ final class JakartaMail {
         props.put(p + "starttls.required", "true");
       }
     }
-    return new JakartaMail(Session.getInstance(props));
+    return new JakartaMail(Session.getInstance(props), protocol);
   }
 
-  Session session() {
-    return session;
+  /** A store for the session's protocol, not yet connected. */
+  Store store() throws NoSuchProviderException {
+    return session.getStore(protocol);
   }
 
   /** Everything Jakarta Mail's debug output held so far: the protocol exchange, client and server. */
