@@ -48,6 +48,7 @@ public final class PosternServer {
   private final SharedServices shared;
   private final List<String> deployments;
   private AdminServer admin;
+  private BackendHealth health;
   private Future<Void> stopped;
 
   private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
@@ -149,6 +150,7 @@ public final class PosternServer {
     }
     PosternServer server = new PosternServer(vertx, shared, deployments);
     shared.started();
+    server.health = BackendHealth.start(vertx, shared);
     return chain.compose(v -> server.startAdmin())
         .map(v -> server)
         .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
@@ -160,7 +162,7 @@ public final class PosternServer {
         () -> config.listeners().stream().map(ListenerConfig::name)
             .filter(name -> !shared.boundPorts().containsKey(name)).toList(),
         shared.shutdown()::stopping, shared.authenticator()::ready,
-        shared.authenticator().source());
+        shared.authenticator().source(), BackendHealth.states(shared.backends()));
     return AdminServer.start(vertx, config.admin().port(),
             ListenAddress.host(config.admin().address()), shared.meters(), readiness)
         .andThen(ar -> {
@@ -220,6 +222,7 @@ public final class PosternServer {
     stopped = Future.join(undeployed)
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> shared.authenticator().close())
+        .eventually(() -> health == null ? Future.succeededFuture() : health.stop())
         .andThen(ar -> shared.stopped())
         .mapEmpty();
     return stopped;

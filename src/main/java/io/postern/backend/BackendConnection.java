@@ -26,6 +26,8 @@ public final class BackendConnection {
   private final NetSocket socket;
   private final BackendTarget target;
   private final long deadline;
+  /** Until the first line arrives; then only {@link #deadline} is left. */
+  private final long greeting;
   /** What the backend sent and the login has not read yet; a little over one line at most. */
   private final ReceivedBytes received = new ReceivedBytes(1024, MAX_LINE + 4096);
   private Promise<String> lineWanted;
@@ -34,14 +36,18 @@ public final class BackendConnection {
   private BackendLoginException failure;
   private boolean upgrading;
   private boolean finished;
+  /** Set once the user's credentials are on their way: no other server may be tried after. */
+  private boolean credentialsSent;
 
-  private BackendConnection(NetSocket socket, BackendTarget target, Duration timeout,
-      io.vertx.core.Vertx vertx) {
+  private BackendConnection(NetSocket socket, BackendTarget target, long deadlineNanos,
+      long greetByNanos, io.vertx.core.Vertx vertx) {
     this.vertx = vertx;
     this.socket = socket;
     this.target = target;
-    this.deadline = vertx.setTimer(timeout.toMillis(), id -> fail(new BackendLoginException(
-        Kind.TIMEOUT, target + " did not complete the login within " + timeout.toSeconds() + "s")));
+    this.deadline = vertx.setTimer(millisUntil(deadlineNanos), id -> fail(
+        new BackendLoginException(Kind.TIMEOUT, target + " did not complete the login in time")));
+    this.greeting = vertx.setTimer(millisUntil(greetByNanos), id -> fail(
+        new BackendLoginException(Kind.TIMEOUT, target + " sent no greeting in time")));
     socket.handler(this::received);
     socket.closeHandler(v -> fail(new BackendLoginException(Kind.UNREACHABLE,
         target + " closed the connection during login")));
@@ -51,29 +57,38 @@ public final class BackendConnection {
   }
 
   /**
-   * Connects (with the TLS handshake for implicit TLS). One deadline, {@code backend-login-timeout},
-   * covers connect, handshake and login: a backend that accepts TCP and then stalls its TLS
-   * handshake costs no more than one that never greets.
+   * Connects (with the TLS handshake for implicit TLS). Two deadlines: the server must connect
+   * and send its first line within {@code backend-connect-timeout}, so that a dead or stalled
+   * server leaves time to try another; and the whole login must end by the target's deadline
+   * ({@code backend-login-timeout} from the first server tried, shared by every server tried).
    */
   public static Future<BackendConnection> open(BackendConnector connector, BackendTarget target) {
     io.vertx.core.Vertx vertx = connector.vertx();
-    Duration timeout = connector.limits().backendLoginTimeout();
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long now = System.nanoTime();
+    long deadline = target.deadlineNanos() != 0 ? target.deadlineNanos()
+        : now + connector.limits().backendLoginTimeout().toNanos();
+    long greetBy = Math.min(deadline, now + connector.limits().backendConnectTimeout().toNanos());
     Promise<BackendConnection> opened = Promise.promise();
-    long timer = vertx.setTimer(timeout.toMillis(), id -> opened.tryFail(new BackendLoginException(
-        Kind.TIMEOUT, target + " did not connect within " + timeout.toSeconds() + "s")));
+    long timer = vertx.setTimer(millisUntil(greetBy), id -> opened.tryFail(
+        new BackendLoginException(Kind.TIMEOUT, target + " did not connect within "
+            + Duration.ofNanos(greetBy - now).toMillis() + " ms").beforeCredentials()));
     connector.connect(target).onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (ar.failed()) {
-        opened.tryFail(ar.cause());
+        opened.tryFail(ar.cause() instanceof BackendLoginException b ? b.beforeCredentials()
+            : ar.cause());
       } else if (opened.future().isComplete()) {
         ar.result().close();
       } else {
-        Duration left = Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
-        opened.complete(new BackendConnection(ar.result(), target, left, vertx));
+        opened.complete(new BackendConnection(ar.result(), target, deadline, greetBy, vertx));
       }
     });
     return opened.future();
+  }
+
+  /** Whole milliseconds from now until {@code nanos}, at least 1. */
+  private static long millisUntil(long nanos) {
+    return Math.max(1, (nanos - System.nanoTime() + 999_999) / 1_000_000);
   }
 
   public BackendTarget target() {
@@ -112,9 +127,21 @@ public final class BackendConnection {
       return Future.failedFuture(failure);
     }
     // A write that fails because the connection went away reports why it went away.
-    return socket.write(command).recover(e -> Future.failedFuture(failure != null ? failure
-        : new BackendLoginException(Kind.UNREACHABLE, target + ": " + BackendConnector
-            .describe(e))));
+    return socket.write(command).recover(e -> {
+      if (failure == null) {
+        fail(new BackendLoginException(Kind.UNREACHABLE, target + ": "
+            + BackendConnector.describe(e)));
+      }
+      return Future.failedFuture(failure);
+    });
+  }
+
+  /**
+   * The next command carries the user's credentials. Whatever fails from here on is the answer
+   * to this login, so the login must not be tried at another server.
+   */
+  public void credentialsSent() {
+    credentialsSent = true;
   }
 
   public Future<Void> send(String asciiCommand) {
@@ -149,6 +176,7 @@ public final class BackendConnection {
   public BackendSession finish(Buffer clientReply) {
     finished = true;
     vertx.cancelTimer(deadline);
+    vertx.cancelTimer(greeting);
     socket.pause();
     socket.handler(null);
     socket.closeHandler(null);
@@ -164,6 +192,7 @@ public final class BackendConnection {
     if (!finished) {
       finished = true;
       vertx.cancelTimer(deadline);
+      vertx.cancelTimer(greeting);
       socket.close();
     }
   }
@@ -171,7 +200,7 @@ public final class BackendConnection {
   /** Fails the login with {@code e} and closes the connection. */
   public <T> Future<T> failWith(BackendLoginException e) {
     fail(e);
-    return Future.failedFuture(failure);
+    return Future.failedFuture(failure != null ? failure : e);
   }
 
   private void received(Buffer data) {
@@ -211,6 +240,7 @@ public final class BackendConnection {
       int lineEnd = lf > 0 && received.at(lf - 1) == '\r' ? lf - 1 : lf;
       String line = new String(received.copy(0, lineEnd), StandardCharsets.ISO_8859_1);
       received.consume(lf + 1);
+      vertx.cancelTimer(greeting);
       Promise<String> p = lineWanted;
       lineWanted = null;
       p.complete(line);
@@ -224,8 +254,9 @@ public final class BackendConnection {
     if (failure != null || finished) {
       return;
     }
-    failure = e;
+    failure = credentialsSent ? e : e.beforeCredentials();
     vertx.cancelTimer(deadline);
+    vertx.cancelTimer(greeting);
     if (e.kind() == Kind.TIMEOUT) {
       // A backend that stalls may not be reading either: nothing is left queued for it.
       SocketEnds.abort(socket);
@@ -235,12 +266,12 @@ public final class BackendConnection {
     if (lineWanted != null) {
       Promise<String> p = lineWanted;
       lineWanted = null;
-      p.fail(e);
+      p.fail(failure);
     }
     if (skipWanted != null) {
       Promise<Void> p = skipWanted;
       skipWanted = null;
-      p.fail(e);
+      p.fail(failure);
     }
   }
 }

@@ -1,18 +1,14 @@
 package io.postern.backend;
 
-import io.postern.config.BackendConfig;
 import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
-import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
-import java.util.Map;
 import java.util.function.ObjLongConsumer;
 
 /**
@@ -23,16 +19,16 @@ public final class BackendConnector {
 
   private final Vertx vertx;
   private final PosternConfig config;
-  private final Map<String, ClientSSLOptions> tlsByBackend;
+  private final BackendPools pools;
   private final NetClient client;
   private final ObjLongConsumer<String> connectTimes;
 
-  public BackendConnector(Vertx vertx, PosternConfig config,
-      Map<String, ClientSSLOptions> tlsByBackend, ObjLongConsumer<String> connectTimes) {
+  public BackendConnector(Vertx vertx, PosternConfig config, BackendPools pools,
+      ObjLongConsumer<String> connectTimes) {
     this.vertx = vertx;
     this.config = config;
     this.connectTimes = connectTimes;
-    this.tlsByBackend = Map.copyOf(tlsByBackend);
+    this.pools = pools;
     LimitsConfig limits = config.limits();
     this.client = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) limits.backendConnectTimeout().toMillis())
@@ -48,18 +44,9 @@ public final class BackendConnector {
     return config.limits();
   }
 
-  /** Null when the route names a backend that is not configured. */
-  public BackendTarget resolve(Route route, Protocol protocol) {
-    BackendConfig backend = config.backends().get(route.backend());
-    if (backend == null) {
-      return null;
-    }
-    BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
-    return new BackendTarget(backend.name(),
-        route.host() != null ? route.host() : backend.host(),
-        route.port() != null ? route.port() : endpoint.port(),
-        route.tls() != null ? route.tls() : endpoint.tls(),
-        tlsByBackend.get(backend.name()));
+  /** Every backend's servers and their state, shared by all event loops. */
+  public BackendPools pools() {
+    return pools;
   }
 
   /** TCP connect, with the TLS handshake already done for implicit TLS. */

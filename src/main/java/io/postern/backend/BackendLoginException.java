@@ -25,14 +25,34 @@ public final class BackendLoginException extends Exception {
   }
 
   private final Kind kind;
+  private final boolean beforeCredentials;
 
   public BackendLoginException(Kind kind, String message) {
+    this(kind, message, false);
+  }
+
+  private BackendLoginException(Kind kind, String message, boolean beforeCredentials) {
     super(message, null, false, false);
     this.kind = kind;
+    this.beforeCredentials = beforeCredentials;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  /** The same failure, known to have happened before the user's credentials were sent. */
+  BackendLoginException beforeCredentials() {
+    return beforeCredentials ? this : new BackendLoginException(kind, getMessage(), true);
+  }
+
+  /**
+   * Another server may be tried: this one could not be reached or would not serve anyone
+   * (refused, timed out, failed TLS, greeted with BYE or garbage) before it was asked about the
+   * user. After the credentials went out, its answer is the user's answer, whatever it is.
+   */
+  public boolean serverFault() {
+    return beforeCredentials && kind != Kind.REJECTED && kind != Kind.IN_USE;
   }
 
   /** Keeps what a backend sent short and on one line before it goes into a log message. */

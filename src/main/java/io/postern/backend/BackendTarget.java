@@ -1,11 +1,29 @@
 package io.postern.backend;
 
+import io.postern.config.BackendConfig.ClientIp;
 import io.postern.config.TlsMode;
 import io.vertx.core.net.ClientSSLOptions;
 
-/** A resolved place to log in: host, port and TLS for one protocol of one backend. */
-public record BackendTarget(String backend, String host, int port, TlsMode tls,
-    ClientSSLOptions sslOptions) {
+/**
+ * A resolved place to log in: one server of a backend, with host, port and TLS for one protocol,
+ * and how that backend is told the client's address. {@code server} names it in metrics and
+ * logs. For one login, {@link #forLogin} adds where the client came from and the deadline that
+ * every server tried for that login shares.
+ */
+public record BackendTarget(String backend, String server, String host, int port, TlsMode tls,
+    ClientSSLOptions sslOptions, ClientIp clientIp, ClientOrigin origin, long deadlineNanos) {
+
+  /** No login attached: a health check, or a target not yet used. */
+  public BackendTarget(String backend, String server, String host, int port, TlsMode tls,
+      ClientSSLOptions sslOptions, ClientIp clientIp) {
+    this(backend, server, host, port, tls, sslOptions, clientIp, null, 0);
+  }
+
+  /** This target for one login from {@code from}, to finish by {@code deadline} (nanoTime). */
+  public BackendTarget forLogin(ClientOrigin from, long deadline) {
+    return new BackendTarget(backend, server, host, port, tls, sslOptions, clientIp, from,
+        deadline);
+  }
 
   /** The server name for SNI, or null when the host is an IP literal (SNI carries names only). */
   public String sniName() {
@@ -16,6 +34,6 @@ public record BackendTarget(String backend, String host, int port, TlsMode tls,
 
   @Override
   public String toString() {
-    return backend + "(" + host + ":" + port + ", tls=" + tls.id() + ")";
+    return backend + (server.equals(host) ? "" : "/" + server) + "(" + host + ":" + port + ", tls=" + tls.id() + ")";
   }
 }

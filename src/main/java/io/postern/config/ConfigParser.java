@@ -247,21 +247,92 @@ public final class ConfigParser {
     }
     ConfigSection all = root.section("backends");
     for (Map.Entry<String, ConfigSection> e : all.children().entrySet()) {
-      ConfigSection s = e.getValue();
-      String host = e.getKey().equals(PosternConfig.DEFAULT_BACKEND)
-          ? s.string("host", "127.0.0.1") : s.requiredString("host");
-      BackendConfig.Endpoint imap = endpoint(s.section("imap"), 143, 993);
-      BackendConfig.Endpoint pop3 = endpoint(s.section("pop3"), 110, 995);
-      boolean verify = s.bool("tls-verify", true);
-      Path ca = s.path("ca", null);
-      s.rejectUnknownKeys();
-      out.put(e.getKey(), new BackendConfig(e.getKey(), host, imap, pop3, verify, ca));
+      out.put(e.getKey(), backend(e.getKey(), e.getValue()));
     }
     if (!out.containsKey(PosternConfig.DEFAULT_BACKEND)) {
       root.error("backends", "must define a backend named 'default' (used for users whose record"
           + " names no backend)");
     }
     return out;
+  }
+
+  private BackendConfig backend(String name, ConfigSection s) {
+    List<BackendConfig.Server> servers = servers(name, s);
+    BackendConfig.Endpoint imap = endpoint(s.section("imap"), 143, 993);
+    BackendConfig.Endpoint pop3 = endpoint(s.section("pop3"), 110, 995);
+    boolean verify = s.bool("tls-verify", true);
+    Path ca = s.path("ca", null);
+    BackendConfig.Balance balance =
+        s.choice("balance", BackendConfig.Balance.class, BackendConfig.Balance.USER_HASH);
+    // A pool is checked unless told otherwise: without checks, a dead server's users would wait
+    // out a connect timeout on every login before failing over. One server has nowhere to go.
+    BackendConfig.HealthCheck check = healthCheck(s,
+        servers.size() > 1 ? BackendConfig.HealthCheck.DEFAULT : BackendConfig.HealthCheck.OFF);
+    BackendConfig.ClientIp clientIp =
+        s.choice("client-ip", BackendConfig.ClientIp.class, BackendConfig.ClientIp.NONE);
+    s.rejectUnknownKeys();
+    return new BackendConfig(name, servers, imap, pop3, verify, ca, balance, check, clientIp);
+  }
+
+  /** {@code host} for one server, or {@code servers} for a pool; never both. */
+  private List<BackendConfig.Server> servers(String name, ConfigSection s) {
+    boolean isDefault = name.equals(PosternConfig.DEFAULT_BACKEND);
+    if (s.has("servers")) {
+      if (s.has("host")) {
+        s.error("host", "give either host (one server) or servers (a pool), not both");
+      }
+      List<BackendConfig.Server> servers = s.sections("servers", this::server);
+      if (servers == null || servers.isEmpty()) {
+        s.error("servers", "must list at least one server");
+        return List.of(BackendConfig.Server.of("127.0.0.1"));
+      }
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (BackendConfig.Server server : servers) {
+        if (!names.add(server.name())) {
+          s.error("servers", "two servers are named '" + server.name() + "': give each a"
+              + " distinct name (it labels the server in metrics, logs and /health/ready)");
+        }
+      }
+      return servers;
+    }
+    String host = isDefault ? s.string("host", "127.0.0.1") : s.requiredString("host");
+    // A missing host is already an error; the placeholder only keeps the record whole.
+    return List.of(BackendConfig.Server.of(host == null ? "127.0.0.1" : host));
+  }
+
+  private BackendConfig.Server server(ConfigSection s) {
+    String host = s.requiredString("host");
+    if (host == null) {
+      return null;
+    }
+    int weight = s.integer("weight", 1, 1, BackendConfig.Server.MAX_WEIGHT);
+    Integer imapPort = s.has("imap-port") ? s.integer("imap-port", 143, 1, MAX_PORT) : null;
+    Integer pop3Port = s.has("pop3-port") ? s.integer("pop3-port", 110, 1, MAX_PORT) : null;
+    String fallbackName = imapPort == null && pop3Port == null ? host
+        : host + ":" + (imapPort != null ? imapPort : pop3Port);
+    return new BackendConfig.Server(s.string("name", fallbackName), host, weight, imapPort,
+        pop3Port);
+  }
+
+  private BackendConfig.HealthCheck healthCheck(ConfigSection parent,
+      BackendConfig.HealthCheck fallback) {
+    if (!parent.has("health-check")) {
+      parent.section("health-check");
+      return fallback;
+    }
+    ConfigSection s = parent.section("health-check");
+    BackendConfig.HealthCheck d = BackendConfig.HealthCheck.DEFAULT;
+    boolean enabled = s.bool("enabled", true);
+    Duration interval = positive(s, "interval", d.interval(), Duration.ofHours(1));
+    Duration timeout = positive(s, "timeout", d.timeout(), Duration.ofMinutes(1));
+    if (timeout.compareTo(interval) > 0) {
+      s.error("timeout", "must not be longer than interval (" + Durations.format(interval)
+          + "): checks of one server would overlap");
+    }
+    int fall = s.integer("fall", d.fall(), 1, 100);
+    int rise = s.integer("rise", d.rise(), 1, 100);
+    s.rejectUnknownKeys();
+    return new BackendConfig.HealthCheck(enabled, interval, timeout, fall, rise);
   }
 
   private BackendConfig.Endpoint endpoint(ConfigSection s, int plainPort, int tlsPort) {

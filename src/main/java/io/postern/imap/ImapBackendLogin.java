@@ -46,6 +46,27 @@ public final class ImapBackendLogin {
     });
   }
 
+  /**
+   * A health check: the login's first steps (greeting, STARTTLS, CAPABILITY) and LOGOUT. Gives
+   * the capabilities the server offers after TLS, upper case.
+   */
+  public static Future<java.util.Set<String>> probe(BackendConnector connector,
+      BackendTarget target) {
+    return BackendConnection.open(connector, target).compose(conn -> {
+      ImapBackendLogin check = new ImapBackendLogin(conn, null);
+      return conn.readLine()
+          .compose(check::greeting)
+          .compose(v -> target.tls() == TlsMode.STARTTLS ? check.startTls()
+              : Future.succeededFuture())
+          .compose(v -> check.capabilities == null ? check.askCapabilities("C1")
+              : Future.succeededFuture())
+          .compose(v -> conn.send("Z1 LOGOUT\r\n"))
+          .compose(v -> ImapBackendReader.reply(conn, "Z1"))
+          .map(v -> check.capabilities.upperCase())
+          .andThen(ar -> conn.abort());
+    });
+  }
+
   private Future<BackendSession> run(String user, Secret password, List<byte[]> clientId) {
     return conn.readLine()
         .compose(this::greeting)
@@ -141,6 +162,7 @@ public final class ImapBackendLogin {
       return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
           + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
     }
+    conn.credentialsSent();
     if (capabilities.has("AUTH=PLAIN") && capabilities.has("SASL-IR")) {
       return conn.send("L1 AUTHENTICATE PLAIN " + SaslPlain.encode(user, password) + "\r\n")
           .compose(v -> ImapBackendReader.reply(conn, "L1"));

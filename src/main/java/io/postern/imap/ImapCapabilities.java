@@ -27,6 +27,12 @@ record ImapCapabilities(List<String> names) {
     return names.stream().anyMatch(n -> n.equalsIgnoreCase(name));
   }
 
+  java.util.Set<String> upperCase() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    names.forEach(n -> out.add(n.toUpperCase(java.util.Locale.ROOT)));
+    return out;
+  }
+
   String joined() {
     return String.join(" ", names);
   }

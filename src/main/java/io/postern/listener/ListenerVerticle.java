@@ -56,7 +56,7 @@ public final class ListenerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backendTls(),
+    BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backends(),
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
         shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.gate(),

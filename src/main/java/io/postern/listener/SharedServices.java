@@ -3,6 +3,7 @@ package io.postern.listener;
 import io.postern.auth.Authenticator;
 import io.postern.auth.LoginGate;
 import io.postern.auth.LoginThrottle;
+import io.postern.backend.BackendPools;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.session.HandshakeLimit;
@@ -14,13 +15,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What every listener instance shares across event loops: configuration, TLS material, the auth
- * source, connection counts and the shutdown flag. All of it is immutable or thread-safe.
+ * What every listener instance shares across event loops: configuration, TLS material, the
+ * backends' servers and their health, the auth source, connection counts and the shutdown
+ * flag. All of it is immutable or thread-safe.
  */
 public record SharedServices(
     PosternConfig config,
     ServerTls tls,
-    Map<String, ClientSSLOptions> backendTls,
+    BackendPools backends,
     Authenticator authenticator,
     ConnectionLimits limits,
     ShutdownSignal shutdown,
@@ -35,16 +37,16 @@ public record SharedServices(
   public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
-    this(config, tls, Map.copyOf(backendTls), authenticator,
+    this(config, tls, new BackendPools(config.backends().values(), backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()), meters,
         new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
   }
 
-  private SharedServices(PosternConfig config, ServerTls tls,
-      Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
-      ConnectionLimits limits, PosternMeters meters, LoginGate gate) {
-    this(config, tls, backendTls, authenticator, limits, new ShutdownSignal(),
+  private SharedServices(PosternConfig config, ServerTls tls, BackendPools backends,
+      Authenticator authenticator, ConnectionLimits limits, PosternMeters meters,
+      LoginGate gate) {
+    this(config, tls, backends, authenticator, limits, new ShutdownSignal(),
         new ConcurrentHashMap<>(), meters, gate,
         new AddressRates(config.limits().connectionRatePerIp()),
         new AddressRates(config.limits().handshakeRatePerIp()),

@@ -21,14 +21,24 @@ import java.util.function.Supplier;
 
 /**
  * Whether Postern can serve a login right now: every listener bound and not stopping, the auth
- * source answering, and at least one backend accepting connections on every protocol Postern
- * listens for. Backends are probed with a TCP connect; answers are reused for a second so that
- * a busy prober cannot turn Postern into a connection flood against its own backends.
+ * source answering, and every backend with a live server for every protocol Postern listens
+ * for. Servers with health checks are as the checks last saw them; others are probed with a
+ * TCP connect, and answers are reused for a second so that a busy prober cannot turn Postern
+ * into a connection flood against its own backends.
  */
 public final class Readiness {
 
   /** What {@code /health/ready} answers; {@code body} names whatever is not ready. */
   public record Report(boolean ready, JsonObject body) {}
+
+  /** A checked server as its health checks left it; {@code problem} is why it is down. */
+  public record ServerState(String server, boolean up, String problem) {}
+
+  /** The servers of a backend with health checks; null for a backend without them. */
+  @FunctionalInterface
+  public interface BackendStates {
+    List<ServerState> states(String backend, Protocol protocol);
+  }
 
   static final Duration REUSE = Duration.ofSeconds(1);
   private static final Duration MAX_PROBE = Duration.ofSeconds(2);
@@ -38,6 +48,7 @@ public final class Readiness {
   private final BooleanSupplier stopping;
   private final Supplier<Future<Void>> authCheck;
   private final String authSource;
+  private final BackendStates states;
   private final NetClient probes;
   private final Duration probeTimeout;
   private final Set<Protocol> protocols = EnumSet.noneOf(Protocol.class);
@@ -45,7 +56,9 @@ public final class Readiness {
   private long lastAt;
 
   public Readiness(Vertx vertx, PosternConfig config, Supplier<List<String>> unboundListeners,
-      BooleanSupplier stopping, Supplier<Future<Void>> authCheck, String authSource) {
+      BooleanSupplier stopping, Supplier<Future<Void>> authCheck, String authSource,
+      BackendStates states) {
+    this.states = states;
     this.config = config;
     this.unboundListeners = unboundListeners;
     this.stopping = stopping;
@@ -91,32 +104,27 @@ public final class Readiness {
     unbound.forEach(name -> problems.add("listener " + name + " is not bound"));
     body.put("listeners", listeners);
     JsonObject backends = new JsonObject();
-    Map<Protocol, List<Future<Void>>> connects = new EnumMap<>(Protocol.class);
     List<Future<Void>> all = new ArrayList<>();
     for (BackendConfig backend : config.backends().values()) {
-      JsonObject endpoints = new JsonObject();
-      backends.put(backend.name(), endpoints);
+      JsonObject byProtocol = new JsonObject();
+      backends.put(backend.name(), byProtocol);
       for (Protocol protocol : protocols) {
-        BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
-        String where = backend.host() + ":" + endpoint.port();
-        Future<Void> connect = probes.connect(endpoint.port(), backend.host())
-            .compose(socket -> socket.close())
-            .andThen(ar -> endpoints.put(protocol.id(), ar.succeeded() ? "up " + where
-                : "down " + where + ": " + reason(ar.cause())));
-        connects.computeIfAbsent(protocol, p -> new ArrayList<>()).add(connect);
-        all.add(connect);
+        List<Future<Void>> servers = servers(backend, protocol, byProtocol);
+        all.addAll(servers);
+        // Ready while every pool has a live server for every protocol Postern serves.
+        all.add(Future.join(servers).transform(ignored -> {
+          if (servers.stream().noneMatch(Future::succeeded)) {
+            problems.add("backend " + backend.name() + " has no live server for "
+                + protocol.id());
+          }
+          return Future.succeededFuture();
+        }));
       }
     }
     body.put("backends", backends);
     // An auth source that never answers must not hold every readiness answer with it.
     Future<Void> auth = authCheck.get().timeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS);
     return Future.join(Future.join(all), auth).transform(ignored -> {
-      // Each protocol Postern serves needs one backend that takes its connections.
-      connects.forEach((protocol, probes) -> {
-        if (probes.stream().noneMatch(Future::succeeded)) {
-          problems.add("no backend is reachable for " + protocol.id());
-        }
-      });
       body.put("auth", new JsonObject().put("source", authSource)
           .put("status", auth.succeeded() ? "up" : "down: " + reason(auth.cause())));
       if (auth.failed()) {
@@ -128,6 +136,45 @@ public final class Readiness {
       }
       return Future.succeededFuture(new Report(problems.isEmpty(), body));
     });
+  }
+
+  /**
+   * Each server's state for {@code protocol}, one succeeded or failed future per server, written
+   * into {@code out}: the server's state as a string for a backend of one server, an object of
+   * server names to states for a pool. Checked servers are as their last checks left them;
+   * others are tried with a TCP connect.
+   */
+  private List<Future<Void>> servers(BackendConfig backend, Protocol protocol, JsonObject out) {
+    List<ServerState> checked = states.states(backend.name(), protocol);
+    List<Future<Void>> results = new ArrayList<>();
+    JsonObject pool = new JsonObject();
+    BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
+    for (BackendConfig.Server server : backend.servers()) {
+      String where = server.host() + ":" + server.port(protocol, endpoint);
+      Future<Void> result;
+      if (checked != null) {
+        ServerState state = checked.stream().filter(s -> s.server().equals(server.name()))
+            .findFirst().orElse(null);
+        result = state != null && state.up() ? Future.succeededFuture()
+            : Future.failedFuture(state == null || state.problem() == null ? "down"
+                : state.problem());
+      } else {
+        result = probes.connect(server.port(protocol, endpoint), server.host())
+            .compose(socket -> socket.close());
+      }
+      results.add(result.andThen(ar -> {
+        String text = ar.succeeded() ? "up " + where : "down " + where + ": " + reason(ar.cause());
+        if (backend.servers().size() == 1) {
+          out.put(protocol.id(), text);
+        } else {
+          pool.put(server.name(), text);
+        }
+      }));
+    }
+    if (backend.servers().size() > 1) {
+      out.put(protocol.id(), pool);
+    }
+    return results;
   }
 
   private static String reason(Throwable e) {

@@ -39,6 +39,23 @@ public final class Pop3BackendLogin {
         new Pop3BackendLogin(conn).run(user, password).onFailure(e -> conn.abort()));
   }
 
+  /** A health check: greeting, STLS, CAPA and QUIT. Gives the CAPA lines, upper case. */
+  public static Future<java.util.Set<String>> probe(BackendConnector connector,
+      BackendTarget target) {
+    return BackendConnection.open(connector, target).compose(conn -> {
+      Pop3BackendLogin check = new Pop3BackendLogin(conn);
+      return conn.readLine()
+          .compose(check::greeting)
+          .compose(v -> target.tls() == TlsMode.STARTTLS ? check.startTls()
+              : Future.succeededFuture())
+          .compose(v -> check.capa())
+          .compose(v -> conn.send("QUIT\r\n"))
+          .compose(v -> conn.readLine())
+          .map(v -> java.util.Set.copyOf(check.capabilities))
+          .andThen(ar -> conn.abort());
+    });
+  }
+
   private Future<BackendSession> run(String user, Secret password) {
     return conn.readLine()
         .compose(this::greeting)
@@ -95,6 +112,7 @@ public final class Pop3BackendLogin {
     boolean plain = capabilities.stream()
         .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
+    conn.credentialsSent();
     if (plain) {
       return conn.send("AUTH PLAIN " + SaslPlain.encode(user, password) + "\r\n").compose(v -> conn.readLine())
           .compose(this::verdict);

@@ -4,6 +4,7 @@ import io.postern.auth.AuthRequest;
 import io.postern.auth.AuthResult;
 import io.postern.auth.LoginGate;
 import io.postern.backend.BackendLoginException;
+import io.postern.backend.BackendPools;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.Protocol;
@@ -17,6 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,24 +154,63 @@ final class LoginAttempt {
   }
 
   private Future<LoginOutcome> accepted(AuthResult.Accepted accepted, BackendLogin backendLogin) {
-    BackendTarget target = context.backends().resolve(accepted.route(), protocol);
-    if (target == null) {
-      logFailure("route names unknown backend '" + accepted.route().backend() + "'");
+    String backend = accepted.route().backend();
+    // The rewritten name places the user: it is the mailbox's name at the backend.
+    List<BackendTarget> targets = context.backends().pools()
+        .candidates(accepted.route(), protocol, accepted.backendUser());
+    if (targets == null) {
+      logFailure("route names unknown backend '" + backend + "'");
       return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
     }
-    record.backend(target.backend());
+    record.backend(backend);
+    if (targets.isEmpty()) {
+      context.meters().backend(backend).error(BackendMeters.Error.UNAVAILABLE);
+      logFailure("backend " + backend + " has no live server for " + protocol.id());
+      return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+    }
+    long deadline = System.nanoTime() + context.config().limits().backendLoginTimeout().toNanos();
+    return tryServer(targets, 0, deadline, accepted, backendLogin);
+  }
+
+  /**
+   * Logs in at {@code targets[i]}; when that server cannot be reached or will not serve anyone,
+   * at the next one, while the login's deadline lasts. Once a server has the credentials, its
+   * answer is final: a wrong password is never asked of a second server.
+   */
+  private Future<LoginOutcome> tryServer(List<BackendTarget> targets, int i, long deadline,
+      AuthResult.Accepted accepted, BackendLogin backendLogin) {
+    BackendTarget target = targets.get(i).forLogin(null, deadline);
+    BackendPools pools = context.backends().pools();
+    record.server(target.server());
     return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())
         .<LoginOutcome>map(session -> {
+          pools.succeeded(target, protocol);
+          record.heldAtServer(pools.get(target.backend()).opened(target));
           context.gate().throttle().succeeded(record.clientAddress(), credentials.user());
           return new LoginOutcome.LoggedIn(session);
         })
-        .recover(this::backendFailed);
+        .recover(e -> {
+          if (!(e instanceof BackendLoginException failure) || !failure.serverFault()) {
+            return backendFailed(e);
+          }
+          pools.failed(target, protocol, failure.getMessage());
+          countError(target.backend(), failure);
+          if (i + 1 >= targets.size() || System.nanoTime() >= deadline) {
+            logFailure("backend " + failure.kind().name().toLowerCase(Locale.ROOT) + ": "
+                + failure.getMessage());
+            return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+          }
+          context.meters().backend(target.backend()).failover();
+          LOG.info("session={} backend={} server={} failed ({}), trying server={}", record.id(),
+              target.backend(), target.server(), failure.getMessage(), targets.get(i + 1)
+                  .server());
+          return tryServer(targets, i + 1, deadline, accepted, backendLogin);
+        });
   }
 
   private Future<LoginOutcome> backendFailed(Throwable e) {
-    BackendMeters meters = context.meters().backend(record.backend());
     if (!(e instanceof BackendLoginException failure)) {
-      meters.error(BackendMeters.Error.PROTOCOL);
+      context.meters().backend(record.backend()).error(BackendMeters.Error.PROTOCOL);
       LOG.error("session={} backend login failed unexpectedly", record.id(), e);
       return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
     }
@@ -181,17 +222,21 @@ final class LoginAttempt {
         logFailure(failure.getMessage());
         return Future.succeededFuture(Failed.of(Failure.IN_USE));
       default:
-        meters.error(switch (failure.kind()) {
-          case TIMEOUT -> BackendMeters.Error.TIMEOUT;
-          case PROTOCOL -> BackendMeters.Error.PROTOCOL;
-          case TLS -> BackendMeters.Error.TLS;
-          case UNAVAILABLE -> BackendMeters.Error.UNAVAILABLE;
-          default -> BackendMeters.Error.UNREACHABLE;
-        });
+        countError(record.backend(), failure);
         logFailure("backend " + failure.kind().name().toLowerCase(Locale.ROOT) + ": "
             + failure.getMessage());
         return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
     }
+  }
+
+  private void countError(String backend, BackendLoginException failure) {
+    context.meters().backend(backend).error(switch (failure.kind()) {
+      case TIMEOUT -> BackendMeters.Error.TIMEOUT;
+      case PROTOCOL -> BackendMeters.Error.PROTOCOL;
+      case TLS -> BackendMeters.Error.TLS;
+      case UNAVAILABLE -> BackendMeters.Error.UNAVAILABLE;
+      default -> BackendMeters.Error.UNREACHABLE;
+    });
   }
 
   /** Answers {@code auth.failure-delay} after the command, plus what the source asked for. */

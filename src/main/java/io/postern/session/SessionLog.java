@@ -16,7 +16,7 @@ public final class SessionLog {
   /** Everything the line reports; never a password, a SASL response or an auth-service body. */
   public record Entry(String session, String listener, String protocol, String client,
       String tls, String user, String backend, String result, Duration duration, long toClient,
-      long toBackend) {}
+      long toBackend, String server) {}
 
   private SessionLog() {}
 
@@ -37,6 +37,7 @@ public final class SessionLog {
         .text("tls", e.tls())
         .text("user", e.user())
         .text("backend", e.backend())
+        .text("server", e.server())
         .text("result", e.result())
         .seconds("duration", e.duration())
         .number("to_client", e.toClient())

@@ -25,6 +25,9 @@ final class SessionRecord {
   private String tlsCipher;
   private String user;
   private String backend;
+  private String server;
+  /** Run at the end, after the slot is given back: the backend server's session count. */
+  private Runnable serverRelease = () -> { };
   private long toClient;
   private long toBackend;
   private boolean ended;
@@ -86,6 +89,16 @@ final class SessionRecord {
     this.backend = name;
   }
 
+  /** The server tried last, or the one the session relays through. */
+  void server(String name) {
+    this.server = name;
+  }
+
+  /** The session holds a place at its server until it ends; {@code release} gives it back. */
+  void heldAtServer(Runnable release) {
+    this.serverRelease = release;
+  }
+
   void relayed(long bytesToClient, long bytesToBackend) {
     this.toClient = bytesToClient;
     this.toBackend = bytesToBackend;
@@ -106,10 +119,11 @@ final class SessionRecord {
       String ip = clientIp();
       String client = (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + clientPort;
       SessionLog.write(new SessionLog.Entry(id, listener.name(), listener.protocol().id(), client,
-          tlsProtocol, user, backend, result, age(), toClient, toBackend));
+          tlsProtocol, user, backend, result, age(), toClient, toBackend, server));
     } finally {
       // Whatever happened above, the connection-limit slot is given back.
       release.run();
+      serverRelease.run();
     }
   }
 }

@@ -171,6 +171,65 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aPoolShouldBeReadWithItsServersBalanceChecksAndClientAddress() throws Exception {
+    PosternConfig c = load("""
+        backends:
+          default:
+            servers:
+              - { host: 10.0.0.5 }
+              - { host: 10.0.0.6, weight: 2 }
+              - { host: 10.0.0.6, name: second-on-6, imap-port: 1143, pop3-port: 1110 }
+            imap: { port: 143, tls: none }
+            pop3: { port: 110, tls: none }
+            balance: least-connections
+            health-check: { interval: 10s, timeout: 3s, fall: 4, rise: 5 }
+            client-ip: proxy-v2
+          single: { host: 10.0.0.9 }
+        """, Map.of());
+    BackendConfig pool = c.defaultBackend();
+    assertThat(pool.servers()).containsExactly(
+        new BackendConfig.Server("10.0.0.5", "10.0.0.5", 1, null, null),
+        new BackendConfig.Server("10.0.0.6", "10.0.0.6", 2, null, null),
+        new BackendConfig.Server("second-on-6", "10.0.0.6", 1, 1143, 1110));
+    assertThat(pool.balance()).isEqualTo(BackendConfig.Balance.LEAST_CONNECTIONS);
+    assertThat(pool.healthCheck()).isEqualTo(new BackendConfig.HealthCheck(true,
+        Duration.ofSeconds(10), Duration.ofSeconds(3), 4, 5));
+    assertThat(pool.clientIp()).isEqualTo(BackendConfig.ClientIp.PROXY_V2);
+    // One server is checked only if asked: with nowhere else to go, a check changes nothing.
+    BackendConfig single = c.backends().get("single");
+    assertThat(single.servers()).containsExactly(BackendConfig.Server.of("10.0.0.9"));
+    assertThat(single.healthCheck().enabled()).isFalse();
+    assertThat(single.balance()).isEqualTo(BackendConfig.Balance.USER_HASH);
+    assertThat(single.clientIp()).isEqualTo(BackendConfig.ClientIp.NONE);
+  }
+
+  @Test
+  void poolMistakesShouldBeReportedWithTheirKeys() {
+    assertThat(errors("""
+        backends:
+          default:
+            host: 10.0.0.1
+            servers: [ { host: 10.0.0.5, weight: 0 }, { weight: 2 }, { host: 10.0.0.5 } ]
+            balance: round-robin
+            health-check: { interval: 1s, timeout: 2s, fall: 0 }
+            client-ip: xclient
+        """)).contains(
+        "backends.default.host: give either host (one server) or servers (a pool), not both",
+        "backends.default.servers[0].weight: must be between 1 and 100 (is 0)",
+        "backends.default.servers[1].host: is required",
+        "backends.default.health-check.timeout: must not be longer than interval (1s):"
+            + " checks of one server would overlap",
+        "backends.default.balance: must be one of user-hash, least-connections"
+            + " (is 'round-robin')",
+        "backends.default.client-ip: must be one of none, forward, proxy-v2 (is 'xclient')")
+        .anyMatch(e -> e.startsWith("backends.default.health-check.fall: "))
+        .anyMatch(e -> e.startsWith("backends.default.servers: two servers are named"
+            + " '10.0.0.5'"));
+    assertThat(errors("backends: { default: { servers: [] } }\n"))
+        .contains("backends.default.servers: must list at least one server");
+  }
+
+  @Test
   void backendPortsShouldFollowTheirTlsMode() throws Exception {
     PosternConfig c = load("""
         backends:

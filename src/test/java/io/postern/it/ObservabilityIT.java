@@ -164,7 +164,8 @@ class ObservabilityIT {
     Awaitility.await().atMost(Duration.ofSeconds(10))
         .until(() -> get("/health/ready").statusCode() == 503);
     JsonObject body = new JsonObject(get("/health/ready").body());
-    assertThat(body.getJsonArray("problems").encode()).contains("no backend is reachable for imap", "no backend is reachable for pop3");
+    assertThat(body.getJsonArray("problems").encode()).contains("backend default has no live server for imap",
+        "backend default has no live server for pop3");
     assertThat(body.getJsonObject("backends").getJsonObject("default").getString("imap"))
         .startsWith("down 127.0.0.1:" + dovecot.imapPort());
     // A login while the backend is down: NO [UNAVAILABLE], counted as unavailable.

@@ -157,13 +157,15 @@ class JsonLogTest {
     LogFormat.apply(LoggingConfig.Format.TEXT);
     SessionLog.write(entry("bob"));
     assertThat(lines()).containsExactly("session=0123456789ab listener=imaps"
-        + " client=192.0.2.7:50123 tls=TLSv1.3 user=bob backend=default result=ended_by_client"
+        + " client=192.0.2.7:50123 tls=TLSv1.3 user=bob backend=default server=10.0.0.5"
+        + " result=ended_by_client"
         + " duration=12.345s to_client=123456789 to_backend=42 protocol=imap");
   }
 
   private static SessionLog.Entry entry(String user) {
     return new SessionLog.Entry("0123456789ab", "imaps", "imap", "192.0.2.7:50123", "TLSv1.3",
-        user, "default", "ended_by_client", Duration.ofMillis(12_345), 123_456_789L, 42L);
+        user, "default", "ended_by_client", Duration.ofMillis(12_345), 123_456_789L, 42L,
+        "10.0.0.5");
   }
 
   private List<String> lines() {

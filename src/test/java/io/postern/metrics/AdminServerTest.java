@@ -128,7 +128,7 @@ class AdminServerTest {
     });
     JsonObject body = new JsonObject(down.get().body());
     assertThat(body.getString("status")).isEqualTo("not ready");
-    assertThat(body.getJsonArray("problems").getList()).containsExactly("no backend is reachable for imap");
+    assertThat(body.getJsonArray("problems").getList()).containsExactly("backend default has no live server for imap");
     JsonObject backend = body.getJsonObject("backends").getJsonObject("default");
     assertThat(backend.getString("imap")).startsWith("down 127.0.0.1:" + imapPort + ": ");
     assertThat(backend.getString("pop3")).isEqualTo("up 127.0.0.1:" + pop3Backend.port());

@@ -167,6 +167,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** A backend as configured in full: a pool, its health checks, how it gets the client. */
+    public Builder backend(BackendConfig backend) {
+      backends.put(backend.name(), backend);
+      return this;
+    }
+
     /** An extra plaintext IMAP and POP3 listener pair, {@code imap-plain}/{@code pop3-plain}. */
     public Builder plaintextListeners() {
       extraListeners.add(new ListenerConfig("imap-plain", Protocol.IMAP, "127.0.0.1", 0,

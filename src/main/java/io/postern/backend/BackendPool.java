@@ -1,0 +1,147 @@
+package io.postern.backend;
+
+import io.postern.config.BackendConfig;
+import io.postern.config.BackendConfig.Balance;
+import io.postern.config.BackendConfig.Server;
+import io.postern.config.Protocol;
+import io.vertx.core.net.ClientSSLOptions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The servers of one named backend and their state: health per server and protocol, and the
+ * sessions each holds. It answers one question per login: which servers, in which order.
+ * Thread-safe; shared by every event loop.
+ */
+public final class BackendPool {
+
+  private final BackendConfig config;
+  private final ClientSSLOptions sslOptions;
+  private final HashRing ring;
+  private final Map<Protocol, ServerHealth[]> health = new EnumMap<>(Protocol.class);
+  private final AtomicInteger[] sessions;
+
+  public BackendPool(BackendConfig config, ClientSSLOptions sslOptions) {
+    this.config = config;
+    this.sslOptions = sslOptions;
+    List<Server> servers = config.servers();
+    this.ring = new HashRing(servers.stream().map(Server::name).toList(),
+        servers.stream().map(Server::weight).toList());
+    for (Protocol protocol : Protocol.values()) {
+      ServerHealth[] states = new ServerHealth[servers.size()];
+      Arrays.setAll(states, i -> new ServerHealth(config.healthCheck()));
+      health.put(protocol, states);
+    }
+    sessions = new AtomicInteger[servers.size()];
+    Arrays.setAll(sessions, i -> new AtomicInteger());
+  }
+
+  public BackendConfig config() {
+    return config;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public int size() {
+    return config.servers().size();
+  }
+
+  public Server server(int index) {
+    return config.servers().get(index);
+  }
+
+  public ServerHealth health(int server, Protocol protocol) {
+    return health.get(protocol)[server];
+  }
+
+  /** Sessions relaying through {@code server} now, both protocols. */
+  public int sessions(int server) {
+    return sessions[server].get();
+  }
+
+  /** True while at least one server takes logins for {@code protocol}. */
+  public boolean anyUp(Protocol protocol) {
+    for (ServerHealth h : health.get(protocol)) {
+      if (h.up()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Server {@code index} for {@code protocol}, as configured. */
+  public BackendTarget target(int index, Protocol protocol) {
+    Server server = server(index);
+    BackendConfig.Endpoint endpoint = config.endpoint(protocol);
+    return new BackendTarget(config.name(), server.name(), server.host(),
+        server.port(protocol, endpoint), endpoint.tls(), sslOptions, config.clientIp());
+  }
+
+  /**
+   * Where {@code user} may log in, best first: the live servers in the user's ring order, or by
+   * fewest sessions with {@code least-connections}. A route that pins a host gets that one
+   * place. Empty when every server is down.
+   */
+  public List<BackendTarget> candidates(Route route, Protocol protocol, String user) {
+    if (route.host() != null || route.port() != null || route.tls() != null) {
+      return List.of(pinned(route, protocol));
+    }
+    ServerHealth[] states = health.get(protocol);
+    int[] order = ring.order(user, i -> states[i].up());
+    if (config.balance() == Balance.LEAST_CONNECTIONS && order.length > 1) {
+      Integer[] boxed = Arrays.stream(order).boxed().toArray(Integer[]::new);
+      // Stable: servers with as many sessions keep the user's ring order between them.
+      Arrays.sort(boxed, Comparator.comparingInt(i -> sessions[i].get()));
+      order = Arrays.stream(boxed).mapToInt(Integer::intValue).toArray();
+    }
+    List<BackendTarget> out = new ArrayList<>(order.length);
+    for (int index : order) {
+      out.add(target(index, protocol));
+    }
+    return out;
+  }
+
+  /** The server a route names by host (passwd-file {@code host=}, {@code Auth-Server}). */
+  private BackendTarget pinned(Route route, Protocol protocol) {
+    BackendConfig.Endpoint endpoint = config.endpoint(protocol);
+    String host = route.host() != null ? route.host() : config.host();
+    int port = route.port() != null ? route.port() : endpoint.port();
+    // A pool member by another route keeps its name, so its metrics and log lines match.
+    String name = host;
+    for (Server server : config.servers()) {
+      if (server.host().equals(host) && server.port(protocol, endpoint) == port) {
+        name = server.name();
+      }
+    }
+    return new BackendTarget(config.name(), name, host, port,
+        route.tls() != null ? route.tls() : endpoint.tls(), sslOptions, config.clientIp());
+  }
+
+  /** Index of the server named {@code name}, or -1 (a pinned host outside the pool). */
+  public int indexOf(String name) {
+    List<Server> servers = config.servers();
+    for (int i = 0; i < servers.size(); i++) {
+      if (servers.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** A session now relays through {@code target}'s server; run what is returned when it ends. */
+  public Runnable opened(BackendTarget target) {
+    int index = indexOf(target.server());
+    if (index < 0) {
+      return () -> { };
+    }
+    sessions[index].incrementAndGet();
+    return () -> sessions[index].decrementAndGet();
+  }
+}
