@@ -4,13 +4,13 @@ import static io.postern.it.TestMessages.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.TlsMode;
-import org.assertj.core.api.SoftAssertions;
 import io.postern.testing.OpensslCertificates;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.ProcessResult;
 import io.vertx.core.json.JsonObject;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
 import jakarta.mail.event.MessageCountAdapter;
 import jakarta.mail.event.MessageCountEvent;
@@ -19,11 +19,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.assertj.core.api.SoftAssertions;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.pop3.POP3Folder;
 import org.junit.jupiter.api.AfterAll;
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * message another connection adds; Jakarta Mail's POP3 gets UIDs and uses TOP.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@org.junit.jupiter.api.TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 abstract class BackendInteropTests {
 
   private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
@@ -205,7 +209,7 @@ abstract class BackendInteropTests {
             while (!added.isDone()) {
               inbox.idle(true);
             }
-          } catch (jakarta.mail.MessagingException e) {
+          } catch (MessagingException e) {
             added.completeExceptionally(e);
           }
         });
@@ -274,11 +278,11 @@ abstract class BackendInteropTests {
   private byte[] curl(String user, String url, boolean throughPostern, String... extra)
       throws Exception {
     Path out = Files.createTempFile(dir, "curl-", ".eml");
-    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(extra));
+    List<String> args = new ArrayList<>(List.of(extra));
     if (throughPostern) {
-      args.addAll(java.util.List.of("--cacert", cert.cert().toString()));
+      args.addAll(List.of("--cacert", cert.cert().toString()));
     }
-    args.addAll(java.util.List.of("-u", user + ":" + password(user), "-o", out.toString(), url));
+    args.addAll(List.of("-u", user + ":" + password(user), "-o", out.toString(), url));
     ProcessResult r = Clients.curl(CLIENT_TIMEOUT, args.toArray(String[]::new));
     assertThat(r.exitCode()).as("curl %s as %s: %s", url, user, r).isZero();
     return Files.readAllBytes(out);
@@ -286,10 +290,10 @@ abstract class BackendInteropTests {
 
   private JsonObject python(String script, String user, String listener, String tls,
       String... extra) throws Exception {
-    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+    List<String> args = new ArrayList<>(List.of(
         "--host", "127.0.0.1", "--port", String.valueOf(postern.port(listener)), "--tls", tls,
         "--cafile", cert.cert().toString(), "--user", user, "--password", password(user)));
-    args.addAll(java.util.List.of(extra));
+    args.addAll(List.of(extra));
     ProcessResult r = Clients.python(CLIENT_TIMEOUT, script, args.toArray(String[]::new));
     assertThat(r.exitCode()).as("%s as %s over %s: %s", script, user, listener, r).isZero();
     return new JsonObject(r.stdout().trim());
