@@ -43,11 +43,14 @@ final class CourierServer implements MailBackend {
   private final Path dir;
   private final UnpackedPackages packages;
   private final Path certificate;
+  private final boolean tlsRequired;
   private final ServiceProcess process;
   private Listeners listeners;
 
-  private CourierServer(Path dir, UnpackedPackages packages, Path certificate) {
+  private CourierServer(Path dir, UnpackedPackages packages, Path certificate,
+      boolean tlsRequired) {
     this.dir = dir;
+    this.tlsRequired = tlsRequired;
     this.packages = packages;
     this.certificate = certificate;
     this.process = new ServiceProcess("Courier in " + dir, dir.resolve("courier.out"), STOP_GRACE);
@@ -55,6 +58,15 @@ final class CourierServer implements MailBackend {
 
   /** Starts Courier under {@code dir} with these users (plain ASCII names and passwords). */
   static CourierServer start(Path dir, Map<String, String> usersAndPasswords) throws Exception {
+    return start(dir, usersAndPasswords, false);
+  }
+
+  /**
+   * The same; with {@code tlsRequired}, Courier refuses to log anybody in before STARTTLS/STLS
+   * on its plaintext ports ({@code IMAP_TLS_REQUIRED=1}, {@code POP3_TLS_REQUIRED=1}).
+   */
+  static CourierServer start(Path dir, Map<String, String> usersAndPasswords, boolean tlsRequired)
+      throws Exception {
     UnpackedPackages packages = UnpackedPackages.require("Courier",
         "/usr/sbin/couriertcpd", "/usr/lib/courier/courier/imaplogin", "/usr/bin/imapd",
         "/usr/lib/courier/courier/courierpop3login", "/usr/lib/courier/courier/courierpop3d",
@@ -76,7 +88,7 @@ final class CourierServer implements MailBackend {
     // Read by couriertls, which runs as that "courier" account for STARTTLS/STLS.
     Files.setOwner(root.resolve("tls/courier.pem"), root.getFileSystem()
         .getUserPrincipalLookupService().lookupPrincipalByName(MAIL_ACCOUNT));
-    CourierServer server = new CourierServer(root, packages, certificate);
+    CourierServer server = new CourierServer(root, packages, certificate, tlsRequired);
     server.process.startOnFreePorts(START_ATTEMPTS, server::startOnFreePorts);
     return server;
   }
@@ -157,10 +169,10 @@ final class CourierServer implements MailBackend {
         export COURIERTLS=/usr/bin/couriertls TLS_PROTOCOL=TLSv1.2+
         export IMAP_CAPABILITY="IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE"
         export IMAP_CAPABILITY_TLS="$IMAP_CAPABILITY AUTH=PLAIN"
-        export IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=0 IMAP_KEYWORDS=1 IMAP_ACL=1 IMAP_USELOCKS=1
+        export IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=%10$d IMAP_KEYWORDS=1 IMAP_ACL=1 IMAP_USELOCKS=1
         # No FAM/Gamin server here: IDLE polls the Maildir, this often (seconds).
         export IMAP_ENHANCEDIDLE=0 IMAP_IDLE_TIMEOUT=1
-        export POP3AUTH="PLAIN LOGIN" POP3AUTH_TLS="PLAIN LOGIN" POP3_STARTTLS=YES POP3_TLS_REQUIRED=0
+        export POP3AUTH="PLAIN LOGIN" POP3AUTH_TLS="PLAIN LOGIN" POP3_STARTTLS=YES POP3_TLS_REQUIRED=%10$d
         %2$s%3$d %4$s &
         pids="$pids $!"
         IMAP_TLS=1 %2$s%5$d %6$s%4$s &
@@ -171,7 +183,7 @@ final class CourierServer implements MailBackend {
         pids="$pids $!"
         wait
         """.formatted(dir, tcpd, listeners.imap(), imap, listeners.imaps(), tls, listeners.pop3(),
-        pop3, listeners.pop3s());
+        pop3, listeners.pop3s(), tlsRequired ? 1 : 0);
   }
 
   private static Path createTlsFiles(Path tls, Path etc) throws Exception {
