@@ -75,7 +75,7 @@ final class CourierServer implements MailBackend {
     Path root = UnpackedPackages.serverDirectory(dir, "Courier");
     Path etc = Files.createDirectories(root.resolve("etc/courier"));
     Files.createDirectories(root.resolve("run/courier/authdaemon"));
-    Path certificate = createTlsFiles(root.resolve("tls"), etc);
+    Path certificate = createTlsFiles(root.resolve("tls"));
     Files.writeString(etc.resolve("authdaemonrc"), """
         authmodulelist="authuserdb"
         daemons=2
@@ -186,7 +186,7 @@ final class CourierServer implements MailBackend {
         pop3, listeners.pop3s(), tlsRequired ? 1 : 0);
   }
 
-  private static Path createTlsFiles(Path tls, Path etc) throws Exception {
+  private static Path createTlsFiles(Path tls) throws Exception {
     Files.createDirectories(tls);
     OpensslCertificates.Pair pair = OpensslCertificates.localhost(tls, "courier");
     // couriertls wants the key and the certificate in one file.
