@@ -36,6 +36,7 @@ def parse_args():
                    help="LOGIN command, or AUTHENTICATE PLAIN")
     p.add_argument("--fetch-uid", type=int)
     p.add_argument("--out", help="file for the fetched message bytes")
+    p.add_argument("--append", help="file whose bytes to APPEND to INBOX before SELECT")
     p.add_argument("--expect-login-failure", action="store_true")
     p.add_argument("--timeout", type=float, default=60.0, help="socket timeout, seconds")
     p.add_argument("--source", help="local address to connect from (e.g. 127.0.0.7)")
@@ -107,6 +108,16 @@ def run(args, result):
         typ, caps = imap.capability()
         if typ == "OK" and caps and caps[0]:
             result["capabilities"] = text(caps[0]).split()
+
+        if args.append:
+            with open(args.append, "rb") as f:
+                typ, data = imap.append("INBOX", None, None, f.read())
+            if typ != "OK":
+                result["error"] = "APPEND: %s %s" % (typ, text(data[0] if data else None))
+                return False
+            # [APPENDUID <uidvalidity> <uid>] (RFC 4315), when the server has UIDPLUS.
+            match = re.search(rb"APPENDUID \d+ (\d+)", data[0] or b"")
+            result["appenduid"] = int(match.group(1)) if match else None
 
         typ, data = imap.select("INBOX", readonly=False)
         if typ != "OK":

@@ -28,7 +28,8 @@ public final class RealParts {
       "openssl", "openssl",
       "prometheus", "prometheus",
       "nginx", "nginx libnginx-mod-mail",
-      "promtool", "prometheus");
+      "promtool", "prometheus",
+      "unshare", "util-linux");
 
   private RealParts() {}
 
