@@ -111,8 +111,12 @@ public final class HealthChecker {
     }
   }
 
+  /** A login failure's message is already short and printable; anything else is cut. */
   private static String problem(Throwable e) {
     String m = e.getMessage();
-    return m == null ? e.getClass().getSimpleName() : BackendLoginException.excerpt(m);
+    if (m == null) {
+      return e.getClass().getSimpleName();
+    }
+    return e instanceof BackendLoginException ? m : BackendLoginException.excerpt(m);
   }
 }

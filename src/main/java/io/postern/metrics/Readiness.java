@@ -183,6 +183,6 @@ public final class Readiness {
       root = root.getCause();
     }
     String m = root.getMessage();
-    return m == null ? root.getClass().getSimpleName() : m.length() > 120 ? m.substring(0, 120) : m;
+    return m == null ? root.getClass().getSimpleName() : m.length() > 240 ? m.substring(0, 240) : m;
   }
 }
