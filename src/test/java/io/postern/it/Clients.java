@@ -46,6 +46,17 @@ public final class Clients {
     return ExternalCommand.run(command, timeout);
   }
 
+  /**
+   * Starts {@code script} like {@link #python} but returns at once, for a caller that reads its
+   * output while it runs; stderr goes to {@code stderr}.
+   */
+  public static Process startPython(Path stderr, String script, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(RealParts.require("python3").toString(), "-I", scriptPath(script).toString()));
+    command.addAll(Arrays.asList(args));
+    return new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+  }
+
   // Copied out of the class path rather than read from the source tree, so it works from any working
   // directory and from a test jar alike; one copy per JVM.
   private static Path scriptPath(String script) {
