@@ -89,6 +89,13 @@ class ObservabilityIT {
         "    host: 127.0.0.1",
         "    imap: { port: " + dovecot.imapPort() + ", tls: none }",
         "    pop3: { port: " + dovecot.pop3Port() + ", tls: none }",
+        // A checked pool that no user is routed to: its health checks feed the dashboard's
+        // Backends row (servers up, check durations) without changing any login above.
+        "  pool:",
+        "    servers: [ { name: first, host: 127.0.0.1 }, { name: second, host: 127.0.0.1 } ]",
+        "    imap: { port: " + dovecot.imapPort() + ", tls: none }",
+        "    pop3: { port: " + dovecot.pop3Port() + ", tls: none }",
+        "    health-check: { interval: 1s, timeout: 1s }",
         "limits: { backend-connect-timeout: 2s, backend-login-timeout: 5s }",
         "admin: { address: 127.0.0.1, port: 0 }",
         "logging: { format: json }",

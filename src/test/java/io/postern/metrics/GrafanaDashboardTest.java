@@ -34,8 +34,14 @@ class GrafanaDashboardTest {
     }
   }
 
+  /** Every panel, rows included. */
   private Stream<JsonObject> panels() {
     return dashboard.getJsonArray("panels").stream().map(JsonObject.class::cast);
+  }
+
+  /** The panels that query something: a row only groups the panels below it. */
+  private Stream<JsonObject> queryPanels() {
+    return panels().filter(p -> !"row".equals(p.getString("type")));
   }
 
   @Test
@@ -52,7 +58,7 @@ class GrafanaDashboardTest {
 
   @Test
   void everyPanelAndQueryShouldUseTheDatasourceVariable() {
-    assertThat(panels()).isNotEmpty().allSatisfy(panel -> {
+    assertThat(queryPanels()).isNotEmpty().allSatisfy(panel -> {
       assertThat(panel.getJsonObject("datasource").getString("uid")).as(panel.getString("title"))
           .isEqualTo("${datasource}");
       panel.getJsonArray("targets").forEach(t -> assertThat(((JsonObject) t)
@@ -89,8 +95,10 @@ class GrafanaDashboardTest {
         "postern_auth_cache_total", "postern_backend_connect_duration_seconds_bucket",
         "postern_backend_errors_total", "postern_sessions_active",
         "postern_session_duration_seconds_bucket", "postern_relay_bytes_total",
-        "postern_tls_certificate_expiry_timestamp_seconds", "postern_build_info");
-    panels().forEach(panel -> panel.getJsonArray("targets").forEach(t -> {
+        "postern_tls_certificate_expiry_timestamp_seconds", "postern_build_info",
+        "postern_backend_up", "postern_backend_sessions", "postern_backend_failovers_total",
+        "postern_backend_check_duration_seconds_bucket");
+    queryPanels().forEach(panel -> panel.getJsonArray("targets").forEach(t -> {
       String expr = ((JsonObject) t).getString("expr");
       Matcher m = POSTERN_SELECTOR.matcher(expr);
       int found = 0;
@@ -103,6 +111,28 @@ class GrafanaDashboardTest {
         assertThat(expr).as(panel.getString("title")).contains("instance=~\"$instance\"");
       }
     }));
+  }
+
+  @Test
+  void aBackendsRowShouldShowEachPoolsServersTheirSessionsFailoversAndChecks() {
+    List<JsonObject> all = panels().toList();
+    JsonObject row = all.stream().filter(p -> "row".equals(p.getString("type"))
+        && "Backends".equals(p.getString("title"))).findFirst().orElseThrow();
+    int top = row.getJsonObject("gridPos").getInteger("y");
+    // Grafana puts a row's panels below it, up to the next row: these must be there.
+    List<String> below = all.stream()
+        .filter(p -> p.getJsonObject("gridPos").getInteger("y") > top)
+        .filter(p -> !"row".equals(p.getString("type")))
+        .flatMap(p -> p.getJsonArray("targets").stream())
+        .map(t -> ((JsonObject) t).getString("expr")).toList();
+    assertThat(String.join("\n", below)).contains("postern_backend_up{",
+        "postern_backend_sessions{", "rate(postern_backend_failovers_total{",
+        "histogram_quantile(0.5, sum by (le, backend, server) (rate("
+            + "postern_backend_check_duration_seconds_bucket{",
+        "histogram_quantile(0.99, sum by (le, backend, server) (rate("
+            + "postern_backend_check_duration_seconds_bucket{");
+    // Nothing else sits in the row: the backend panels are the dashboard's last.
+    assertThat(below).allSatisfy(expr -> assertThat(expr).contains("postern_backend_"));
   }
 
   private static boolean overlap(JsonObject a, JsonObject b) {
