@@ -243,6 +243,10 @@ class BackendPoolIT {
         logins.size(), RUN_THREADS, STOP_AFTER, (seenDown - stopping) / 1_000_000,
         (seenDown - stopped) / 1_000_000, inFlightAtStop, failed.size(),
         failed.stream().map(l -> l.user() + ": " + l.error()).toList(), after.size(), failovers);
+    // What Postern said about the logins that failed.
+    postern.output().lines().filter(l -> l.contains("login failed")
+        && failed.stream().anyMatch(f -> l.contains("user=" + f.user() + " ")))
+        .forEach(l -> System.out.println("[BackendPoolIT] " + l));
     assertThat(after).as("logins that started after Postern saw a down").hasSizeGreaterThan(20)
         .allSatisfy(l -> assertThat(l.ok()).as("%s: %s", l.user(), l.error()).isTrue());
     // Only a login that was already under way when a went away can have failed.
@@ -293,7 +297,9 @@ class BackendPoolIT {
           .getJsonObject(protocol);
       int aPort = protocol.equals("imap") ? a.imapPort() : a.pop3Port();
       int bPort = protocol.equals("imap") ? b.imapPort() : b.pop3Port();
-      assertThat(pool.getString("a")).startsWith("down 127.0.0.1:" + aPort + ": ");
+      // Why, in full: the check's connect was refused.
+      assertThat(pool.getString("a")).startsWith("down 127.0.0.1:" + aPort + ": ")
+          .contains("Connection refused");
       assertThat(pool.getString("b")).isEqualTo("up 127.0.0.1:" + bPort);
     }
     System.out.println("[BackendPoolIT] /health/ready with a down: " + ready.encode());
