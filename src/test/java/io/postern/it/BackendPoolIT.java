@@ -2,6 +2,8 @@ package io.postern.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.testing.Conversation;
+import io.postern.testing.MailClient;
 import io.postern.testing.OpensslCertificates;
 import io.postern.testing.PosternFixture;
 import io.vertx.core.json.JsonObject;
@@ -55,8 +57,11 @@ class BackendPoolIT {
   private static final Duration RUN_TIMEOUT = Duration.ofSeconds(240);
   private static final int RUN_LOGINS = 200;
   private static final int RUN_THREADS = 4;
-  /** The run's logins done before server a is stopped. */
-  private static final int STOP_AFTER = 40;
+  /**
+   * The run's logins done before server a is stopped. Early: Dovecot takes seconds to stop on
+   * busy cores (it greets and takes logins meanwhile), and many logins must remain after that.
+   */
+  private static final int STOP_AFTER = 25;
   private static final Pattern SAMPLE = Pattern.compile("^(postern_[a-z_]+)\\{([^}]*)} (\\S+)$",
       Pattern.MULTILINE);
 
@@ -195,6 +200,21 @@ class BackendPoolIT {
     System.out.println("[BackendPoolIT] users of backend default per server: " + shares);
     assertThat(shares.keySet()).containsExactlyInAnyOrder("a", "b");
     assertThat(spares.stream().map(home::get)).as("spares' servers").contains("a");
+    // A session held open counts at its server while it lasts.
+    String user = pooled.stream().filter(u -> home.get(u).equals("a")).findFirst().orElseThrow();
+    try (Conversation held = MailClient.implicitTls(ports.get("imaps"), cert.cert())) {
+      held.expect("* OK");
+      held.send("s1 LOGIN " + user + " " + users.get(user) + "\r\n");
+      held.expect("s1 OK");
+      assertThat(metric("postern_backend_sessions", "backend", "default", "server", "a"))
+          .isEqualTo(1);
+      assertThat(metric("postern_backend_sessions", "backend", "default", "server", "b"))
+          .isZero();
+      held.send("s2 LOGOUT\r\n");
+      held.expect("* BYE");
+    }
+    Awaitility.await().atMost(STATE_TIMEOUT).until(() ->
+        metric("postern_backend_sessions", "backend", "default", "server", "a") == 0);
     JsonObject ready = readiness(200);
     assertThat(ready.getJsonObject("backends").getJsonObject("default").getJsonObject("imap")
         .getString("a")).isEqualTo("up 127.0.0.1:" + a.imapPort());
@@ -247,7 +267,7 @@ class BackendPoolIT {
     postern.output().lines().filter(l -> l.contains("login failed")
         && failed.stream().anyMatch(f -> l.contains("user=" + f.user() + " ")))
         .forEach(l -> System.out.println("[BackendPoolIT] " + l));
-    assertThat(after).as("logins that started after Postern saw a down").hasSizeGreaterThan(20)
+    assertThat(after).as("logins that started after Postern saw a down").hasSizeGreaterThanOrEqualTo(10)
         .allSatisfy(l -> assertThat(l.ok()).as("%s: %s", l.user(), l.error()).isTrue());
     // Only a login that was already under way when a went away can have failed.
     assertThat(failed).allSatisfy(l -> assertThat(l.started()).isLessThan(seenDown));
