@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A run of many real logins (imaplib or poplib, implicit TLS) from a few threads.
 
-Reads the logins to make from --logins: one "user<TAB>password" line each, made in
-that order by whichever thread is free. Each login connects, logs in, counts the
+Reads the logins to make from --logins (a file, or - for stdin, read as it comes, so
+that a caller can pace the run): one "user<TAB>password" line each, made in that
+order by whichever thread is free; the run ends at the end of the input. Each login connects, logs in, counts the
 INBOX (IMAP SELECT, POP3 STAT) and logs out. Prints one JSON line per login as it
 ends, flushed at once, so that a caller can act while the run goes on:
 
@@ -17,6 +18,7 @@ import argparse
 import imaplib
 import json
 import poplib
+import queue
 import ssl
 import sys
 import threading
@@ -29,7 +31,7 @@ def parse_args():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--protocol", choices=["imap", "pop3"], default="imap")
     p.add_argument("--cafile", required=True, help="PEM trust anchors; the name checked is --host")
-    p.add_argument("--logins", required=True, help="file of user<TAB>password lines")
+    p.add_argument("--logins", required=True, help="file of user<TAB>password lines, - for stdin")
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--timeout", type=float, default=30.0, help="socket timeout, seconds")
     return p.parse_args()
@@ -87,22 +89,34 @@ def pop3_login(args, ctx, user, password):
 
 def main():
     args = parse_args()
-    with open(args.logins, encoding="utf-8") as f:
-        logins = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+    threads_wanted = max(1, args.threads)
+    logins = queue.Queue()
+
+    def read(source):
+        i = 0
+        for line in source:
+            if line.strip():
+                logins.put([i] + line.rstrip("\n").split("\t", 1))
+                i += 1
+        for _ in range(threads_wanted):
+            logins.put(None)
+
+    if args.logins == "-":
+        threading.Thread(target=read, args=(sys.stdin,), daemon=True).start()
+    else:
+        with open(args.logins, encoding="utf-8") as f:
+            read(f)
     ctx = ssl.create_default_context(cafile=args.cafile)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     login = imap_login if args.protocol == "imap" else pop3_login
     lock = threading.Lock()
-    state = {"next": 0}
 
     def worker():
         while True:
-            with lock:
-                i = state["next"]
-                state["next"] += 1
-            if i >= len(logins):
+            item = logins.get()
+            if item is None:
                 return
-            user, password = logins[i]
+            i, user, password = item
             start = time.time_ns()
             try:
                 result, exists, error = login(args, ctx, user, password)
@@ -114,7 +128,7 @@ def main():
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
 
-    threads = [threading.Thread(target=worker) for _ in range(max(1, args.threads))]
+    threads = [threading.Thread(target=worker) for _ in range(threads_wanted)]
     for t in threads:
         t.start()
     for t in threads:

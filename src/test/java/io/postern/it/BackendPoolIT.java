@@ -9,6 +9,8 @@ import io.postern.testing.PosternFixture;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -62,6 +67,8 @@ class BackendPoolIT {
    * busy cores (it greets and takes logins meanwhile), and many logins must remain after that.
    */
   private static final int STOP_AFTER = 25;
+  /** The run's logins held back until Postern shows server a down. */
+  private static final int AFTER_DOWN = 50;
   private static final Pattern SAMPLE = Pattern.compile("^(postern_[a-z_]+)\\{([^}]*)} (\\S+)$",
       Pattern.MULTILINE);
 
@@ -224,31 +231,38 @@ class BackendPoolIT {
   @Order(2)
   void aServerStoppedDuringARunShouldCostNoLoginStartedAfterPosternSawItDown() throws Exception {
     double failoversBefore = metric("postern_backend_failovers_total", "backend", "default");
-    List<String> run = new ArrayList<>();
-    for (int i = 0; i < RUN_LOGINS; i++) {
-      run.add(pooled.get(i % pooled.size()));
-    }
-    List<Login> logins = Collections.synchronizedList(new ArrayList<>());
-    long stopping;
-    long stopped;
-    long seenDown;
-    try (LoginRun clients = new LoginRun("imap", run, RUN_THREADS, logins::add)) {
-      Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
-          .until(() -> logins.size() >= STOP_AFTER);
-      stopping = epochNanos();
-      a.stop();
-      stopped = epochNanos();
-      // Taken after Postern answered 0: any login that began later began after Postern knew.
-      long[] seen = new long[1];
-      Awaitility.await().atMost(STATE_TIMEOUT).pollInterval(Duration.ofMillis(50)).until(() -> {
-        boolean down = metric("postern_backend_up", "backend", "default", "server", "a",
-            "protocol", "imap") == 0;
-        seen[0] = epochNanos();
-        return down;
-      });
-      seenDown = seen[0];
+    List<Login> logins = new ArrayList<>();
+    BlockingQueue<Login> ended = new LinkedBlockingQueue<>();
+    long[] outage = new long[3];
+    CompletableFuture<Void> stop = null;
+    try (LoginRun clients = new LoginRun("imap", RUN_THREADS, ended::add)) {
+      long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+      int fed = 0;
+      while (logins.size() < RUN_LOGINS) {
+        // Every thread busy, but the last AFTER_DOWN logins only once Postern shows a down:
+        // however long Dovecot takes to stop, that many start after Postern knew.
+        boolean seen = stop != null && stop.isDone();
+        int limit = seen ? RUN_LOGINS : RUN_LOGINS - AFTER_DOWN;
+        for (; fed < limit && fed - logins.size() < RUN_THREADS; fed++) {
+          clients.feed(pooled.get(fed % pooled.size()));
+        }
+        Login login = ended.poll(100, TimeUnit.MILLISECONDS);
+        if (login != null) {
+          logins.add(login);
+        }
+        if (stop == null && logins.size() >= STOP_AFTER) {
+          stop = CompletableFuture.runAsync(() -> stopAAndAwaitPosternSeeingIt(outage));
+        }
+        if (stop != null && stop.isCompletedExceptionally()) {
+          stop.join();
+        }
+        assertThat(System.nanoTime()).as("the run's deadline").isLessThan(deadline);
+      }
       clients.await();
     }
+    long stopping = outage[0];
+    long stopped = outage[1];
+    long seenDown = outage[2];
     assertThat(logins).hasSize(RUN_LOGINS);
     List<Login> failed = logins.stream().filter(l -> !l.ok()).toList();
     List<Login> after = logins.stream().filter(l -> l.started() > seenDown).toList();
@@ -267,7 +281,8 @@ class BackendPoolIT {
     postern.output().lines().filter(l -> l.contains("login failed")
         && failed.stream().anyMatch(f -> l.contains("user=" + f.user() + " ")))
         .forEach(l -> System.out.println("[BackendPoolIT] " + l));
-    assertThat(after).as("logins that started after Postern saw a down").hasSizeGreaterThanOrEqualTo(10)
+    assertThat(after).as("logins that started after Postern saw a down")
+        .hasSizeGreaterThanOrEqualTo(AFTER_DOWN)
         .allSatisfy(l -> assertThat(l.ok()).as("%s: %s", l.user(), l.error()).isTrue());
     // Only a login that was already under way when a went away can have failed.
     assertThat(failed).allSatisfy(l -> assertThat(l.started()).isLessThan(seenDown));
@@ -366,6 +381,23 @@ class BackendPoolIT {
     assertThat(postern.output()).containsPattern("user=user\\d\\d .*server=a");
   }
 
+  /**
+   * Stops server a and waits until Postern's metrics show it down: the times (epoch nanos) when
+   * the stop began, when Dovecot was gone, and right after Postern answered that it was down
+   * (any login that began later began after Postern knew).
+   */
+  private void stopAAndAwaitPosternSeeingIt(long[] times) {
+    times[0] = epochNanos();
+    a.stop();
+    times[1] = epochNanos();
+    Awaitility.await().atMost(STATE_TIMEOUT).pollInterval(Duration.ofMillis(50)).until(() -> {
+      boolean down = metric("postern_backend_up", "backend", "default", "server", "a",
+          "protocol", "imap") == 0;
+      times[2] = epochNanos();
+      return down;
+    });
+  }
+
   /** Logs each of {@code logins} in, in order, from {@code threads} threads; waits for all. */
   private List<Login> run(String protocol, List<String> logins, int threads) throws Exception {
     List<Login> done = Collections.synchronizedList(new ArrayList<>());
@@ -379,24 +411,30 @@ class BackendPoolIT {
   /** One Python process (login_run.py) making the logins, each reported as it ends. */
   private final class LoginRun implements AutoCloseable {
     private final Process process;
+    private final Writer input;
     private final Thread reader;
-    private final int expected;
     private final AtomicInteger reported = new AtomicInteger();
     private final Path stderr;
+    private int fed;
+    private boolean finished;
 
     LoginRun(String protocol, List<String> logins, int threads, Consumer<Login> each)
         throws Exception {
-      Path list = Files.createTempFile(dir, "logins", ".txt");
-      StringBuilder lines = new StringBuilder();
-      logins.forEach(user -> lines.append(user).append('\t').append(users.get(user))
-          .append('\n'));
-      Files.writeString(list, lines);
+      this(protocol, threads, each);
+      for (String user : logins) {
+        feed(user);
+      }
+      finish();
+    }
+
+    /** A run whose logins come one by one through {@link #feed}, until {@link #finish}. */
+    LoginRun(String protocol, int threads, Consumer<Login> each) throws Exception {
       stderr = Files.createTempFile(dir, "login-run", ".err");
-      expected = logins.size();
       process = Clients.startPython(stderr, "login_run.py", "--port",
           String.valueOf(ports.get(protocol.equals("imap") ? "imaps" : "pop3s")), "--protocol",
-          protocol, "--cafile", cert.cert().toString(), "--logins", list.toString(),
+          protocol, "--cafile", cert.cert().toString(), "--logins", "-",
           "--threads", String.valueOf(threads));
+      input = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
       reader = new Thread(() -> {
         try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
           for (String line = out.readLine(); line != null; line = out.readLine()) {
@@ -410,13 +448,29 @@ class BackendPoolIT {
       reader.start();
     }
 
+    /** One more login for the next free thread. */
+    void feed(String user) throws IOException {
+      input.write(user + "\t" + users.get(user) + "\n");
+      input.flush();
+      fed++;
+    }
+
+    /** No more logins: the threads end when they have made those fed. */
+    void finish() throws IOException {
+      if (!finished) {
+        finished = true;
+        input.close();
+      }
+    }
+
     void await() throws Exception {
+      finish();
       if (!process.waitFor(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         throw new AssertionError("login_run.py did not finish in " + RUN_TIMEOUT);
       }
       reader.join(10_000);
       assertThat(reported.get()).as("logins reported; stderr: %s", Files.readString(stderr))
-          .isEqualTo(expected);
+          .isEqualTo(fed);
     }
 
     @Override
