@@ -113,12 +113,6 @@ public final class HealthChecker {
 
   /** A login failure's message is already short and printable; anything else is cut. */
   private static String problem(Throwable e) {
-    // A login failure's text is Postern's own, with what the backend or the network said
-    // already cut short: cutting it again would drop its end, which says why the check failed
-    // ("Connection refused"), from the log line and from /health/ready.
-    if (e instanceof BackendLoginException) {
-      return e.getMessage();
-    }
     String m = e.getMessage();
     if (m == null) {
       return e.getClass().getSimpleName();
