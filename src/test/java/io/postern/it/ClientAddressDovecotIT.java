@@ -29,9 +29,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import javax.net.ssl.SSLSocket;
 
@@ -161,14 +161,15 @@ class ClientAddressDovecotIT {
   }
 
   /**
-   * The login cost of {@code forward}: {@code -Dclientip.bench=N} logs in N times per mode and
-   * protocol, interleaved, and prints the median and 90th percentile of the login's time (from
+   * The login cost of {@code forward}, a benchmark run only when asked
+   * ({@code -Dit.excludedGroups= -Dclientip.bench=N}, N = 100 by default): logs in N times per
+   * mode and protocol, interleaved, and prints the median and 90th percentile of the login's time (from
    * the command to the reply: auth, backend connect, greeting, CAPABILITY, ID/XCLIENT, login).
    */
   @Test
-  @EnabledIfSystemProperty(named = "clientip.bench", matches = "\\d+")
+  @Tag("bench")
   void measureTheLoginCostOfForward() throws Exception {
-    int n = Integer.getInteger("clientip.bench");
+    int n = Integer.getInteger("clientip.bench", 100);
     Map<String, List<Long>> imap = new LinkedHashMap<>();
     Map<String, List<Long>> pop3 = new LinkedHashMap<>();
     Map<String, Long> cpu = new LinkedHashMap<>();
