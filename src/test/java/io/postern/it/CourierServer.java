@@ -29,7 +29,7 @@ import org.apache.commons.codec.digest.Crypt;
  * <p>The hard-wired paths ({@code /etc/courier/authdaemonrc}, the userdb, the authdaemon socket
  * under {@code /run/courier}) point into this server's directory through the mount namespace.
  */
-final class CourierServer implements MailBackend {
+final class CourierServer extends UnpackedMailServer {
 
   private static final String HOST = "127.0.0.1";
   private static final String MAIL_ACCOUNT = "mail";
@@ -38,22 +38,13 @@ final class CourierServer implements MailBackend {
   private static final int START_ATTEMPTS = 5;
   private static final String SAFE_USER = "[a-z0-9._-]+";
 
-  private record Listeners(int imap, int imaps, int pop3, int pop3s) {}
-
-  private final Path dir;
-  private final UnpackedPackages packages;
-  private final Path certificate;
   private final boolean tlsRequired;
-  private final ServiceProcess process;
-  private Listeners listeners;
 
   private CourierServer(Path dir, UnpackedPackages packages, Path certificate,
       boolean tlsRequired) {
-    this.dir = dir;
+    super(dir, packages, certificate,
+        new ServiceProcess("Courier in " + dir, dir.resolve("courier.out"), STOP_GRACE));
     this.tlsRequired = tlsRequired;
-    this.packages = packages;
-    this.certificate = certificate;
-    this.process = new ServiceProcess("Courier in " + dir, dir.resolve("courier.out"), STOP_GRACE);
   }
 
   /** Starts Courier under {@code dir} with these users (plain ASCII names and passwords). */
@@ -96,46 +87,6 @@ final class CourierServer implements MailBackend {
   @Override
   public String name() {
     return "Courier";
-  }
-
-  @Override
-  public int imapPort() {
-    return listeners.imap();
-  }
-
-  @Override
-  public int imapsPort() {
-    return listeners.imaps();
-  }
-
-  @Override
-  public int pop3Port() {
-    return listeners.pop3();
-  }
-
-  @Override
-  public int pop3sPort() {
-    return listeners.pop3s();
-  }
-
-  @Override
-  public Path certificate() {
-    return certificate;
-  }
-
-  @Override
-  public String logText() throws IOException {
-    return process.output();
-  }
-
-  @Override
-  public void close() {
-    process.close();
-  }
-
-  @Override
-  public String toString() {
-    return process + " on " + listeners;
   }
 
   private void startOnFreePorts() throws Exception {

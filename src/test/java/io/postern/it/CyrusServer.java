@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * made with {@code saslpasswd2}; each user's INBOX ({@code user/NAME}) is created by an admin
  * account over IMAP. Cyrus runs as the {@code mail} account ({@code cyrus_user}).
  */
-final class CyrusServer implements MailBackend {
+final class CyrusServer extends UnpackedMailServer {
 
   private static final String HOST = "127.0.0.1";
   private static final String MAIL_ACCOUNT = "mail";
@@ -37,24 +37,15 @@ final class CyrusServer implements MailBackend {
   private static final String SAFE_USER = "[a-z0-9._-]+";
   private static final String SAFE_PASSWORD = "[A-Za-z0-9._-]+";
 
-  private record Listeners(int imap, int imaps, int pop3, int pop3s) {}
-
-  private final Path dir;
-  private final UnpackedPackages packages;
-  private final Path certificate;
   private final Map<String, String> users;
   private final String adminPassword;
-  private final ServiceProcess process;
-  private Listeners listeners;
 
   private CyrusServer(Path dir, UnpackedPackages packages, Path certificate,
       Map<String, String> users, String adminPassword) {
-    this.dir = dir;
-    this.packages = packages;
-    this.certificate = certificate;
+    super(dir, packages, certificate,
+        new ServiceProcess("Cyrus in " + dir, dir.resolve("cyrus.out"), STOP_GRACE));
     this.users = users;
     this.adminPassword = adminPassword;
-    this.process = new ServiceProcess("Cyrus in " + dir, dir.resolve("cyrus.out"), STOP_GRACE);
   }
 
   /** Starts Cyrus under {@code dir} with these users and an empty INBOX for each. */
@@ -95,46 +86,6 @@ final class CyrusServer implements MailBackend {
   @Override
   public String name() {
     return "Cyrus";
-  }
-
-  @Override
-  public int imapPort() {
-    return listeners.imap();
-  }
-
-  @Override
-  public int imapsPort() {
-    return listeners.imaps();
-  }
-
-  @Override
-  public int pop3Port() {
-    return listeners.pop3();
-  }
-
-  @Override
-  public int pop3sPort() {
-    return listeners.pop3s();
-  }
-
-  @Override
-  public Path certificate() {
-    return certificate;
-  }
-
-  @Override
-  public String logText() throws IOException {
-    return process.output();
-  }
-
-  @Override
-  public void close() {
-    process.close();
-  }
-
-  @Override
-  public String toString() {
-    return process + " on " + listeners;
   }
 
   private void startOnFreePorts() throws Exception {
