@@ -138,6 +138,7 @@ public final class Postern {
       out.println("postern: configuration " + options.config() + " is valid ("
           + count(config.listeners().size(), "listener") + ", "
           + count(config.backends().size(), "backend")
+          + serversIfPools(config)
           + (resources.users() >= 0 ? ", " + count(resources.users(), "user") : "") + ")");
       out.println("postern: " + connectionBudget(resources.config()));
       resources.authenticator().close();
@@ -241,6 +242,12 @@ public final class Postern {
     } catch (IOException e) {
       return "unknown";
     }
+  }
+
+  /** " with N servers" when some backend is a pool: what the health checks will watch. */
+  private static String serversIfPools(PosternConfig config) {
+    int servers = config.backends().values().stream().mapToInt(b -> b.servers().size()).sum();
+    return servers == config.backends().size() ? "" : " with " + count(servers, "server");
   }
 
   private static String count(long n, String what) {

@@ -98,6 +98,24 @@ class PosternCliTest {
   }
 
   @Test
+  void checkConfigShouldCountAPoolsServersAndNameTheKeyOfAMistakeInIt() throws Exception {
+    Path file = config("0", """
+        backends:
+          default: { servers: [ { host: 10.0.0.5 }, { host: 10.0.0.6, weight: 2 } ] }
+          old: { host: 10.0.0.9 }
+        """);
+    Run r = run("--config", file.toString(), "--check-config");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).contains("is valid (1 listener, 2 backends with 3 servers, 1 user)");
+
+    Files.writeString(file, Files.readString(file).replace("weight: 2", "weight: 0"));
+    r = run("--config", file.toString(), "--check-config");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("backends.default.servers[1].weight: must be between 1 and 100"
+        + " (is 0)");
+  }
+
+  @Test
   void checkConfigShouldWarnAboutHashesTheLimitsCannotAfford() throws Exception {
     Path file = config("0", "");
     Path passwd = dir.resolve("users.passwd");
