@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
@@ -104,12 +105,16 @@ public final class BackendPool {
     ServerHealth[] states = health.get(protocol);
     int[] order;
     if (config.balance() == Balance.LEAST_CONNECTIONS) {
+      // A snapshot: other event loops change the counts while this one sorts.
+      int[] now = new int[sessions.length];
+      Arrays.setAll(now, i -> sessions[i].get());
       // Stable: servers with as many sessions keep the configured order between them.
       order = IntStream.range(0, states.length).filter(i -> states[i].up()).boxed()
-          .sorted(Comparator.comparingInt(i -> sessions[i].get()))
+          .sorted(Comparator.comparingInt(i -> now[i]))
           .limit(MAX_TRIES).mapToInt(Integer::intValue).toArray();
     } else {
-      order = ring.order(user, i -> states[i].up(), MAX_TRIES);
+      // Names are matched without case (passwd-file, Dovecot): so are they placed.
+      order = ring.order(user.toLowerCase(Locale.ROOT), i -> states[i].up(), MAX_TRIES);
     }
     List<BackendTarget> out = new ArrayList<>(order.length);
     for (int index : order) {

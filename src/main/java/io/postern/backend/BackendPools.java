@@ -71,6 +71,12 @@ public final class BackendPools {
     }
   }
 
+  /** Whether {@code target} takes logins now (a server outside every pool always does). */
+  public boolean up(BackendTarget target, Protocol protocol) {
+    ServerHealth health = health(target, protocol);
+    return health == null || health.up();
+  }
+
   private ServerHealth health(BackendTarget target, Protocol protocol) {
     BackendPool pool = pools.get(target.backend());
     int index = pool == null ? -1 : pool.indexOf(target.server());

@@ -71,7 +71,8 @@ public final class HealthChecker {
     private final Protocol protocol;
     private final HealthProbe probe;
     private final HealthCheck check;
-    private boolean running;
+    /** Read on the timer's event loop; written there too, unless the guard timeout fires. */
+    private volatile boolean running;
 
     Scheduled(BackendTarget target, Protocol protocol, HealthProbe probe, HealthCheck check) {
       this.target = target;
@@ -103,6 +104,11 @@ public final class HealthChecker {
               if (pools.succeeded(target, protocol)) {
                 pools.capabilities().learned(target.backend(), target.server(), protocol,
                     ar.result());
+                // A login on another event loop may have taken it down meanwhile, and forgot
+                // what it offers before this put it back.
+                if (!pools.up(target, protocol)) {
+                  pools.capabilities().forget(target.backend(), target.server(), protocol);
+                }
               }
             } else {
               pools.failed(target, protocol, problem(ar.cause()));

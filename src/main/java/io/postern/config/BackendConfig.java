@@ -23,6 +23,9 @@ public record BackendConfig(
   public record Server(String name, String host, int weight, Integer imapPort, Integer pop3Port) {
 
     public static final int MAX_WEIGHT = 100;
+    /** Far beyond any mail pool; keeps the hash ring (160 points per weight) a few MB. */
+    public static final int MAX_SERVERS = 1000;
+    public static final int MAX_TOTAL_WEIGHT = 10_000;
 
     public static Server of(String host) {
       return new Server(host, host, 1, null, null);

@@ -296,6 +296,16 @@ public final class ConfigParser {
         s.error("servers", "must list at least one server");
         return List.of(BackendConfig.Server.of("127.0.0.1"));
       }
+      if (servers.size() > BackendConfig.Server.MAX_SERVERS) {
+        s.error("servers", "lists " + servers.size() + " servers; at most "
+            + BackendConfig.Server.MAX_SERVERS + " per backend");
+      }
+      int weights = servers.stream().mapToInt(BackendConfig.Server::weight).sum();
+      if (weights > BackendConfig.Server.MAX_TOTAL_WEIGHT) {
+        s.error("servers", "weights add up to " + weights + "; at most "
+            + BackendConfig.Server.MAX_TOTAL_WEIGHT + " per backend (each unit of weight is 160"
+            + " points on the hash ring)");
+      }
       java.util.Set<String> names = new java.util.HashSet<>();
       for (BackendConfig.Server server : servers) {
         if (!names.add(server.name())) {

@@ -75,12 +75,14 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
    * client that saw it there pipelines after login too, when the backend reads its commands.
    */
   static boolean passable(String capability) {
-    String keyword = capability.split(" ", 2)[0];
-    return switch (keyword) {
-      case "TOP", "UIDL", "PIPELINING", "EXPIRE", "LOGIN-DELAY" -> true;
-      default -> false;
-    };
+    // Whole lines, exactly as RFC 2449 §6 spells them: a backend's other bytes never reach a
+    // client that has not logged in.
+    return PASSABLE.matcher(capability).matches();
   }
+
+  /** TOP, UIDL, PIPELINING; EXPIRE and LOGIN-DELAY with their argument (RFC 2449 §6.5, §6.7). */
+  private static final java.util.regex.Pattern PASSABLE = java.util.regex.Pattern.compile(
+      "TOP|UIDL|PIPELINING|EXPIRE (NEVER|[0-9]{1,9})( USER)?|LOGIN-DELAY [0-9]{1,9}( USER)?");
 
   /** RFC 2449 CAPA; USER and SASL only where a password may be sent (RFC 2595 §2.2). */
   private static String capa(ClientSession<Pop3Request> session) {

@@ -116,7 +116,12 @@ final class SessionRecord {
 
   /** The session holds a place at its server until it ends; {@code release} gives it back. */
   void heldAtServer(Runnable release) {
-    this.serverRelease = release;
+    if (ended) {
+      // The client left while the backend was logging it in: nothing holds the place now.
+      release.run();
+    } else {
+      this.serverRelease = release;
+    }
   }
 
   void relayed(long bytesToClient, long bytesToBackend) {

@@ -44,6 +44,7 @@ class BackendPoolTest {
 
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(6);
+  private static final Duration PREAUTH_TIMEOUT = Duration.ofSeconds(4);
   private static final String PW = "secret";
   private static final HealthCheck NO_CHECKS = HealthCheck.OFF;
   private static final HealthCheck FAST_CHECKS =
@@ -63,12 +64,18 @@ class BackendPoolTest {
   private FakeBackend closesAtLogin;
   private FakeBackend afterRejects;
   private FakeBackend afterCloses;
+  private FakeBackend slowLogin;
+  private final java.util.concurrent.CountDownLatch loginAnswered =
+      new java.util.concurrent.CountDownLatch(1);
+  private final java.util.concurrent.CountDownLatch slowHungUp =
+      new java.util.concurrent.CountDownLatch(1);
 
   @BeforeAll
   void start() throws Exception {
     otherTls = TestTls.forHost("other.example");
     builder = PosternFixture.builder(dir).maxAttempts(20)
         .backendTimeouts(CONNECT_TIMEOUT, LOGIN_TIMEOUT)
+        .preauthTimeout(PREAUTH_TIMEOUT)
         .user("good", PW);
     builder.backend("default", "127.0.0.1", fake(answering("default")).port(), TlsMode.NONE, 1,
         TlsMode.NONE, true, null);
@@ -116,6 +123,21 @@ class BackendPoolTest {
     pool("badcert", FAST_CHECKS, TlsMode.IMPLICIT, localhostTls.certPath(),
         server("wrongname", fakeTls(answering("badcert-wrongname"), otherTls).port()),
         server("good", fakeTls(answering("badcert-good"), localhostTls).port()));
+
+    // A client that leaves while its backend login is under way holds no place at the server.
+    slowLogin = fake(c -> {
+      c.send("* OK [CAPABILITY IMAP4rev1] slow ready\r\n");
+      String tag = c.readLine().split(" ")[0];
+      loginAnswered.await();
+      try {
+        c.send(tag + " OK [CAPABILITY IMAP4rev1] Logged in at slow\r\n");
+        c.readLine();
+      } finally {
+        slowHungUp.countDown();
+      }
+    });
+    pool("slow", NO_CHECKS, TlsMode.NONE, null, server("slow", slowLogin.port()),
+        server("spare", Ports.closed()));
 
     // POP3 fails over the same way.
     FakeBackend pop3Good = fake(BackendScripts.pop3("USER\r\n", user("pop3", "dead"), PW,
@@ -231,6 +253,22 @@ class BackendPoolTest {
   }
 
   @Test
+  void aSessionEndedDuringItsBackendLoginShouldHoldNoPlaceAtTheServer() throws Exception {
+    try (Conversation c = imaps()) {
+      c.send("t1 LOGIN " + user("slow", "slow") + " " + PW + "\r\n");
+      // The pre-login deadline ends the session while the backend still has the login.
+      c.socket().setSoTimeout((int) PREAUTH_TIMEOUT.multipliedBy(3).toMillis());
+      assertThat(c.readLine()).startsWith("* BYE");
+      assertThat(c.closedByPeer(5000)).isTrue();
+    }
+    // Now the backend says yes, to a session that has already ended.
+    loginAnswered.countDown();
+    assertThat(slowHungUp.await(10, java.util.concurrent.TimeUnit.SECONDS))
+        .as("Postern hangs up on the backend").isTrue();
+    assertThat(sessions("slow", "slow")).isZero();
+  }
+
+  @Test
   void pop3LoginsShouldFailOverToo() throws Exception {
     try (Conversation c = MailClient.implicitTls(postern.port("pop3s"), postern.tls())) {
       c.expect("+OK");
@@ -310,6 +348,7 @@ class BackendPoolTest {
       case "alldown" -> List.of("one", "two");
       case "badcert" -> List.of("wrongname", "good");
       case "checked" -> List.of("flappy", "steady");
+      case "slow" -> List.of("slow", "spare");
       default -> throw new IllegalArgumentException(pool);
     };
   }

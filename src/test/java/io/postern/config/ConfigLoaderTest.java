@@ -227,6 +227,12 @@ class ConfigLoaderTest {
             + " '10.0.0.5'"));
     assertThat(errors("backends: { default: { servers: [] } }\n"))
         .contains("backends.default.servers: must list at least one server");
+    String heavy = java.util.stream.IntStream.range(0, 101)
+        .mapToObj(i -> "{ host: 10.0." + i / 250 + "." + i % 250 + ", weight: 100 }")
+        .collect(java.util.stream.Collectors.joining(", "));
+    assertThat(errors("backends: { default: { servers: [ " + heavy + " ] } }\n"))
+        .contains("backends.default.servers: weights add up to 10100; at most 10000 per backend"
+            + " (each unit of weight is 160 points on the hash ring)");
   }
 
   @Test
