@@ -10,6 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -67,6 +69,10 @@ public final class HashingQueue {
   private int running;
   private int queued;
   private long memoryInUse;
+  private boolean closed;
+  /** Completed when the last running check has ended, once {@link #close} is waiting for it. */
+  private Promise<Void> drained;
+  private Future<Void> closing;
 
   /** {@code trusted} says which clients are trusted networks ({@code limits.trusted-networks}). */
   public HashingQueue(Vertx vertx, AuthConfig.Hashing config, Predicate<InetAddress> trusted) {
@@ -97,6 +103,9 @@ public final class HashingQueue {
     List<Job> start;
     String full;
     synchronized (this) {
+      if (closed) {
+        return Future.failedFuture(new Refused("Postern is stopping"));
+      }
       if (memory > config.maxMemory()) {
         return Future.failedFuture(new Refused("a check of this hash needs "
             + Sizes.format(memory) + ", more than auth.hashing.max-memory ("
@@ -138,9 +147,43 @@ public final class HashingQueue {
     return memoryInUse;
   }
 
+  /**
+   * Refuses new checks and those still waiting, lets the running ones end (each is one hash,
+   * waited for at most {@link #DRAIN}), then stops the threads. Vert.x must still run until
+   * this completes: a check that ended after its event loop had gone would have nowhere to
+   * deliver its answer.
+   */
   public Future<Void> close() {
-    return workers.close();
+    List<Job> dropped = new ArrayList<>();
+    Future<Void> idle;
+    synchronized (this) {
+      if (closing != null) {
+        return closing;
+      }
+      closed = true;
+      for (Client c : clients.values()) {
+        dropped.addAll(c.waiting);
+        c.waiting.clear();
+      }
+      queued = 0;
+      if (running == 0) {
+        idle = Future.succeededFuture();
+      } else {
+        drained = Promise.promise();
+        idle = drained.future();
+      }
+    }
+    dropped.forEach(job -> job.result().tryFail(new Refused("Postern is stopping")));
+    Future<Void> done = idle.timeout(DRAIN.toMillis(), TimeUnit.MILLISECONDS)
+        .transform(ar -> workers.close());
+    synchronized (this) {
+      closing = done;
+    }
+    return done;
   }
+
+  /** Longer than any check the budget allows takes; shutdown does not wait for more. */
+  static final Duration DRAIN = Duration.ofSeconds(10);
 
   /**
    * Why {@code max-memory} is unsafe for a heap of {@code maxHeap} bytes, if it is: the budget
@@ -200,6 +243,9 @@ public final class HashingQueue {
           clients.remove(job.client());
         }
         next = startable();
+        if (closed && running == 0 && drained != null) {
+          drained.tryComplete();
+        }
       }
       next.forEach(this::run);
       Runnable complete = () -> job.result().handle(ar);

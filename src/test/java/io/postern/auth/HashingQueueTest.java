@@ -183,6 +183,28 @@ class HashingQueueTest {
         .isInstanceOf(HashingQueue.Refused.class);
   }
 
+  /**
+   * Stopping lets the running check answer before the threads go (its event loop must still be
+   * there to take the answer), refuses the waiting ones and any new one.
+   */
+  @Test
+  void closeShouldLetRunningChecksEndAndRefuseTheRest() throws Exception {
+    queue(1, 1, 256 * MIB, 100, 10);
+    Future<Boolean> running = job("a", "a1", 0);
+    awaitStarted("a1");
+    Future<Boolean> waiting = job("a", "a2", 0);
+    Future<Void> closed = queue.close();
+    assertThatThrownBy(() -> waiting.await(10, TimeUnit.SECONDS))
+        .isInstanceOf(HashingQueue.Refused.class).hasMessage("Postern is stopping");
+    assertThatThrownBy(() -> job("b", "b1", 0).await(10, TimeUnit.SECONDS))
+        .isInstanceOf(HashingQueue.Refused.class).hasMessage("Postern is stopping");
+    assertThat(closed.isComplete()).as("closed while a check runs").isFalse();
+    finish("a1");
+    assertThat(running.await(10, TimeUnit.SECONDS)).isFalse();
+    closed.await(10, TimeUnit.SECONDS);
+    assertThat(started).containsExactly("a1");
+  }
+
   @Test
   void manyChecksShouldAllEndAndLeaveNothingBehind() throws Exception {
     queue(2, 1, 256 * MIB, 1000, 1000);
