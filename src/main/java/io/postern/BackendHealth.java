@@ -72,8 +72,7 @@ final class BackendHealth {
       List<Readiness.ServerState> out = new ArrayList<>();
       for (int i = 0; i < pool.size(); i++) {
         ServerHealth health = pool.health(i, protocol);
-        out.add(new Readiness.ServerState(pool.server(i).name(), health.up(),
-            health.lastProblem()));
+        out.add(new Readiness.ServerState(health.up(), health.lastProblem()));
       }
       return out;
     };

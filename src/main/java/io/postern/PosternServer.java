@@ -198,7 +198,7 @@ public final class PosternServer {
 
   /** What the backends' health checks learned they offer; what clients see before login. */
   public io.postern.backend.BackendCapabilities capabilities() {
-    return shared.capabilities();
+    return shared.backends().capabilities();
   }
 
   /** The port a listener is bound to (useful when the configuration says 0). */

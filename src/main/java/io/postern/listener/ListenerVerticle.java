@@ -60,7 +60,7 @@ public final class ListenerVerticle extends VerticleBase {
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
         shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.gate(),
-        shared.handshakeLimit(), shared.capabilities());
+        shared.handshakeLimit());
     meters = context.listenerMeters();
     // Before listen: Vert.x may hand this instance a connection before listen's future completes.
     gate = new AcceptGate(shared, listener, meters);

@@ -3,7 +3,6 @@ package io.postern.listener;
 import io.postern.auth.Authenticator;
 import io.postern.auth.LoginGate;
 import io.postern.auth.LoginThrottle;
-import io.postern.backend.BackendCapabilities;
 import io.postern.backend.BackendPools;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
@@ -53,14 +52,6 @@ public record SharedServices(
         new AddressRates(config.limits().handshakeRatePerIp()),
         new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),
             limits::open));
-  }
-
-  /**
-   * What the health checks learned the backends' servers offer (the store in
-   * {@link BackendPools}): what clients are told before login.
-   */
-  public BackendCapabilities capabilities() {
-    return backends.capabilities();
   }
 
   /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */

@@ -32,9 +32,12 @@ public final class Readiness {
   public record Report(boolean ready, JsonObject body) {}
 
   /** A checked server as its health checks left it; {@code problem} is why it is down. */
-  public record ServerState(String server, boolean up, String problem) {}
+  public record ServerState(boolean up, String problem) {}
 
-  /** The servers of a backend with health checks; null for a backend without them. */
+  /**
+   * The servers of a backend with health checks, in the configured order; null for a backend
+   * without them.
+   */
   @FunctionalInterface
   public interface BackendStates {
     List<ServerState> states(String backend, Protocol protocol);
@@ -149,15 +152,14 @@ public final class Readiness {
     List<Future<Void>> results = new ArrayList<>();
     JsonObject pool = new JsonObject();
     BackendConfig.Endpoint endpoint = backend.endpoint(protocol);
-    for (BackendConfig.Server server : backend.servers()) {
+    for (int i = 0; i < backend.servers().size(); i++) {
+      BackendConfig.Server server = backend.servers().get(i);
       String where = server.host() + ":" + server.port(protocol, endpoint);
       Future<Void> result;
       if (checked != null) {
-        ServerState state = checked.stream().filter(s -> s.server().equals(server.name()))
-            .findFirst().orElse(null);
-        result = state != null && state.up() ? Future.succeededFuture()
-            : Future.failedFuture(state == null || state.problem() == null ? "down"
-                : state.problem());
+        ServerState state = checked.get(i);
+        result = state.up() ? Future.succeededFuture()
+            : Future.failedFuture(state.problem() == null ? "down" : state.problem());
       } else {
         result = probes.connect(server.port(protocol, endpoint), server.host())
             .compose(socket -> socket.close());

@@ -11,10 +11,7 @@ import io.postern.metrics.PosternMeters;
 import io.postern.tls.ServerTls;
 import io.vertx.core.Vertx;
 
-/**
- * What a session needs from the listener that accepted it. One per listener instance.
- * {@code capabilities} is what the backends' health checks saw them offer, shared by all.
- */
+/** What a session needs from the listener that accepted it. One per listener instance. */
 public record ListenerContext(
     Vertx vertx,
     PosternConfig config,
@@ -25,8 +22,12 @@ public record ListenerContext(
     ShutdownSignal shutdown,
     PosternMeters meters,
     LoginGate gate,
-    HandshakeLimit handshakes,
-    BackendCapabilities capabilities) {
+    HandshakeLimit handshakes) {
+
+  /** What the backends' health checks saw their servers offer, shared by all listeners. */
+  public BackendCapabilities capabilities() {
+    return backends.pools().capabilities();
+  }
 
   /** This listener's own meters. */
   public ListenerMeters listenerMeters() {
