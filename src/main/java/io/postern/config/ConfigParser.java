@@ -113,8 +113,9 @@ public final class ConfigParser {
       }
     }
     TlsConfig.Engine engine = s.choice("engine", TlsConfig.Engine.class, TlsConfig.Engine.AUTO);
+    Duration watch = positive(s, "watch-interval", Duration.ofSeconds(5), Duration.ofHours(1));
     s.rejectUnknownKeys();
-    return new TlsConfig(certificates, protocols, engine);
+    return new TlsConfig(certificates, protocols, engine, watch);
   }
 
   private AuthConfig auth(ConfigSection s) {
@@ -392,7 +393,14 @@ public final class ConfigParser {
         positive(s, "shutdown-grace", Duration.ofSeconds(30), Duration.ofHours(1)),
         s.integer("connection-rate-per-ip", 300, 0, 10_000_000),
         s.integer("handshake-rate-per-ip", 120, 0, 10_000_000),
-        s.integer("descriptor-reserve", 256, 32, 1_000_000));
+        s.integer("descriptor-reserve", 256, 32, 1_000_000),
+        s.duration("drain-window", Duration.ofSeconds(10)));
+    if (limits.drainWindow().isNegative()) {
+      s.error("drain-window", "must not be negative");
+    } else if (limits.drainWindow().compareTo(limits.shutdownGrace()) > 0) {
+      s.error("drain-window", "must not be longer than shutdown-grace ("
+          + limits.shutdownGrace().toSeconds() + "s): sessions are ended within the grace");
+    }
     s.rejectUnknownKeys();
     return limits;
   }
@@ -412,7 +420,8 @@ public final class ConfigParser {
 
   private AdminConfig admin(ConfigSection s) {
     AdminConfig admin =
-        new AdminConfig(s.string("address", "127.0.0.1"), s.integer("port", 9102, 0, MAX_PORT));
+        new AdminConfig(s.string("address", "127.0.0.1"), s.integer("port", 9102, 0, MAX_PORT),
+            s.path("token-file", null));
     s.rejectUnknownKeys();
     return admin;
   }

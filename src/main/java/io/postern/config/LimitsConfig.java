@@ -7,6 +7,9 @@ import java.util.List;
  * Every timeout and size limit of a session, and the limits on connections: how many at once
  * (in total and per address), how fast per address, and the open files kept in reserve.
  * {@code maxConnections} is {@link #AUTO} until start-up has fitted it to the open-file limit.
+ * {@code drainWindow} is how far apart in time logged-in sessions are ended when Postern (or a
+ * backend server) is drained, so that their clients do not all reconnect in the same second
+ * (Dovecot's {@code login_proxy_max_disconnect_delay}); it is never longer than the shutdown grace.
  */
 public record LimitsConfig(
     Duration preauthTimeout,
@@ -23,7 +26,8 @@ public record LimitsConfig(
     Duration shutdownGrace,
     int connectionRatePerIp,
     int handshakeRatePerIp,
-    int descriptorReserve) {
+    int descriptorReserve,
+    Duration drainWindow) {
 
   /** {@code max-connections: auto}: the default, or fewer if the open-file limit says so. */
   public static final int AUTO = 0;
@@ -48,6 +52,6 @@ public record LimitsConfig(
     return new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout, backendConnectTimeout,
         backendLoginTimeout, maxLine, maxLiteral, maxBadCommands, n, maxConnectionsPerIp,
         trustedNetworks, shutdownGrace, connectionRatePerIp, handshakeRatePerIp,
-        descriptorReserve);
+        descriptorReserve, drainWindow);
   }
 }

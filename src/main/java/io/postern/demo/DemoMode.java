@@ -71,7 +71,8 @@ public final class DemoMode implements AutoCloseable {
       certificate = SelfSignedCertificate.create("localhost");
       config = config.withTls(new TlsConfig(List.of(new CertificateFiles(
               Path.of(certificate.certificatePath()), Path.of(certificate.privateKeyPath()))),
-          configured.tls().protocols(), configured.tls().engine()));
+          configured.tls().protocols(), configured.tls().engine(),
+          configured.tls().watchInterval()));
     }
 
     Authenticator users = null;

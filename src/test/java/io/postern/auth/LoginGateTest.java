@@ -49,7 +49,7 @@ class LoginGateTest {
   private static LimitsConfig limits(String trusted) {
     return new LimitsConfig(Duration.ofSeconds(60), Duration.ofMinutes(30), Duration.ofSeconds(10),
         Duration.ofSeconds(5), Duration.ofSeconds(30), 8192, 8192, 5, 1000, 100,
-        List.of(Cidr.parse(trusted)), Duration.ofSeconds(1), 0, 0, 256);
+        List.of(Cidr.parse(trusted)), Duration.ofSeconds(1), 0, 0, 256, Duration.ZERO);
   }
 
   private static InetAddress ip(String literal) throws Exception {

@@ -51,7 +51,7 @@ class LoginThrottleTest {
     }
     return new LimitsConfig(Duration.ofSeconds(60), Duration.ofMinutes(30), Duration.ofSeconds(10),
         Duration.ofSeconds(5), Duration.ofSeconds(30), 8192, 8192, 5, 1000, 100, nets,
-        Duration.ofSeconds(1), 0, 0, 256);
+        Duration.ofSeconds(1), 0, 0, 256, Duration.ZERO);
   }
 
   private static LoginThrottle throttle(String... trusted) {

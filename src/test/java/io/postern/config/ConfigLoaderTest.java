@@ -71,7 +71,7 @@ class ConfigLoaderTest {
     assertThat(c.defaultBackend().imap()).isEqualTo(new BackendConfig.Endpoint(143, TlsMode.NONE));
     assertThat(c.limits().idleTimeout()).isEqualTo(Duration.ofMinutes(30));
     assertThat(c.limits().maxLine()).isEqualTo(8192);
-    assertThat(c.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9102));
+    assertThat(c.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9102, null));
     assertThat(c.logging().format()).isEqualTo(LoggingConfig.Format.TEXT);
     assertThat(c.auth().throttle()).isEqualTo(AuthConfig.Throttle.DEFAULT);
     assertThat(c.auth().hashing()).isEqualTo(AuthConfig.Hashing.DEFAULT);

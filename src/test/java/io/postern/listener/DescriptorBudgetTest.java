@@ -17,7 +17,7 @@ class DescriptorBudgetTest {
   private static LimitsConfig limits(int maxConnections, int reserve) {
     return new LimitsConfig(Duration.ofSeconds(60), Duration.ofMinutes(30),
         Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30), 8192, 8192, 5,
-        maxConnections, 100, List.of(), Duration.ofSeconds(30), 300, 120, reserve);
+        maxConnections, 100, List.of(), Duration.ofSeconds(30), 300, 120, reserve, Duration.ZERO);
   }
 
   @Test

@@ -371,7 +371,7 @@ public final class PosternFixture implements AutoCloseable {
           listeners,
           new TlsConfig(!certificates.isEmpty() ? certificates
               : List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
-              List.of("TLSv1.3", "TLSv1.2"), engine),
+              List.of("TLSv1.3", "TLSv1.2"), engine, Duration.ofSeconds(5)),
           new AuthConfig(authSource, passwd,
               new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,
@@ -380,8 +380,8 @@ public final class PosternFixture implements AutoCloseable {
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
               maxConnections, maxPerIp, trusted, Duration.ofSeconds(1), connectionRate,
-              handshakeRate, 256),
-          new AdminConfig(adminAddress, 0), LoggingConfig.DEFAULT);
+              handshakeRate, 256, Duration.ZERO),
+          new AdminConfig(adminAddress, 0, null), LoggingConfig.DEFAULT);
       PrometheusMeterRegistry registry = MeteredVertx.registry();
       Vertx vertx = MeteredVertx.create(MeteredVertx.options(), registry);
       try {
