@@ -44,14 +44,15 @@ public final class ConfigLoader {
       // So that POSTERN_LISTENERS__0__PORT also works when the file keeps the default four.
       copy.put("listeners", ConfigParser.defaultListenersJson());
     }
-    List<ConfigError> envErrors = EnvOverrides.apply(copy, env);
-    if (!envErrors.isEmpty()) {
-      return Future.failedFuture(new ConfigException(envErrors));
+    EnvOverrides.Result fromEnv = EnvOverrides.apply(copy, env);
+    if (!fromEnv.errors().isEmpty()) {
+      return Future.failedFuture(new ConfigException(fromEnv.errors()));
     }
     try {
       return Future.succeededFuture(ConfigParser.parse(copy));
     } catch (ConfigException e) {
-      return Future.failedFuture(e);
+      return Future.failedFuture(new ConfigException(
+          EnvOverrides.nameVariables(e.errors(), fromEnv.variableByKey())));
     }
   }
 

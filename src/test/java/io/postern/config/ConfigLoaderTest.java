@@ -325,9 +325,34 @@ class ConfigLoaderTest {
   @Test
   void environmentVariablesShouldBeCheckedLikeTheFile() {
     assertThat(errors("{}\n", Map.of("POSTERN_LIMITS__MAX_LINES", "1")))
-        .contains("limits.max-lines: unknown key");
+        .contains("limits.max-lines: unknown key (set by POSTERN_LIMITS__MAX_LINES)");
     assertThat(errors("{}\n", Map.of("POSTERN_LISTENERS__7__PORT", "1")))
         .anyMatch(e -> e.startsWith("POSTERN_LISTENERS__7__PORT: cannot set it"));
+  }
+
+  @Test
+  void launcherVariablesShouldNotStopPostern() throws Exception {
+    // What a systemd EnvironmentFile, the launcher or a container image carries beside the keys.
+    PosternConfig c = load("{}\n", Map.of(
+        "POSTERN_JAVA_OPTS", "-Xmx1g -XX:+ExitOnOutOfMemoryError",
+        "POSTERN_HOME", "/usr/share/postern",
+        "POSTERN_HEAP", "512m",
+        "POSTERN_CONFIG", "/etc/postern/postern.yaml",
+        "POSTERN_LIMITS__IDLE_TIMEOUT", "45m"));
+    assertThat(c.limits().idleTimeout()).isEqualTo(Duration.ofMinutes(45));
+  }
+
+  @Test
+  void aTypoInsideAKeyPathShouldStillStopPosternNamingTheVariable() {
+    assertThat(errors("{}\n", Map.of(
+        "POSTERN_JAVA_OPTS", "-Xmx1g",
+        "POSTERN_LIMITS__IDLE_TIMOUT", "45m")))
+        .containsExactly("limits.idle-timout: unknown key (set by POSTERN_LIMITS__IDLE_TIMOUT)");
+    assertThat(errors("{}\n", Map.of("POSTERN_LISTENERS__0__PROT", "1")))
+        .contains("listeners[0].prot: unknown key (set by POSTERN_LISTENERS__0__PROT)");
+    assertThat(errors("{}\n", Map.of("POSTERN_LIMITS__IDLE_TIMEOUT", "soon")))
+        .anyMatch(e -> e.startsWith("limits.idle-timeout: ")
+            && e.endsWith("(set by POSTERN_LIMITS__IDLE_TIMEOUT)"));
   }
 
   @Test
