@@ -104,6 +104,8 @@ final class ListenerSet {
       if (now == null || !sameSocket(old.config(), now)) {
         changes.add("listener " + old.config().name()
             + (now == null ? " removed" : " rebound to " + now.endpoint()));
+        LOG.info("listener {} on {} stops; its sessions are drained", old.config().name(),
+            old.config().endpoint());
         Future<Void> stopped = stop(old, next);
         stoppedByEndpoint.put(old.config().endpoint(), stopped);
       } else {
@@ -143,8 +145,6 @@ final class ListenerSet {
       running.remove(old.config().name());
     }
     next.boundPorts().remove(old.config().name());
-    LOG.info("listener {} on {} stops; its sessions are drained", old.config().name(),
-        old.config().endpoint());
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : old.deployment().split(" ")) {
       if (!id.isEmpty()) {
