@@ -135,7 +135,10 @@ final class ListenerSet {
           : stoppedByEndpoint.get(listener.endpoint());
       int index = i;
       steps.add((free == null ? Future.<Void>succeededFuture() : free.otherwise((Void) null))
-          .compose(v -> start(next, listener, index)));
+          .compose(v -> start(next, listener, index))
+          .onSuccess(v -> LOG.info("listener {} ({}, tls {}) on {}:{}", listener.name(),
+              listener.protocol().id(), listener.tls().id(), listener.address(),
+              next.boundPorts().get(listener.name()))));
     }
     return Future.join(steps).mapEmpty();
   }
