@@ -15,6 +15,7 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.IOException;
@@ -144,6 +145,32 @@ class ConfigReloadTest {
     // The listeners that stayed serve as before.
     try (Conversation c = loggedIn()) {
       assertThat(whoAnswers(c)).isEqualTo("* WHOAMI first");
+    }
+  }
+
+  @Test
+  void aListenerWhoseTlsChangesShouldBeReboundOnTheSamePort() throws Exception {
+    int port = Ports.free(1)[0];
+    PosternConfig config = postern.config();
+    List<ListenerConfig> plain = new ArrayList<>(config.listeners());
+    plain.add(new ListenerConfig("moving", Protocol.IMAP, "127.0.0.1", port, TlsMode.NONE,
+        false));
+    List<ListenerConfig> starttls = new ArrayList<>(config.listeners());
+    starttls.add(new ListenerConfig("moving", Protocol.IMAP, "127.0.0.1", port,
+        TlsMode.STARTTLS, false));
+    reload(withListeners(config, plain));
+    try (Conversation c = MailClient.plain(port, postern.tls())) {
+      c.send("a CAPABILITY\r\n");
+      assertThat(c.readUntil("a ")).noneMatch(line -> line.contains("STARTTLS"));
+    }
+
+    assertThat(reload(withListeners(config, starttls)))
+        .contains("listener moving rebound to 127.0.0.1:" + port);
+
+    assertThat(postern.port("moving")).isEqualTo(port);
+    try (Conversation c = MailClient.plain(port, postern.tls())) {
+      c.send("a CAPABILITY\r\n");
+      assertThat(c.readUntil("a ")).anyMatch(line -> line.contains("STARTTLS"));
     }
   }
 
