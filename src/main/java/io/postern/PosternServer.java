@@ -136,10 +136,7 @@ public final class PosternServer {
       resources.tls().certificates().forEach(pair ->
           meters.certificateExpiry(pair.files().cert().toString(), pair.notAfter()));
     }
-    if (resources.authenticator() instanceof HttpAuthenticator http) {
-      http.urls().forEach(url ->
-          meters.authServiceUp(HttpAuthenticator.where(url), () -> http.up(url)));
-    }
+    authServicesUp(meters, resources.authenticator());
     Authenticator cached = new AuthCache(resources.authenticator(),
         resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
         meters::authCacheMiss, meters::authAnswered));
@@ -272,6 +269,7 @@ public final class PosternServer {
         : new AuthCache(next.authenticator(), config.auth().cache(), new AuthCache.Counters(
             old.meters()::authCacheHit, old.meters()::authCacheMiss, old.meters()::authAnswered));
     if (!sameAuth) {
+      authServicesUp(old.meters(), next.authenticator());
       changes.add("auth source " + next.authenticator().source() + " loaded");
       retire(old.authenticator(), before.config());
     }
@@ -308,6 +306,15 @@ public final class PosternServer {
         .eventually(() -> admin == null ? Future.succeededFuture()
             : admin.readiness(readiness(services)))
         .map(v -> changes);
+  }
+
+  /** {@code postern_auth_service_up} for each URL of an HTTP auth source (none for others). */
+  private static void authServicesUp(PosternMeters meters, Authenticator authenticator) {
+    Map<String, java.util.function.BooleanSupplier> up = new java.util.LinkedHashMap<>();
+    if (authenticator instanceof HttpAuthenticator http) {
+      http.urls().forEach(url -> up.put(HttpAuthenticator.where(url), () -> http.up(url)));
+    }
+    meters.authServicesUp(up);
   }
 
   /**

@@ -20,6 +20,7 @@ import io.postern.testing.PosternFixture;
 import io.postern.testing.TestTls;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -196,6 +197,33 @@ class ConfigReloadTest {
           .startsWith("a BAD");
       before.send("b NOOP\r\n");
       assertThat(before.readLine()).startsWith("b OK");
+    }
+  }
+
+  @Test
+  void aNewPasswdFileShouldDecideNewLoginsAndTheOldSourceShouldNotBeAskedAgain()
+      throws Exception {
+    Path other = dir.resolve("other.passwd");
+    Files.writeString(other, PosternFixture.passwdLine("bob", "pw-bob", "") + "\n");
+    PosternConfig config = postern.config();
+    AuthConfig a = config.auth();
+    PosternConfig next = new PosternConfig(config.listeners(), config.tls(),
+        new AuthConfig(a.source(), other, a.http(), a.cleartext(), a.failureDelay(),
+            a.maxAttempts(), a.cache(), a.throttle(), a.hashing()),
+        config.backends(), config.limits(), config.admin(), config.logging());
+    var before = postern.server().shared().authenticator();
+
+    List<String> changes = postern.server().reload(
+        PosternServer.load(postern.vertx(), next, null)).await();
+
+    assertThat(changes).contains("auth source passwd-file loaded");
+    assertThat(postern.server().shared().authenticator()).isNotSameAs(before);
+    try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+      c.expect("* OK");
+      c.send("a LOGIN alice pw\r\n");
+      assertThat(c.readLine()).startsWith("a NO [AUTHENTICATIONFAILED]");
+      c.send("b LOGIN bob pw-bob\r\n");
+      assertThat(c.readLine()).startsWith("b OK");
     }
   }
 

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Locale;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,6 +47,8 @@ public final class PosternMeters {
   private final Counter authErrors;
   private final Counter cacheHits;
   private final Counter cacheMisses;
+  /** The auth service URLs' gauges; guarded by this. */
+  private final List<Gauge> authServices = new ArrayList<>();
   private final AtomicLong lastReloadOk =
       new AtomicLong(1);
   private final AtomicLong lastReloadAt =
@@ -194,11 +198,16 @@ public final class PosternMeters {
    * Whether the auth service at {@code url} (as configured, without query) is up: 1, or 0 while
    * logins skip it after a failure.
    */
-  public void authServiceUp(String url, BooleanSupplier up) {
-    Gauge.builder("postern.auth.service.up", () -> up.getAsBoolean() ? 1 : 0)
-        .description("Whether logins ask this auth service URL (0: skipped after a failure)")
-        .tag("url", url)
-        .register(registry);
+  public synchronized void authServicesUp(Map<String, BooleanSupplier> up) {
+    // A reload may bring other URLs: the previous source's series go, its gauges would keep
+    // reading the source it replaced.
+    authServices.forEach(registry::remove);
+    authServices.clear();
+    up.forEach((url, isUp) -> authServices.add(
+        Gauge.builder("postern.auth.service.up", () -> isUp.getAsBoolean() ? 1 : 0)
+            .description("Whether logins ask this auth service URL (0: skipped after a failure)")
+            .tag("url", url)
+            .register(registry)));
   }
 
   /** The Prometheus text format, or OpenMetrics when {@code accept} asks for it. */
