@@ -288,7 +288,9 @@ public final class PosternServer {
     } else if (tls != null) {
       changes.add("TLS certificates loaded");
     }
-    if (!config.limits().equals(before.config().limits())) {
+    // max-connections: auto is fitted to the descriptors open at each load: not a change.
+    if (!config.limits().withMaxConnections(0)
+        .equals(before.config().limits().withMaxConnections(0))) {
       changes.add("limits changed");
     }
     old.meters().configure(config);
