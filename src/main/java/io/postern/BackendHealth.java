@@ -15,7 +15,9 @@ import io.postern.metrics.Readiness;
 import io.postern.pop3.Pop3BackendLogin;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.micrometer.core.instrument.Gauge;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +31,13 @@ final class BackendHealth {
 
   private final HealthChecker checker;
   private final BackendConnector connector;
+  private final Map<BackendMeters, List<Gauge>> gauges;
 
-  private BackendHealth(HealthChecker checker, BackendConnector connector) {
+  private BackendHealth(HealthChecker checker, BackendConnector connector,
+      Map<BackendMeters, List<Gauge>> gauges) {
     this.checker = checker;
     this.connector = connector;
+    this.gauges = gauges;
   }
 
   static BackendHealth start(Vertx vertx, SharedServices shared) {
@@ -41,14 +46,17 @@ final class BackendHealth {
       probes.put(listener.protocol(), listener.protocol() == Protocol.IMAP
           ? ImapBackendLogin::probe : Pop3BackendLogin::probe);
     }
+    Map<BackendMeters, List<Gauge>> gauges = new HashMap<>();
     for (BackendPool pool : shared.backends().all()) {
       BackendMeters meters = shared.meters().backend(pool.name());
+      List<Gauge> registered = gauges.computeIfAbsent(meters, m -> new ArrayList<>());
       for (int i = 0; i < pool.size(); i++) {
         int index = i;
         String server = pool.server(i).name();
-        meters.serverSessions(server, () -> pool.sessions(index));
+        registered.add(meters.serverSessions(server, () -> pool.sessions(index)));
         for (Protocol protocol : probes.keySet()) {
-          meters.serverUp(server, protocol, () -> pool.health(index, protocol).up());
+          registered.add(meters.serverUp(server, protocol,
+              () -> pool.health(index, protocol).up()));
         }
       }
     }
@@ -59,7 +67,7 @@ final class BackendHealth {
         (target, protocol, nanos, passed) -> shared.meters().backend(target.backend())
             .checked(target.server(), protocol, nanos, passed));
     checker.start();
-    return new BackendHealth(checker, connector);
+    return new BackendHealth(checker, connector, gauges);
   }
 
   /** What {@code /health/ready} reports of checked servers. */
@@ -78,8 +86,10 @@ final class BackendHealth {
     };
   }
 
+  /** Stops the checks and takes their servers' gauges away (a reload registers its own). */
   Future<Void> stop() {
     checker.stop();
+    gauges.forEach(BackendMeters::remove);
     return connector.close();
   }
 }

@@ -141,14 +141,18 @@ public final class Postern {
           + serversIfPools(config)
           + (resources.users() >= 0 ? ", " + count(resources.users(), "user") : "") + ")");
       out.println("postern: " + connectionBudget(resources.config()));
+      out.println("postern: a reload (SIGHUP, POST /api/reload) applies every key to new"
+          + " sessions; " + ConfigReload.IN_PROGRESS + "; " + String.join(", ",
+          ConfigReload.RESTART_KEYS) + " need a restart");
       resources.authenticator().close();
       stopDemo(demo);
       closeQuietly(vertx);
       return 0;
     }
     PosternServer server;
+    PosternMeters meters;
     try {
-      PosternMeters meters = new PosternMeters(registry, config,
+      meters = new PosternMeters(registry, config,
           resources.authenticator().source(), version());
       server = PosternServer.start(vertx, resources, eventLoops, meters).await();
     } catch (Exception e) {
@@ -158,6 +162,9 @@ public final class Postern {
       return 1;
     }
     announce(server, config, demo);
+    ConfigReload reload = new ConfigReload(vertx, options.config(), System.getenv(), server, demo,
+        meters);
+    onHangUp(() -> reload.reload("SIGHUP"));
     // Timing the hashes takes a moment: after start, on a worker.
     vertx.executeBlocking(() -> PosternServer.warnings(resources, true), false)
         .onSuccess(warnings -> warnings.forEach(w -> LOG.warn("{}: {}", w.key(), w.message())));
@@ -174,6 +181,20 @@ public final class Postern {
       closeQuietly(vertx);
     }, "postern-shutdown"));
     return 0;
+  }
+
+  /**
+   * SIGHUP reloads the configuration, as for nginx (and {@code systemctl reload}); without this
+   * the JVM would stop on it. Where the platform has no such signal, there is only the admin API.
+   */
+  @SuppressWarnings("restriction")
+  private static void onHangUp(Runnable action) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> action.run());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("SIGHUP cannot be handled here ({}); reload with POST /api/reload",
+          e.getMessage());
+    }
   }
 
   /** What the open-file limit allows, as {@code --check-config} reports it. */

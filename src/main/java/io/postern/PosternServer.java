@@ -5,6 +5,7 @@ import io.postern.auth.Authenticator;
 import io.postern.auth.HashingQueue;
 import io.postern.auth.HttpAuthenticator;
 import io.postern.auth.PasswdFileAuthenticator;
+import io.postern.backend.BackendPools;
 import io.postern.config.AuthConfig;
 import io.postern.config.BackendConfig;
 import io.postern.config.ConfigError;
@@ -45,16 +46,24 @@ public final class PosternServer {
   private static final Logger LOG = LoggerFactory.getLogger(PosternServer.class);
 
   private final Vertx vertx;
-  private final SharedServices shared;
-  private final List<String> deployments;
+  private final ListenerSet listeners;
+  /** The configuration's services; a reload replaces them for new sessions. */
+  private volatile SharedServices shared;
+  /** What {@link #shared} was loaded from: a reload reuses the parts that did not change. */
+  private volatile Resources resources;
   private AdminServer admin;
-  private BackendHealth health;
+  private volatile BackendHealth health;
+  private Future<Void> drained;
   private Future<Void> stopped;
+  /** Auth sources a reload replaced, closed once no login can still be asking them. */
+  private final List<Authenticator> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
+  private PosternServer(Vertx vertx, SharedServices shared, Resources resources,
+      ListenerSet listeners) {
     this.vertx = vertx;
     this.shared = shared;
-    this.deployments = deployments;
+    this.resources = resources;
+    this.listeners = listeners;
   }
 
   /** Everything loaded from the files the configuration names, ready to serve. */
@@ -83,14 +92,17 @@ public final class PosternServer {
       }
     }
     int users = -1;
+    boolean created = false;
     if (authenticator == null && errors.isEmpty()) {
       authenticator = authenticator(vertx, config, errors);
-      if (authenticator instanceof PasswdFileAuthenticator passwd) {
-        users = passwd.users();
-      }
+      created = authenticator != null;
+    }
+    if (authenticator instanceof PasswdFileAuthenticator passwd) {
+      users = passwd.users();
     }
     if (!errors.isEmpty()) {
-      if (authenticator != null) {
+      // Only what this call made: a source passed in (a reload's running one) stays open.
+      if (created) {
         authenticator.close();
       }
       throw new ConfigException(errors);
@@ -124,16 +136,13 @@ public final class PosternServer {
       resources.tls().certificates().forEach(pair ->
           meters.certificateExpiry(pair.files().cert().toString(), pair.notAfter()));
     }
-    if (resources.authenticator() instanceof HttpAuthenticator http) {
-      http.urls().forEach(url ->
-          meters.authServiceUp(HttpAuthenticator.where(url), () -> http.up(url)));
-    }
+    authServicesUp(meters, resources.authenticator());
     Authenticator cached = new AuthCache(resources.authenticator(),
         resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
         meters::authCacheMiss, meters::authAnswered));
     SharedServices shared = new SharedServices(vertx, resources.config(), resources.tls(),
         resources.backendTls(), cached, meters);
-    List<String> deployments = new ArrayList<>();
+    ListenerSet listenerSet = new ListenerSet(vertx, instances);
     // Half-close reaches into Vert.x's internals; if they changed, say so now, not per client.
     Future<Void> chain = SocketEnds.check(vertx);
     if (resources.tls() != null) {
@@ -144,15 +153,9 @@ public final class PosternServer {
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig listener = listeners.get(i);
       int index = i;
-      // The first instance binds alone, so that the others find it bound when they listen (see
-      // SharedServerTls: they must adopt its TLS context before their first connection).
-      chain = chain.compose(v -> deploy(vertx, shared, listener, 1, deployments)
-          .compose(x -> instances > 1
-              ? deploy(vertx, shared, listener, instances - 1, deployments)
-              : Future.succeededFuture())
-          .recover(e -> Future.failedFuture(BindProblem.explain(listener, index, e))));
+      chain = chain.compose(v -> listenerSet.start(shared, listener, index));
     }
-    PosternServer server = new PosternServer(vertx, shared, deployments);
+    PosternServer server = new PosternServer(vertx, shared, resources, listenerSet);
     shared.started();
     server.health = BackendHealth.start(vertx, shared);
     return chain.compose(v -> server.startAdmin())
@@ -160,13 +163,19 @@ public final class PosternServer {
         .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
   }
 
+  /** Readiness for the services of {@code services}' configuration. */
+  private Readiness readiness(SharedServices services) {
+    PosternConfig config = services.config();
+    return new Readiness(vertx, config,
+        () -> config.listeners().stream().map(ListenerConfig::name)
+            .filter(name -> !services.boundPorts().containsKey(name)).toList(),
+        services.shutdown()::stopping, services.authenticator()::ready,
+        services.authenticator().source(), BackendHealth.states(services.backends()));
+  }
+
   private Future<Void> startAdmin() {
     PosternConfig config = shared.config();
-    Readiness readiness = new Readiness(vertx, config,
-        () -> config.listeners().stream().map(ListenerConfig::name)
-            .filter(name -> !shared.boundPorts().containsKey(name)).toList(),
-        shared.shutdown()::stopping, shared.authenticator()::ready,
-        shared.authenticator().source(), BackendHealth.states(shared.backends()));
+    Readiness readiness = readiness(shared);
     return AdminServer.start(vertx, config.admin().port(),
             ListenAddress.host(config.admin().address()), shared.meters(), readiness)
         .andThen(ar -> {
@@ -184,16 +193,6 @@ public final class PosternServer {
   /** The admin endpoint's port (useful when the configuration says 0). */
   public int adminPort() {
     return admin.port();
-  }
-
-  private static Future<Void> deploy(Vertx vertx, SharedServices shared, ListenerConfig listener,
-      int instances, List<String> deployments) {
-    return vertx.deployVerticle(() -> new ListenerVerticle(shared, listener),
-            new DeploymentOptions().setInstances(instances))
-        .map(id -> {
-          deployments.add(id);
-          return null;
-        });
   }
 
   /** What the backends' health checks learned they offer; what clients see before login. */
@@ -215,26 +214,134 @@ public final class PosternServer {
   }
 
   /**
-   * Stops accepting, says goodbye to sessions before login, lets relays finish for a while. Later
-   * calls return the same future.
+   * Stops accepting, says goodbye to sessions before login, and ends logged-in sessions spread
+   * over {@code limits.drain-window}, all within {@code limits.shutdown-grace}; the admin endpoint
+   * stays, with {@code /health/ready} saying so. Later calls return the same future.
+   */
+  public synchronized Future<Void> drain() {
+    if (drained == null) {
+      shared.shutdown().begin();
+      drained = listeners.stopAll(shared);
+    }
+    return drained;
+  }
+
+  /** Whether {@link #drain} (or {@link #stop}) has begun. */
+  public boolean draining() {
+    return shared.shutdown().stopping();
+  }
+
+  /**
+   * Drains, then closes the admin endpoint, the auth sources and the health checks. Later calls
+   * return the same future.
    */
   public synchronized Future<Void> stop() {
     if (stopped != null) {
       return stopped;
     }
-    shared.shutdown().begin();
-    List<Future<Void>> undeployed = new ArrayList<>();
-    for (String id : deployments) {
-      undeployed.add(vertx.undeploy(id));
-    }
     // The admin endpoint goes last: during the grace period /health/ready answers "stopping".
-    stopped = Future.join(undeployed)
+    stopped = drain()
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> shared.authenticator().close())
+        .eventually(() -> Future.join(retired.stream().map(Authenticator::close).toList()))
         .eventually(() -> health == null ? Future.succeededFuture() : health.stop())
         .andThen(ar -> shared.stopped())
         .mapEmpty();
     return stopped;
+  }
+
+  /**
+   * Applies {@code next} (loaded and checked by {@link #load}) to new sessions: listeners added,
+   * removed or rebound, and new services for the kept ones; sessions already open keep theirs.
+   * Parts of the configuration that did not change keep their running services (the auth
+   * source and its cache, the backends' health, the TLS material). Completes with what changed.
+   */
+  public synchronized Future<List<String>> reload(Resources next) {
+    if (draining()) {
+      return Future.failedFuture(new IllegalStateException("Postern is draining"));
+    }
+    Resources before = resources;
+    SharedServices old = shared;
+    PosternConfig config = next.config();
+    List<String> changes = new ArrayList<>();
+    boolean sameAuth = next.authenticator() == before.authenticator();
+    Authenticator authenticator = sameAuth ? old.authenticator()
+        : new AuthCache(next.authenticator(), config.auth().cache(), new AuthCache.Counters(
+            old.meters()::authCacheHit, old.meters()::authCacheMiss, old.meters()::authAnswered));
+    if (!sameAuth) {
+      authServicesUp(old.meters(), next.authenticator());
+      changes.add("auth source " + next.authenticator().source() + " loaded");
+      retire(old.authenticator(), before.config());
+    }
+    boolean sameBackends = config.backends().equals(before.config().backends())
+        && next.backendTls().equals(before.backendTls());
+    BackendPools pools = sameBackends ? old.backends()
+        : new BackendPools(config.backends().values(), next.backendTls());
+    if (!sameBackends) {
+      changes.add("backends " + String.join(", ", config.backends().keySet()) + " loaded");
+    }
+    ServerTls tls = next.tls();
+    if (tls != null && before.tls() != null
+        && config.tls().equals(before.config().tls())) {
+      // The same files: the certificate watcher keeps what it loaded from them.
+      tls = old.tls();
+    } else if (tls != null) {
+      changes.add("TLS certificates loaded");
+    }
+    // max-connections: auto is fitted to the descriptors open at each load: not a change.
+    if (!config.limits().withMaxConnections(0)
+        .equals(before.config().limits().withMaxConnections(0))) {
+      changes.add("limits changed");
+    }
+    old.meters().configure(config);
+    SharedServices services = old.next(vertx, config, tls, pools, authenticator);
+    resources = next;
+    shared = services;
+    Future<Void> healthChange = Future.succeededFuture();
+    if (!sameBackends) {
+      BackendHealth previous = health;
+      healthChange = (previous == null ? Future.<Void>succeededFuture() : previous.stop())
+          .andThen(ar -> health = BackendHealth.start(vertx, services));
+    }
+    return healthChange
+        .compose(v -> listeners.apply(services, changes))
+        .eventually(() -> admin == null ? Future.succeededFuture()
+            : admin.readiness(readiness(services)))
+        .map(v -> changes);
+  }
+
+  /** {@code postern_auth_service_up} for each URL of an HTTP auth source (none for others). */
+  private static void authServicesUp(PosternMeters meters, Authenticator authenticator) {
+    Map<String, java.util.function.BooleanSupplier> up = new java.util.LinkedHashMap<>();
+    if (authenticator instanceof HttpAuthenticator http) {
+      http.urls().forEach(url -> up.put(HttpAuthenticator.where(url), () -> http.up(url)));
+    }
+    meters.authServicesUp(up);
+  }
+
+  /**
+   * Closes a replaced auth source once no login can still be asking it: a session's login is
+   * bounded by its pre-auth deadline.
+   */
+  private void retire(Authenticator authenticator, PosternConfig config) {
+    retired.add(authenticator);
+    long after = config.limits().preauthTimeout().toMillis()
+        + config.limits().backendLoginTimeout().toMillis();
+    vertx.setTimer(after, id -> {
+      if (retired.remove(authenticator)) {
+        authenticator.close();
+      }
+    });
+  }
+
+  /** What the running configuration was loaded from. */
+  public Resources resources() {
+    return resources;
+  }
+
+  /** The configuration new sessions get. */
+  public PosternConfig config() {
+    return shared.config();
   }
 
   /**

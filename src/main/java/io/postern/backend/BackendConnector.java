@@ -37,6 +37,23 @@ public final class BackendConnector {
         .setTcpNoDelay(true));
   }
 
+  private BackendConnector(BackendConnector same, PosternConfig config, BackendPools pools) {
+    this.vertx = same.vertx;
+    this.config = config;
+    this.pools = pools;
+    this.client = same.client;
+    this.connectTimes = same.connectTimes;
+  }
+
+  /**
+   * The same client for a reloaded configuration's backends and limits (each connect sets its
+   * own timeout). The client is shared: closing it (either one) closes the relayed backend
+   * connections of sessions that began before the reload too, so only the listener's end does.
+   */
+  public BackendConnector withConfig(PosternConfig next, BackendPools nextPools) {
+    return new BackendConnector(this, next, nextPools);
+  }
+
   public Vertx vertx() {
     return vertx;
   }

@@ -95,6 +95,17 @@ public final class DemoMode implements AutoCloseable {
     return config;
   }
 
+  /**
+   * A reloaded configuration with the demo's parts kept: its default backend is still the demo
+   * mailbox, and its certificate the self-signed one if the demo made one.
+   */
+  public PosternConfig adapt(PosternConfig reloaded) {
+    Map<String, BackendConfig> backends = new HashMap<>(reloaded.backends());
+    backends.put(PosternConfig.DEFAULT_BACKEND, config.defaultBackend());
+    PosternConfig adapted = reloaded.withBackends(backends);
+    return certificate == null ? adapted : adapted.withTls(config.tls());
+  }
+
   public Authenticator authenticator() {
     return authenticator;
   }

@@ -55,7 +55,8 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
   private static final String HEADER_CHECK = "postern-proxy-header";
 
   private final ListenerConfig listener;
-  private final LimitsConfig limits;
+  /** Replaced by a configuration reload; read on the acceptor thread. */
+  private volatile LimitsConfig limits;
   private final ListenerMeters meters;
   private final ConnectionLimits connections;
   private final AddressRates connectionRates;
@@ -72,6 +73,11 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     this.connectionRates = shared.connectionRates();
     this.handshakeRates = shared.handshakeRates();
     this.descriptors = shared.descriptors();
+  }
+
+  /** A reloaded configuration's limits, for connections accepted from now on. */
+  void limits(LimitsConfig next) {
+    this.limits = next;
   }
 
   /**

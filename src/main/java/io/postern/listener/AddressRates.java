@@ -19,7 +19,7 @@ public final class AddressRates {
   static final int MAX_TRACKED = 100_000;
   private static final long MINUTE_NANOS = Duration.ofMinutes(1).toNanos();
 
-  private final int perMinute;
+  private volatile int perMinute;
   private final Ticker ticker;
   private final Cache<String, Bucket> buckets;
 
@@ -38,14 +38,20 @@ public final class AddressRates {
         .build();
   }
 
+  /** A reloaded configuration's rate; buckets already filled refill at the new rate. */
+  void perMinute(int next) {
+    this.perMinute = next;
+  }
+
   /** Takes one token for {@code address}; false if its bucket is empty. */
   boolean tryTake(InetAddress address) {
-    if (perMinute == 0) {
+    int rate = perMinute;
+    if (rate == 0) {
       return true;
     }
     long now = ticker.read();
-    return buckets.get(Addresses.subscriberKey(address), k -> new Bucket(perMinute, now))
-        .tryTake(perMinute, now);
+    return buckets.get(Addresses.subscriberKey(address), k -> new Bucket(rate, now))
+        .tryTake(rate, now);
   }
 
   /** Tokens as a fraction, refilled continuously; confined by its own lock. */

@@ -13,14 +13,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConnectionLimits {
 
-  private final int maxTotal;
-  private final int maxPerSource;
+  private volatile int maxTotal;
+  private volatile int maxPerSource;
   private final AtomicInteger total = new AtomicInteger();
   private final ConcurrentHashMap<String, Integer> perSource = new ConcurrentHashMap<>();
 
   public ConnectionLimits(int maxTotal, int maxPerSource) {
     this.maxTotal = maxTotal;
     this.maxPerSource = maxPerSource;
+  }
+
+  /**
+   * New maximums from a reloaded configuration. Connections already open keep their slots (a
+   * lower maximum refuses new ones until enough have ended).
+   */
+  public void resize(int nextTotal, int nextPerSource) {
+    this.maxTotal = nextTotal;
+    this.maxPerSource = nextPerSource;
   }
 
   /** True if there was room for one more connection (then {@link #releaseTotal} must follow). */

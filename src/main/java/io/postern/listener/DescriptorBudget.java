@@ -44,7 +44,7 @@ public final class DescriptorBudget {
   }
 
   private final long limit;
-  private final int reserve;
+  private volatile int reserve;
   private final IntSupplier clients;
   private volatile Sample sample;
   private final EveryMinute warning = new EveryMinute();
@@ -142,6 +142,11 @@ public final class DescriptorBudget {
     if (usage != null) {
       sample = new Sample(usage.open(), held);
     }
+  }
+
+  /** A reloaded configuration's {@code limits.descriptor-reserve}. */
+  void reserve(int next) {
+    this.reserve = next;
   }
 
   /**

@@ -42,25 +42,33 @@ public final class ListenerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ListenerVerticle.class);
 
-  private final SharedServices shared;
-  private final ListenerConfig listener;
+  /** The configuration's services; a reload replaces them, on this verticle's event loop. */
+  private SharedServices shared;
+  private ListenerConfig listener;
+  private final int shareKey;
   private NetServer server;
+  /** Owns the backend client for the verticle's life; contexts get views of it per reload. */
+  private BackendConnector connector;
   private ListenerContext context;
   private ListenerMeters meters;
   private AcceptGate gate;
 
-  public ListenerVerticle(SharedServices shared, ListenerConfig listener) {
+  /**
+   * {@code shareKey} tells this listener's instances apart from other listeners' when the
+   * configuration asks for port 0 (see {@link #vertxPort}): unique per listener for the life of
+   * the process, never reused after a reload.
+   */
+  public ListenerVerticle(SharedServices shared, ListenerConfig listener, int shareKey) {
     this.shared = shared;
     this.listener = listener;
+    this.shareKey = shareKey;
   }
 
   @Override
   public Future<?> start() {
-    BackendConnector backends = new BackendConnector(vertx, shared.config(), shared.backends(),
+    connector = new BackendConnector(vertx, shared.config(), shared.backends(),
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
-    context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
-        shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.gate(),
-        shared.handshakeLimit());
+    context = context(shared, listener);
     meters = context.listenerMeters();
     // Before listen: Vert.x may hand this instance a connection before listen's future completes.
     gate = new AcceptGate(shared, listener, meters);
@@ -84,7 +92,30 @@ public final class ListenerVerticle extends VerticleBase {
     // Sessions before login get their goodbye at once; relays get the grace period to finish.
     return server.shutdown(shared.config().limits().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS)
-        .eventually(() -> context.backends().close());
+        .eventually(() -> connector.close());
+  }
+
+  /**
+   * A reloaded configuration for this listener, whose address, port, protocol, TLS mode and
+   * PROXY setting are unchanged (anything else needs a new listener): sessions accepted from now
+   * on get {@code next}'s services; sessions already open keep the ones they began with.
+   */
+  public Future<Void> reconfigure(SharedServices next, ListenerConfig nextListener) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    super.context.runOnContext(v -> {
+      shared = next;
+      listener = nextListener;
+      context = context(next, nextListener);
+      gate.limits(next.config().limits());
+      done.complete();
+    });
+    return done.future();
+  }
+
+  private ListenerContext context(SharedServices services, ListenerConfig config) {
+    return new ListenerContext(vertx, services.config(), config, services.tls(),
+        services.authenticator(), connector.withConfig(services.config(), services.backends()),
+        services.shutdown(), services.meters(), services.gate(), services.handshakeLimit());
   }
 
   /**
@@ -96,7 +127,7 @@ public final class ListenerVerticle extends VerticleBase {
     if (listener.port() != 0) {
       return listener.port();
     }
-    return -1 - shared.config().listeners().indexOf(listener);
+    return -1 - shareKey;
   }
 
   private NetServerOptions options() {

@@ -4,6 +4,7 @@ import io.postern.auth.Authenticator;
 import io.postern.auth.LoginGate;
 import io.postern.auth.LoginThrottle;
 import io.postern.backend.BackendPools;
+import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.session.HandshakeLimit;
@@ -52,6 +53,28 @@ public record SharedServices(
         new AddressRates(config.limits().handshakeRatePerIp()),
         new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),
             limits::open));
+  }
+
+  /**
+   * The services for a reloaded configuration: {@code config}, {@code tls}, {@code backends} and
+   * {@code authenticator} are the new ones (or these, where unchanged); what counts across
+   * sessions lives on, so that sessions already open keep their places: the connection counts
+   * (with the new maximums), the shutdown flag, the bound ports, the meters, the address rates,
+   * the descriptor budget, and the login penalties unless the throttle's settings changed.
+   */
+  public SharedServices next(Vertx vertx, PosternConfig next, ServerTls nextTls,
+      BackendPools nextBackends, Authenticator nextAuthenticator) {
+    LimitsConfig l = next.limits();
+    limits.resize(l.maxConnections(), l.maxConnectionsPerIp());
+    connectionRates.perMinute(l.connectionRatePerIp());
+    handshakeRates.perMinute(l.handshakeRatePerIp());
+    descriptors.reserve(l.descriptorReserve());
+    boolean samePenalties = next.auth().throttle().equals(config.auth().throttle())
+        && l.trustedNetworks().equals(config.limits().trustedNetworks());
+    LoginGate nextGate = samePenalties ? gate
+        : new LoginGate(vertx, new LoginThrottle(next.auth().throttle(), l));
+    return new SharedServices(next, nextTls, nextBackends, nextAuthenticator, limits, shutdown,
+        boundPorts, meters, nextGate, connectionRates, handshakeRates, descriptors);
   }
 
   /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */

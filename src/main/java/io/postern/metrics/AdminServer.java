@@ -24,7 +24,8 @@ public final class AdminServer {
   static final int MAX_CONNECTIONS = 64;
 
   private final PosternMeters meters;
-  private final Readiness readiness;
+  /** Replaced when a reload changes what readiness depends on; read on the admin event loop. */
+  private volatile Readiness readiness;
   private final WorkerExecutor scraper;
   /** Scrapes in progress by content type; only touched on the admin server's event loop. */
   private final Map<String, Future<String>> scrapes = new HashMap<>();
@@ -70,13 +71,20 @@ public final class AdminServer {
     connection.closeHandler(v -> connections--);
   }
 
+  /** A reloaded configuration's readiness check; the previous one is closed. */
+  public Future<Void> readiness(Readiness next) {
+    Readiness previous = readiness;
+    readiness = next;
+    return previous.close();
+  }
+
   public int port() {
     return server.actualPort();
   }
 
   public Future<Void> close() {
     return (server == null ? Future.<Void>succeededFuture() : server.close())
-        .eventually(readiness::close)
+        .eventually(() -> readiness.close())
         .eventually(scraper::close);
   }
 

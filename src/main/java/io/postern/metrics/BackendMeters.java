@@ -8,6 +8,7 @@ import io.postern.config.Protocol;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -64,19 +65,27 @@ public final class BackendMeters {
   }
 
   /** Whether {@code server} takes new logins for {@code protocol}, read at each scrape. */
-  public void serverUp(String server, Protocol protocol, BooleanSupplier up) {
-    Gauge.builder("postern.backend.up", () -> up.getAsBoolean() ? 1 : 0)
+  public Gauge serverUp(String server, Protocol protocol, BooleanSupplier up) {
+    return Gauge.builder("postern.backend.up", () -> up.getAsBoolean() ? 1 : 0)
         .description("1 while the server takes new logins for the protocol, 0 while it is down")
         .tags("backend", backend, "server", server, "protocol", protocol.id())
         .register(registry);
   }
 
   /** Sessions relaying through {@code server}, read at each scrape. */
-  public void serverSessions(String server, IntSupplier sessions) {
-    Gauge.builder("postern.backend.sessions", sessions::getAsInt)
+  public Gauge serverSessions(String server, IntSupplier sessions) {
+    return Gauge.builder("postern.backend.sessions", sessions::getAsInt)
         .description("Logged-in sessions relaying through the server, all protocols")
         .tags("backend", backend, "server", server)
         .register(registry);
+  }
+
+  /**
+   * Removes gauges {@link #serverUp} and {@link #serverSessions} gave: a reloaded configuration
+   * registers its own servers' (a gauge registered again keeps reading the first one's source).
+   */
+  public void remove(List<Gauge> gauges) {
+    gauges.forEach(registry::remove);
   }
 
   /** One health check of {@code server} took {@code nanos}; {@code passed} or not. */

@@ -13,7 +13,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Locale;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
@@ -44,6 +47,12 @@ public final class PosternMeters {
   private final Counter authErrors;
   private final Counter cacheHits;
   private final Counter cacheMisses;
+  /** The auth service URLs' gauges; guarded by this. */
+  private final List<Gauge> authServices = new ArrayList<>();
+  private final AtomicLong lastReloadOk =
+      new AtomicLong(1);
+  private final AtomicLong lastReloadAt =
+      new AtomicLong(System.currentTimeMillis() / 1000);
 
   /** Meters for this configuration, on {@code registry} (shared with Vert.x's own meters). */
   public PosternMeters(PrometheusMeterRegistry registry, PosternConfig config, String authSource,
@@ -69,6 +78,14 @@ public final class PosternMeters {
         .description("Logins the auth source could not answer (down, timed out, bad answer)")
         .tag("source", authSource)
         .register(registry);
+    Gauge.builder("postern.config.last.reload.successful", lastReloadOk, AtomicLong::get)
+        .description("1 if the last configuration reload was applied (or none was tried), 0 if"
+            + " it was refused and the previous configuration still runs")
+        .register(registry);
+    Gauge.builder("postern.config.last.reload.success.timestamp", lastReloadAt, AtomicLong::get)
+        .description("When the running configuration was loaded (Unix time)")
+        .baseUnit("seconds")
+        .register(registry);
     cacheHits = cacheCounter(registry, "hit");
     cacheMisses = cacheCounter(registry, "miss");
     Info.builder()
@@ -77,6 +94,37 @@ public final class PosternMeters {
         .labelNames("version")
         .register(registry.getPrometheusRegistry())
         .setLabelValues(version);
+  }
+
+  /**
+   * Meters for what a reloaded configuration adds: its new listeners' (a removed listener's
+   * series stay, with {@code up} 0) and its new backends'.
+   */
+  public void configure(PosternConfig config) {
+    for (ListenerConfig listener : config.listeners()) {
+      listeners.computeIfAbsent(listener.name(), n -> new ListenerMeters(registry, listener,
+          config.tls().protocols()));
+    }
+    for (BackendConfig backend : config.backends().values()) {
+      backend(backend.name());
+    }
+  }
+
+  /**
+   * A configuration reload (SIGHUP, the admin API) was applied or refused: counted, and
+   * {@code postern_config_last_reload_successful} says how the last one went, as Prometheus's
+   * own {@code prometheus_config_last_reload_successful} does.
+   */
+  public void configReload(boolean applied) {
+    Counter.builder("postern.config.reloads")
+        .description("Configuration reloads (SIGHUP, POST /api/reload), applied or refused")
+        .tag("result", applied ? "applied" : "refused")
+        .register(registry)
+        .increment();
+    lastReloadOk.set(applied ? 1 : 0);
+    if (applied) {
+      lastReloadAt.set(System.currentTimeMillis() / 1000);
+    }
   }
 
   public PrometheusMeterRegistry registry() {
@@ -150,11 +198,16 @@ public final class PosternMeters {
    * Whether the auth service at {@code url} (as configured, without query) is up: 1, or 0 while
    * logins skip it after a failure.
    */
-  public void authServiceUp(String url, BooleanSupplier up) {
-    Gauge.builder("postern.auth.service.up", () -> up.getAsBoolean() ? 1 : 0)
-        .description("Whether logins ask this auth service URL (0: skipped after a failure)")
-        .tag("url", url)
-        .register(registry);
+  public synchronized void authServicesUp(Map<String, BooleanSupplier> up) {
+    // A reload may bring other URLs: the previous source's series go, its gauges would keep
+    // reading the source it replaced.
+    authServices.forEach(registry::remove);
+    authServices.clear();
+    up.forEach((url, isUp) -> authServices.add(
+        Gauge.builder("postern.auth.service.up", () -> isUp.getAsBoolean() ? 1 : 0)
+            .description("Whether logins ask this auth service URL (0: skipped after a failure)")
+            .tag("url", url)
+            .register(registry)));
   }
 
   /** The Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

@@ -1,0 +1,248 @@
+package io.postern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.postern.config.AuthConfig;
+import io.postern.config.BackendConfig;
+import io.postern.config.ListenerConfig;
+import io.postern.config.LimitsConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.Protocol;
+import io.postern.config.TlsMode;
+import io.postern.testing.BackendScripts;
+import io.postern.testing.Conversation;
+import io.postern.testing.FakeBackend;
+import io.postern.testing.MailClient;
+import io.postern.testing.Ports;
+import io.postern.testing.PosternFixture;
+import io.postern.testing.TestTls;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A reloaded configuration as clients see it: new sessions get the new backends, limits and
+ * listeners, while a session logged in before the reload keeps relaying to where it began.
+ */
+class ConfigReloadTest {
+
+  @TempDir
+  Path dir;
+
+  private FakeBackend first;
+  private FakeBackend second;
+  private PosternFixture postern;
+
+  @BeforeEach
+  void start() throws Exception {
+    first = FakeBackend.start(server("first"), TestTls.shared("localhost"));
+    second = FakeBackend.start(server("second"), TestTls.shared("localhost"));
+    postern = PosternFixture.builder(dir).user("alice", "pw").backend(first.port(), 1)
+        .plaintextListeners().cleartext(AuthConfig.Cleartext.ALLOW).start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    postern.close();
+    first.close();
+    second.close();
+  }
+
+  /** A backend whose every reply names it. */
+  private static FakeBackend.Script server(String name) {
+    return c -> {
+      c.send("* OK [CAPABILITY IMAP4rev1] " + name + " ready\r\n");
+      String login = c.readLine();
+      c.send(login.split(" ")[0] + " OK [CAPABILITY IMAP4rev1] Logged in\r\n");
+      BackendScripts.imapCommands(name).run(c);
+    };
+  }
+
+  private List<String> reload(PosternConfig next) throws Exception {
+    PosternServer.Resources resources = PosternServer.load(postern.vertx(), next,
+        postern.server().resources().authenticator());
+    return postern.server().reload(resources).await();
+  }
+
+  private PosternConfig withDefaultBackendAt(PosternConfig config, int port) {
+    Map<String, BackendConfig> backends = new HashMap<>(config.backends());
+    backends.put("default", new BackendConfig("default", "127.0.0.1",
+        new BackendConfig.Endpoint(port, TlsMode.NONE), new BackendConfig.Endpoint(1,
+        TlsMode.NONE), true, null));
+    return config.withBackends(backends);
+  }
+
+  private static PosternConfig withListeners(PosternConfig config, List<ListenerConfig> l) {
+    return new PosternConfig(l, config.tls(), config.auth(), config.backends(), config.limits(),
+        config.admin(), config.logging());
+  }
+
+  private Conversation loggedIn() throws IOException {
+    Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls());
+    c.expect("* OK");
+    c.send("a LOGIN alice pw\r\n");
+    assertThat(c.readLine()).startsWith("a OK");
+    return c;
+  }
+
+  private static String whoAnswers(Conversation c) throws IOException {
+    c.send("w WHOAMI\r\n");
+    String line = c.readLine();
+    assertThat(c.readLine()).isEqualTo("w OK done");
+    return line;
+  }
+
+  @Test
+  void newLoginsShouldGoToTheReloadedBackendWhileAnOpenSessionKeepsItsOwn() throws Exception {
+    try (Conversation before = loggedIn()) {
+      assertThat(whoAnswers(before)).isEqualTo("* WHOAMI first");
+
+      List<String> changes = reload(withDefaultBackendAt(postern.config(), second.port()));
+
+      assertThat(changes).anyMatch(c -> c.startsWith("backends"));
+      try (Conversation after = loggedIn()) {
+        assertThat(whoAnswers(after)).isEqualTo("* WHOAMI second");
+      }
+      assertThat(whoAnswers(before)).as("the session logged in before the reload")
+          .isEqualTo("* WHOAMI first");
+    }
+  }
+
+  @Test
+  void anAddedListenerShouldServeAndARemovedOneShouldStopAccepting() throws Exception {
+    PosternConfig config = postern.config();
+    List<ListenerConfig> more = new ArrayList<>(config.listeners());
+    more.add(new ListenerConfig("imap-extra", Protocol.IMAP, "127.0.0.1", 0, TlsMode.NONE,
+        false));
+
+    assertThat(reload(withListeners(config, more)))
+        .contains("listener imap-extra added on 127.0.0.1:0");
+    int port = postern.port("imap-extra");
+    try (Conversation c = MailClient.plain(port, postern.tls())) {
+      c.expect("* OK");
+      c.send("a LOGIN alice pw\r\n");
+      assertThat(c.readLine()).startsWith("a OK");
+
+      assertThat(reload(config)).contains("listener imap-extra removed");
+
+      // Its open session is drained, and nothing is accepted on its port any more.
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.closedByPeer(100));
+    }
+    assertThatThrownBy(() -> MailClient.plain(port, postern.tls()))
+        .isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> postern.port("imap-extra")).hasMessageContaining("imap-extra");
+    // The listeners that stayed serve as before.
+    try (Conversation c = loggedIn()) {
+      assertThat(whoAnswers(c)).isEqualTo("* WHOAMI first");
+    }
+  }
+
+  @Test
+  void aListenerWhoseTlsChangesShouldBeReboundOnTheSamePort() throws Exception {
+    int port = Ports.free(1)[0];
+    PosternConfig config = postern.config();
+    List<ListenerConfig> plain = new ArrayList<>(config.listeners());
+    plain.add(new ListenerConfig("moving", Protocol.IMAP, "127.0.0.1", port, TlsMode.NONE,
+        false));
+    List<ListenerConfig> starttls = new ArrayList<>(config.listeners());
+    starttls.add(new ListenerConfig("moving", Protocol.IMAP, "127.0.0.1", port,
+        TlsMode.STARTTLS, false));
+    reload(withListeners(config, plain));
+    try (Conversation c = MailClient.plain(port, postern.tls())) {
+      c.send("a CAPABILITY\r\n");
+      assertThat(c.readUntil("a ")).noneMatch(line -> line.contains("STARTTLS"));
+    }
+
+    assertThat(reload(withListeners(config, starttls)))
+        .contains("listener moving rebound to 127.0.0.1:" + port);
+
+    assertThat(postern.port("moving")).isEqualTo(port);
+    try (Conversation c = MailClient.plain(port, postern.tls())) {
+      c.send("a CAPABILITY\r\n");
+      assertThat(c.readUntil("a ")).anyMatch(line -> line.contains("STARTTLS"));
+    }
+  }
+
+  @Test
+  void aChangedLimitShouldApplyToSessionsThatBeginAfterTheReload() throws Exception {
+    try (Conversation before = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+      before.expect("* OK");
+      LimitsConfig l = postern.config().limits();
+      reload(postern.config().withLimits(new LimitsConfig(l.preauthTimeout(), l.idleTimeout(),
+          l.handshakeTimeout(), l.backendConnectTimeout(), l.backendLoginTimeout(), l.maxLine(),
+          l.maxLiteral(), 1, l.maxConnections(), l.maxConnectionsPerIp(), l.trustedNetworks(),
+          l.shutdownGrace(), l.connectionRatePerIp(), l.handshakeRatePerIp(),
+          l.descriptorReserve(), l.drainWindow())));
+
+      try (Conversation after = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+        after.expect("* OK");
+        after.send("a FROB\r\n");
+        assertThat(after.readLine()).startsWith("a BAD");
+        assertThat(after.readLine()).as("max-bad-commands is 1 now").startsWith("* BYE");
+      }
+      before.send("a FROB\r\n");
+      assertThat(before.readLine()).as("max-bad-commands was 5 when it began")
+          .startsWith("a BAD");
+      before.send("b NOOP\r\n");
+      assertThat(before.readLine()).startsWith("b OK");
+    }
+  }
+
+  @Test
+  void aNewPasswdFileShouldDecideNewLoginsAndTheOldSourceShouldNotBeAskedAgain()
+      throws Exception {
+    Path other = dir.resolve("other.passwd");
+    Files.writeString(other, PosternFixture.passwdLine("bob", "pw-bob", "") + "\n");
+    PosternConfig config = postern.config();
+    AuthConfig a = config.auth();
+    PosternConfig next = new PosternConfig(config.listeners(), config.tls(),
+        new AuthConfig(a.source(), other, a.http(), a.cleartext(), a.failureDelay(),
+            a.maxAttempts(), a.cache(), a.throttle(), a.hashing()),
+        config.backends(), config.limits(), config.admin(), config.logging());
+    var before = postern.server().shared().authenticator();
+
+    List<String> changes = postern.server().reload(
+        PosternServer.load(postern.vertx(), next, null)).await();
+
+    assertThat(changes).contains("auth source passwd-file loaded");
+    assertThat(postern.server().shared().authenticator()).isNotSameAs(before);
+    try (Conversation c = MailClient.plain(postern.port("imap-plain"), postern.tls())) {
+      c.expect("* OK");
+      c.send("a LOGIN alice pw\r\n");
+      assertThat(c.readLine()).startsWith("a NO [AUTHENTICATIONFAILED]");
+      c.send("b LOGIN bob pw-bob\r\n");
+      assertThat(c.readLine()).startsWith("b OK");
+    }
+  }
+
+  @Test
+  void unchangedAuthSettingsShouldKeepTheRunningAuthSourceAndItsCache() throws Exception {
+    var before = postern.server().shared().authenticator();
+
+    assertThat(reload(postern.config())).isEmpty();
+
+    assertThat(postern.server().shared().authenticator()).isSameAs(before);
+    try (Conversation c = loggedIn()) {
+      assertThat(whoAnswers(c)).isEqualTo("* WHOAMI first");
+    }
+  }
+
+  @Test
+  void aReloadWhileDrainingShouldBeRefused() throws Exception {
+    postern.server().drain();
+
+    assertThatThrownBy(() -> reload(postern.config())).hasMessageContaining("draining");
+  }
+}
