@@ -121,9 +121,12 @@ final class ConfigReload {
           trigger, key);
     }
     LogFormat.apply(next.logging().format());
-    List<String> changes;
+    List<String> changes = new ArrayList<>();
+    if (!next.logging().equals(running.logging())) {
+      changes.add("logging.format " + next.logging().format().name().toLowerCase());
+    }
     try {
-      changes = server.reload(resources).await();
+      changes.addAll(server.reload(resources).await());
     } catch (Exception e) {
       // Applied as far as it went (e.g. a new listener's port was taken): say what failed.
       LOG.error("configuration reload ({}) applied with an error: {}", trigger, e.getMessage());
