@@ -215,14 +215,17 @@ public final class PosternServer {
   }
 
   /**
-   * Stops accepting, says goodbye to sessions before login, lets relays finish for a while. Later
-   * calls return the same future.
+   * Stops accepting, says goodbye to sessions before login, ends logged-in sessions spread over
+   * {@code limits.drain-window} (each between two backend responses), all within
+   * {@code limits.shutdown-grace}, after which what is left is cut. Later calls return the same
+   * future.
    */
   public synchronized Future<Void> stop() {
     if (stopped != null) {
       return stopped;
     }
     shared.shutdown().begin();
+    shared.sessions().end(session -> true, "shutdown", shared.config().limits().drainWindow());
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));

@@ -60,7 +60,7 @@ public final class ListenerVerticle extends VerticleBase {
         (backend, nanos) -> shared.meters().backend(backend).connected(nanos));
     context = new ListenerContext(vertx, shared.config(), listener, shared.tls(),
         shared.authenticator(), backends, shared.shutdown(), shared.meters(), shared.gate(),
-        shared.handshakeLimit());
+        shared.handshakeLimit(), shared.sessions());
     meters = context.listenerMeters();
     // Before listen: Vert.x may hand this instance a connection before listen's future completes.
     gate = new AcceptGate(shared, listener, meters);
@@ -81,7 +81,9 @@ public final class ListenerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     meters.up(false);
-    // Sessions before login get their goodbye at once; relays get the grace period to finish.
+    // Sessions before login get their goodbye at once; PosternServer ends relays through the
+    // live-session directory, spread over the drain window; what is left at the end of the grace
+    // is cut.
     return server.shutdown(shared.config().limits().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS)
         .eventually(() -> context.backends().close());
