@@ -117,7 +117,12 @@ public final class Relay {
     }
     endTimer = vertx.setTimer(Math.max(1, within.toMillis()), id -> {
       endTimer = -1;
-      finish(REQUESTED);
+      if (endedBy == null) {
+        // The backend is still in the middle of a response: nothing it sends matters now, and
+        // a graceful close would wait for it to finish. The client gets what it has, then a FIN.
+        SocketEnds.abort(backend);
+        finish(REQUESTED);
+      }
     });
   }
 
