@@ -214,6 +214,11 @@ public final class PosternServer {
     return shared;
   }
 
+  /** Every live session, for the admin API and drains. */
+  public io.postern.session.SessionDirectory sessions() {
+    return shared.sessions();
+  }
+
   /**
    * Stops accepting, says goodbye to sessions before login, ends logged-in sessions spread over
    * {@code limits.drain-window} (each between two backend responses), all within
