@@ -106,6 +106,9 @@ final class ListenerSet {
             + (now == null ? " removed" : " rebound to " + now.endpoint()));
         LOG.info("listener {} on {} stops; its sessions are drained", old.config().name(),
             old.config().endpoint());
+        String name = old.config().name();
+        next.sessions().end(session -> session.listener().equals(name), "drained",
+            next.config().limits().drainWindow());
         Future<Void> stopped = stop(old, next);
         stoppedByEndpoint.put(old.config().endpoint(), stopped);
       } else {

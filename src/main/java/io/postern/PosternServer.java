@@ -213,14 +213,22 @@ public final class PosternServer {
     return shared;
   }
 
+  /** Every live session, for the admin API and drains. */
+  public io.postern.session.SessionDirectory sessions() {
+    return shared.sessions();
+  }
+
   /**
    * Stops accepting, says goodbye to sessions before login, and ends logged-in sessions spread
-   * over {@code limits.drain-window}, all within {@code limits.shutdown-grace}; the admin endpoint
-   * stays, with {@code /health/ready} saying so. Later calls return the same future.
+   * over {@code limits.drain-window} (each between two backend responses), all within {@code
+   * limits.shutdown-grace}, after which what is left is cut; each session's line says {@code
+   * result}. The admin endpoint stays, with {@code /health/ready} saying so. Later calls return
+   * the same future.
    */
-  public synchronized Future<Void> drain() {
+  public synchronized Future<Void> drain(String result) {
     if (drained == null) {
       shared.shutdown().begin();
+      shared.sessions().end(session -> true, result, shared.config().limits().drainWindow());
       drained = listeners.stopAll(shared);
     }
     return drained;
@@ -232,15 +240,15 @@ public final class PosternServer {
   }
 
   /**
-   * Drains, then closes the admin endpoint, the auth sources and the health checks. Later calls
-   * return the same future.
+   * Drains (as SIGTERM: {@code result=shutdown}), then closes the admin endpoint, the auth
+   * sources and the health checks. Later calls return the same future.
    */
   public synchronized Future<Void> stop() {
     if (stopped != null) {
       return stopped;
     }
     // The admin endpoint goes last: during the grace period /health/ready answers "stopping".
-    stopped = drain()
+    stopped = drain("shutdown")
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> shared.authenticator().close())
         .eventually(() -> Future.join(retired.stream().map(Authenticator::close).toList()))

@@ -241,7 +241,7 @@ class ConfigReloadTest {
 
   @Test
   void aReloadWhileDrainingShouldBeRefused() throws Exception {
-    postern.server().drain();
+    postern.server().drain("drained");
 
     assertThatThrownBy(() -> reload(postern.config())).hasMessageContaining("draining");
   }

@@ -6,6 +6,7 @@ import io.postern.backend.BackendTarget;
 import io.postern.config.LimitsConfig;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
+import io.postern.relay.ResponseBoundaries;
 import io.postern.sasl.SaslMechanism;
 import io.postern.session.ClientDecoder;
 import io.postern.session.ClientSession;
@@ -29,6 +30,12 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
   @Override
   public ClientDecoder<ImapRequest> decoder(LimitsConfig limits) {
     return new ImapDecoder(limits.maxLine(), limits.maxLiteral());
+  }
+
+  /** A logged-in IMAP session ends between two responses, never inside a literal. */
+  @Override
+  public ResponseBoundaries responseBoundaries() {
+    return new ImapResponseBoundaries();
   }
 
   @Override
@@ -149,7 +156,7 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
   public String goodbye(Goodbye why, String reply) {
     String code = switch (why) {
       case LINE_TOO_LONG, LITERAL_TOO_BIG -> "[TOOBIG] ";
-      case SHUTDOWN, TOO_MANY_CONNECTIONS, TOO_MANY_FROM_ADDRESS, CONNECTING_TOO_FAST,
+      case SHUTDOWN, ENDED, TOO_MANY_CONNECTIONS, TOO_MANY_FROM_ADDRESS, CONNECTING_TOO_FAST,
           TOO_MANY_HANDSHAKES -> "[UNAVAILABLE] ";
       case INTERNAL_ERROR -> "[SERVERBUG] ";
       case TOO_MANY_ATTEMPTS, TOO_MANY_ERRORS, PREAUTH_TIMEOUT -> "";

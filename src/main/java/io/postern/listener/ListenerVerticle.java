@@ -89,7 +89,9 @@ public final class ListenerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     meters.up(false);
-    // Sessions before login get their goodbye at once; relays get the grace period to finish.
+    // Sessions before login get their goodbye at once; PosternServer ends relays through the
+    // live-session directory, spread over the drain window; what is left at the end of the grace
+    // is cut.
     return server.shutdown(shared.config().limits().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS)
         .eventually(() -> connector.close());
@@ -115,7 +117,8 @@ public final class ListenerVerticle extends VerticleBase {
   private ListenerContext context(SharedServices services, ListenerConfig config) {
     return new ListenerContext(vertx, services.config(), config, services.tls(),
         services.authenticator(), connector.withConfig(services.config(), services.backends()),
-        services.shutdown(), services.meters(), services.gate(), services.handshakeLimit());
+        services.shutdown(), services.meters(), services.gate(), services.handshakeLimit(),
+        services.sessions());
   }
 
   /**

@@ -8,6 +8,7 @@ import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.session.HandshakeLimit;
+import io.postern.session.LiveSessions;
 import io.postern.session.ShutdownSignal;
 import io.postern.tls.ServerTls;
 import io.vertx.core.Vertx;
@@ -32,19 +33,21 @@ public record SharedServices(
     LoginGate gate,
     AddressRates connectionRates,
     AddressRates handshakeRates,
-    DescriptorBudget descriptors) {
+    DescriptorBudget descriptors,
+    LiveSessions sessions) {
 
   /** {@code config}'s limits must have max-connections fitted ({@link DescriptorBudget#fit}). */
   public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
-    this(config, tls, new BackendPools(config.backends().values(), backendTls), authenticator,
+    this(vertx, config, tls, new BackendPools(config.backends().values(), backendTls),
+        authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()), meters,
         new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
   }
 
-  private SharedServices(PosternConfig config, ServerTls tls, BackendPools backends,
+  private SharedServices(Vertx vertx, PosternConfig config, ServerTls tls, BackendPools backends,
       Authenticator authenticator, ConnectionLimits limits, PosternMeters meters,
       LoginGate gate) {
     this(config, tls, backends, authenticator, limits, new ShutdownSignal(),
@@ -52,7 +55,7 @@ public record SharedServices(
         new AddressRates(config.limits().connectionRatePerIp()),
         new AddressRates(config.limits().handshakeRatePerIp()),
         new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),
-            limits::open));
+            limits::open), new LiveSessions(vertx));
   }
 
   /**
@@ -74,7 +77,7 @@ public record SharedServices(
     LoginGate nextGate = samePenalties ? gate
         : new LoginGate(vertx, new LoginThrottle(next.auth().throttle(), l));
     return new SharedServices(next, nextTls, nextBackends, nextAuthenticator, limits, shutdown,
-        boundPorts, meters, nextGate, connectionRates, handshakeRates, descriptors);
+        boundPorts, meters, nextGate, connectionRates, handshakeRates, descriptors, sessions);
   }
 
   /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */

@@ -16,6 +16,8 @@ import java.util.function.Supplier;
  * buffers per session, whatever the message size). Traffic either way resets the idle timer.
  * When the client stops sending, the backend is told (half-close) and may still answer; when the
  * backend ends, the client gets everything already received and then the connection closes.
+ * Asked to end ({@link #end}), it ends where the backend is between two responses, as the
+ * protocol's {@link ResponseBoundaries} follow them.
  */
 public final class Relay {
 
@@ -29,6 +31,11 @@ public final class Relay {
   private final Supplier<Duration> shutdownGraceLeft;
   private final Counters counters;
   private final Promise<RelayResult> done = Promise.promise();
+  /** Follows the backend's responses; null: the protocol has no safe point to end at. */
+  private final ResponseBoundaries boundaries;
+  /** Set once asked to end: said at the next point between two responses, then both close. */
+  private Buffer lastWord;
+  private long endTimer = -1;
   private long toClient;
   private long toBackend;
   private long lastActivity = System.nanoTime();
@@ -42,8 +49,12 @@ public final class Relay {
   /** Where relayed byte counts go as they pass (metrics), besides the session's own totals. */
   public record Counters(LongConsumer toClient, LongConsumer toBackend) {}
 
+  /** What ended a relay that was asked to ({@link #end}), in {@link RelayResult#endedBy}. */
+  public static final String REQUESTED = "request";
+
   private Relay(Vertx vertx, NetSocket client, NetSocket backend, Duration idleTimeout,
-      Supplier<Duration> shutdownGraceLeft, Counters counters) {
+      Supplier<Duration> shutdownGraceLeft, Counters counters, ResponseBoundaries boundaries) {
+    this.boundaries = boundaries;
     this.vertx = vertx;
     this.client = client;
     this.backend = backend;
@@ -57,18 +68,80 @@ public final class Relay {
    * {@code fromBackend} bytes the backend sent after its login reply; {@code clientDone} says the
    * client already stopped sending. Both sockets must be paused, and the client's must allow
    * half-close ({@link SocketEnds#allowHalfClose}). When Postern stops, the relay may go on for
-   * what {@code shutdownGraceLeft} says is left of the shutdown grace.
+   * what {@code shutdownGraceLeft} says is left of the shutdown grace. {@code boundaries}
+   * follows the backend's responses from here on (null: the protocol has none to end at).
    */
-  public static Future<RelayResult> start(Vertx vertx, NetSocket client, NetSocket backend,
+  public static Relay start(Vertx vertx, NetSocket client, NetSocket backend,
       Buffer fromClient, Buffer fromBackend, boolean clientDone, Duration idleTimeout,
-      Supplier<Duration> shutdownGraceLeft, Counters counters) {
-    Relay relay = new Relay(vertx, client, backend, idleTimeout, shutdownGraceLeft, counters);
+      Supplier<Duration> shutdownGraceLeft, Counters counters, ResponseBoundaries boundaries) {
+    Relay relay = new Relay(vertx, client, backend, idleTimeout, shutdownGraceLeft, counters,
+        boundaries);
     relay.begin(fromClient, fromBackend, clientDone);
-    return relay.done.future();
+    return relay;
+  }
+
+  /** Completes when both connections have closed. */
+  public Future<RelayResult> result() {
+    return done.future();
+  }
+
+  /** Bytes passed to the client so far (on the relay's event loop). */
+  public long toClient() {
+    return toClient;
+  }
+
+  /** Bytes passed to the backend so far (on the relay's event loop). */
+  public long toBackend() {
+    return toBackend;
+  }
+
+  /**
+   * Ends the relay, on its event loop: at once if the backend is between two responses, else at
+   * the next such point, relaying until there (what the backend sends after it is not passed
+   * on); there the client gets {@code lastWord} (may be empty), and both connections close.
+   * Without such a point within {@code within}, or without {@link ResponseBoundaries}, both
+   * close where the stream stands, with no last word.
+   */
+  public void end(Buffer lastWord, Duration within) {
+    if (endedBy != null || this.lastWord != null) {
+      return;
+    }
+    if (boundaries == null) {
+      finish(REQUESTED);
+      return;
+    }
+    this.lastWord = lastWord;
+    if (boundaries.between()) {
+      sayLastWord();
+      return;
+    }
+    endTimer = vertx.setTimer(Math.max(1, within.toMillis()), id -> {
+      endTimer = -1;
+      if (endedBy == null) {
+        // The backend is still in the middle of a response: nothing it sends matters now, and
+        // a graceful close would wait for it to finish. The client gets what it has, then a FIN.
+        SocketEnds.abort(backend);
+        finish(REQUESTED);
+      }
+    });
+  }
+
+  private void sayLastWord() {
+    if (endedBy != null) {
+      return;
+    }
+    if (lastWord.length() > 0) {
+      toClient(lastWord.length());
+      client.write(lastWord);
+    }
+    finish(REQUESTED);
   }
 
   private void begin(Buffer fromClient, Buffer fromBackend, boolean clientDone) {
     if (fromBackend.length() > 0) {
+      if (boundaries != null) {
+        boundaries.follow(fromBackend, false);
+      }
       toClient(fromBackend.length());
       client.write(fromBackend);
     }
@@ -112,14 +185,36 @@ public final class Relay {
 
   private void pipe(NetSocket from, NetSocket to, boolean upstream) {
     // Only the client's socket allows half-close, so only it ever reports an end of input.
-    SocketEnds.onInput(from, data -> {
+    SocketEnds.onInput(from, input -> {
+      if (endedBy != null && lastWord != null) {
+        // Ended between two responses: nothing after that point is passed on.
+        return;
+      }
+      Buffer data = input;
       lastActivity = System.nanoTime();
+      boolean lastChunk = false;
+      if (!upstream && boundaries != null) {
+        if (lastWord == null) {
+          boundaries.follow(data, false);
+        } else {
+          // Asked to end: pass on up to the end of the response under way, and stop there.
+          int n = boundaries.follow(data, true);
+          lastChunk = boundaries.between();
+          if (n < data.length()) {
+            data = data.slice(0, n);
+          }
+        }
+      }
       if (upstream) {
         toBackend(data.length());
       } else {
         toClient(data.length());
       }
       to.write(data);
+      if (lastChunk) {
+        sayLastWord();
+        return;
+      }
       if (to.writeQueueFull()) {
         from.pause();
         to.drainHandler(v -> from.resume());
@@ -156,6 +251,7 @@ public final class Relay {
     if (endedBy == null) {
       endedBy = side;
       vertx.cancelTimer(idleTimer);
+      vertx.cancelTimer(endTimer);
       // Nothing more is relayed. Each side gets what is queued for it (the end of a message, the
       // tagged OK of a LOGOUT) and then a FIN; a side that does not take them within the linger
       // time is not reading, and its connection is reset rather than left to the kernel.
@@ -189,6 +285,7 @@ public final class Relay {
     if (clientClosed && backendClosed && !done.future().isComplete()) {
       vertx.cancelTimer(idleTimer);
       vertx.cancelTimer(shutdownTimer);
+      vertx.cancelTimer(endTimer);
       done.complete(new RelayResult(toClient, toBackend, endedBy == null ? "client" : endedBy));
     }
   }

@@ -7,6 +7,7 @@ import io.postern.credentials.Credentials;
 import io.postern.metrics.ProtocolMeters.LoginResult;
 import io.postern.net.Addresses;
 import io.postern.net.SocketEnds;
+import io.postern.relay.Relay;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.session.LoginOutcome.Failed;
@@ -58,6 +59,8 @@ public final class ClientSession<R> {
   private SaslExchange sasl;
   /** The login under way (state LOGIN), else null. */
   private LoginAttempt login;
+  /** The relay (state RELAY), else null. */
+  private Relay relay;
   private String endResult = "closed";
   private long deadline = -1;
   private int attempts;
@@ -98,7 +101,11 @@ public final class ClientSession<R> {
       record.end("internal_error");
       return;
     }
-    new ClientSession<>(context, protocols, record, socket).begin();
+    ClientSession<R> session = new ClientSession<>(context, protocols, record, socket);
+    // Listed until its log line is written, whatever ends it.
+    context.sessions().add(record.id(), context.vertx().getOrCreateContext(), session.live());
+    record.listed(() -> context.sessions().remove(record.id()));
+    session.begin();
   }
 
   private void begin() {
@@ -331,8 +338,8 @@ public final class ClientSession<R> {
     if (outcome instanceof LoginOutcome.LoggedIn in) {
       state = State.RELAY;
       cancelDeadline();
-      RelayHandover.start(context, context.listener().protocol(), record, socket, in.backend(),
-          Buffer.buffer(decoder.drain()));
+      relay = RelayHandover.start(context, context.listener().protocol(), record, socket,
+          in.backend(), Buffer.buffer(decoder.drain()), protocol.responseBoundaries());
       return;
     }
     state = State.COMMANDS;
@@ -372,6 +379,48 @@ public final class ClientSession<R> {
 
   private void shuttingDown() {
     end(Goodbye.SHUTDOWN);
+  }
+
+  /** What the live-session directory sees of this session and asks of it. */
+  private LiveSessions.Live live() {
+    return new LiveSessions.Live() {
+      @Override
+      public SessionView view() {
+        if (state == State.CLOSED) {
+          return null;
+        }
+        return new SessionView(record.id(), record.user(), record.clientIp(),
+            record.clientPort(), context.listener().name(), context.listener().protocol().id(),
+            record.backend(), record.server(),
+            record.tlsProtocol(), record.since(), relay == null ? 0 : relay.toClient(),
+            relay == null ? 0 : relay.toBackend(), state == State.RELAY);
+      }
+
+      @Override
+      public void end(String result) {
+        guarded(() -> endFromOutside(result));
+      }
+    };
+  }
+
+  /**
+   * Ended from outside (drain, shutdown, kick): before login the goodbye at once; logged in,
+   * the relay ends between two backend responses with the goodbye (IMAP), bounded by what is
+   * left of the shutdown grace, or is closed (a protocol without such points, POP3).
+   */
+  private void endFromOutside(String result) {
+    Goodbye why = Goodbye.SHUTDOWN.result().equals(result) ? Goodbye.SHUTDOWN : Goodbye.ENDED;
+    switch (state) {
+      case RELAY -> {
+        if (relay != null) {
+          record.requestedEnd(result);
+          relay.end(Buffer.buffer(protocol.goodbye(why, null)),
+              context.shutdown().graceLeft(limits.shutdownGrace()));
+        }
+      }
+      case CLOSED -> { }
+      default -> end(state == State.STARTTLS ? null : protocol.goodbye(why, null), result);
+    }
   }
 
   /** Postern ends the session itself; nothing in plaintext while STARTTLS is under way. */

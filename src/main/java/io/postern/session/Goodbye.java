@@ -11,6 +11,8 @@ public enum Goodbye {
   LITERAL_TOO_BIG("Literal too big.", "too_big"),
   PREAUTH_TIMEOUT("Timed out waiting for login.", "preauth_timeout"),
   SHUTDOWN("Server shutting down.", "shutdown"),
+  /** Ended from outside for another reason than shutdown (a kick, a drain): come back later. */
+  ENDED("Session ended by the server, please reconnect.", "ended"),
   INTERNAL_ERROR("Internal error, sorry.", "internal_error"),
   /** Refused before any session: {@code limits.max-connections}. */
   TOO_MANY_CONNECTIONS("Too many connections.", "rejected"),

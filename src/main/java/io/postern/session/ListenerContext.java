@@ -22,7 +22,8 @@ public record ListenerContext(
     ShutdownSignal shutdown,
     PosternMeters meters,
     LoginGate gate,
-    HandshakeLimit handshakes) {
+    HandshakeLimit handshakes,
+    LiveSessions sessions) {
 
   /** What the backends' health checks saw their servers offer, shared by all listeners. */
   public BackendCapabilities capabilities() {

@@ -5,6 +5,7 @@ import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.LimitsConfig;
 import io.postern.credentials.Secret;
+import io.postern.relay.ResponseBoundaries;
 import io.vertx.core.Future;
 
 /**
@@ -53,4 +54,13 @@ public interface MailProtocol<R> {
    * the goodbye take its place.
    */
   String goodbye(Goodbye why, String reply);
+
+  /**
+   * Follows the backend's responses after login, so that a session ended from outside (drain,
+   * kick) ends between two of them with the {@link #goodbye}; null (the default) when the
+   * protocol has no such point the client would understand, and the session is closed instead.
+   */
+  default ResponseBoundaries responseBoundaries() {
+    return null;
+  }
 }

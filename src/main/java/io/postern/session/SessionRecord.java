@@ -18,6 +18,7 @@ final class SessionRecord {
   private final String id =
       String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
   private final long startNanos = System.nanoTime();
+  private final java.time.Instant since = java.time.Instant.now();
   private final ListenerConfig listener;
   private final InetAddress clientAddress;
   private final int clientPort;
@@ -35,6 +36,10 @@ final class SessionRecord {
   private long toClient;
   private long toBackend;
   private boolean ended;
+  /** Run once at the end: the session leaves the live-session directory. */
+  private Runnable leave = () -> { };
+  /** The result asked for when the session was ended from outside, or null. */
+  private String requestedEnd;
 
   /**
    * {@code localAddress} and {@code localPort} are where the client connected to (null when not
@@ -53,6 +58,41 @@ final class SessionRecord {
 
   String id() {
     return id;
+  }
+
+  /** When the connection was accepted. */
+  java.time.Instant since() {
+    return since;
+  }
+
+  int clientPort() {
+    return clientPort;
+  }
+
+  /** The user name of the last login attempt, or null before one. */
+  String user() {
+    return user;
+  }
+
+  /** The server tried last, or the one the session relays through; null before. */
+  String server() {
+    return server;
+  }
+
+  /** {@code leave} runs once, at the end, after the log line. */
+  void listed(Runnable leave) {
+    this.leave = leave;
+  }
+
+  /** The session was asked to end with {@code result} (the first ask counts). */
+  void requestedEnd(String result) {
+    if (requestedEnd == null) {
+      requestedEnd = result;
+    }
+  }
+
+  String requestedEnd() {
+    return requestedEnd;
   }
 
   ListenerConfig listener() {
@@ -149,6 +189,7 @@ final class SessionRecord {
       // Whatever happened above, the connection-limit slot is given back.
       release.run();
       serverRelease.run();
+      leave.run();
     }
   }
 }

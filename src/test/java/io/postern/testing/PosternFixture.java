@@ -113,6 +113,8 @@ public final class PosternFixture implements AutoCloseable {
     private Duration handshakeTimeout = Duration.ofSeconds(5);
     private Duration backendConnectTimeout = Duration.ofSeconds(2);
     private Duration backendLoginTimeout = Duration.ofSeconds(3);
+    private Duration shutdownGrace = Duration.ofSeconds(1);
+    private Duration drainWindow = Duration.ZERO;
     private int maxLine = 8192;
     private int maxLiteral = 8192;
     private int maxBadCommands = 5;
@@ -240,6 +242,13 @@ public final class PosternFixture implements AutoCloseable {
     public Builder backendTimeouts(Duration connect, Duration login) {
       backendConnectTimeout = connect;
       backendLoginTimeout = login;
+      return this;
+    }
+
+    /** {@code limits.shutdown-grace} (1 s unless a test says) and {@code drain-window} (0). */
+    public Builder shutdown(Duration grace, Duration drainWindow) {
+      shutdownGrace = grace;
+      this.drainWindow = drainWindow;
       return this;
     }
 
@@ -379,8 +388,8 @@ public final class PosternFixture implements AutoCloseable {
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
-              maxConnections, maxPerIp, trusted, Duration.ofSeconds(1), connectionRate,
-              handshakeRate, 256, Duration.ZERO),
+              maxConnections, maxPerIp, trusted, shutdownGrace, connectionRate,
+              handshakeRate, 256, drainWindow),
           new AdminConfig(adminAddress, 0, null), LoggingConfig.DEFAULT);
       PrometheusMeterRegistry registry = MeteredVertx.registry();
       Vertx vertx = MeteredVertx.create(MeteredVertx.options(), registry);
