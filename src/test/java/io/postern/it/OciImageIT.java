@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * from the packaged jar, then run once as a container would be: unpacked by umoci (an image
  * tool that checks every digest) into a runtime bundle and started by runc with {@code --demo},
  * as the image's non-root user, without any capability and with the sysctl Docker sets
- * ({@code net.ipv4.ip_unprivileged_port_start=0}), in a network namespace of its own; curl,
+ * ({@code net.ipv4.ip_unprivileged_port_start=0}), on a read-only root with a tmpfs on
+ * {@code /tmp}, in a network namespace of its own; curl,
  * in that namespace, reads the demo message over IMAPS and POP3S on 993 and 995.
  */
 class OciImageIT {
@@ -90,6 +91,10 @@ class OciImageIT {
     }
     spec.getJsonObject("linux").put("sysctl",
         new JsonObject().put("net.ipv4.ip_unprivileged_port_start", "0"));
+    // A read-only root with a tmpfs on /tmp, as deploy/README.md recommends: nothing else is written.
+    spec.getJsonObject("root").put("readonly", true);
+    spec.getJsonArray("mounts").add(new JsonObject().put("destination", "/tmp").put("type", "tmpfs")
+        .put("source", "tmpfs").put("options", new JsonArray().add("nosuid").add("nodev").add("mode=1777")));
     Files.writeString(bundle.resolve("config.json"), spec.encodePrettily());
 
     String id = "postern-it-" + UUID.randomUUID().toString().substring(0, 8);
