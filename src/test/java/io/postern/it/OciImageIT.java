@@ -73,7 +73,7 @@ class OciImageIT {
     assertThat(config.getString("User")).isEqualTo(IMAGE_USER + ":" + IMAGE_USER);
     assertThat(config.getJsonObject("ExposedPorts").fieldNames())
         .contains("143/tcp", "993/tcp", "110/tcp", "995/tcp");
-    assertThat(config.getJsonArray("Entrypoint").getString(0)).isEqualTo("/usr/local/bin/postern");
+    assertThat(config.getJsonArray("Entrypoint")).containsExactly("/usr/bin/postern");
 
     // umoci checks each blob against its digest and writes the runtime spec from the image config.
     Path bundle = dir.resolve("bundle");
@@ -108,8 +108,10 @@ class OciImageIT {
       assertThat(status).containsPattern("(?m)^Uid:\\s+" + IMAGE_USER + "\\s+" + IMAGE_USER
           + "\\s+" + IMAGE_USER + "\\s+" + IMAGE_USER + "$");
       assertThat(status).containsPattern("(?m)^CapEff:\\s+0+$");
+      // The launcher exec'd the JVM: Postern is the container's first process, and gets signals.
       assertThat(Files.readString(Path.of("/proc/" + pid + "/cmdline")))
-          .startsWith("java\0").contains("/opt/postern/postern.jar");
+          .startsWith("/opt/java/bin/java\0").contains("\0/usr/share/postern/postern.jar\0")
+          .contains("\0--config\0/etc/postern/postern.yaml\0--demo\0");
 
       List<String> inside = List.of(nsenter.toString(), "--target", Long.toString(pid), "--net",
           curl.toString(), "-sS", "-k", "--max-time", "30", "-u", "demo:demo");
