@@ -23,6 +23,8 @@ import io.postern.net.SocketEnds;
 import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CertificatePair;
+import io.postern.tls.CertificateReload;
+import io.postern.tls.CurrentTls;
 import io.postern.tls.ServerTls;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -49,6 +51,7 @@ public final class PosternServer {
   private final List<String> deployments;
   private AdminServer admin;
   private BackendHealth health;
+  private CertificateReload certificateReload;
   private Future<Void> stopped;
 
   private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
@@ -120,10 +123,6 @@ public final class PosternServer {
    */
   public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances,
       PosternMeters meters) {
-    if (resources.tls() != null) {
-      resources.tls().certificates().forEach(pair ->
-          meters.certificateExpiry(pair.files().cert().toString(), pair.notAfter()));
-    }
     if (resources.authenticator() instanceof HttpAuthenticator http) {
       http.urls().forEach(url ->
           meters.authServiceUp(HttpAuthenticator.where(url), () -> http.up(url)));
@@ -134,6 +133,15 @@ public final class PosternServer {
     SharedServices shared = new SharedServices(vertx, resources.config(), resources.tls(),
         resources.backendTls(), cached, meters);
     List<String> deployments = new ArrayList<>();
+    CurrentTls tls = shared.tls();
+    if (tls != null) {
+      // The expiry gauges follow every certificate put in use (a reload, a config reload).
+      servedCertificates(meters, tls.get());
+      tls.follow(next -> {
+        servedCertificates(meters, next);
+        return Future.succeededFuture();
+      });
+    }
     // Half-close reaches into Vert.x's internals; if they changed, say so now, not per client.
     Future<Void> chain = SocketEnds.check(vertx);
     if (resources.tls() != null) {
@@ -155,6 +163,10 @@ public final class PosternServer {
     PosternServer server = new PosternServer(vertx, shared, deployments);
     shared.started();
     server.health = BackendHealth.start(vertx, shared);
+    if (tls != null) {
+      server.certificateReload = CertificateReload.start(vertx, tls,
+          resources.config().tls().watchInterval(), meters);
+    }
     return chain.compose(v -> server.startAdmin())
         .map(v -> server)
         .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
@@ -223,6 +235,9 @@ public final class PosternServer {
       return stopped;
     }
     shared.shutdown().begin();
+    if (certificateReload != null) {
+      certificateReload.stop();
+    }
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
@@ -235,6 +250,17 @@ public final class PosternServer {
         .andThen(ar -> shared.stopped())
         .mapEmpty();
     return stopped;
+  }
+
+  private static void servedCertificates(PosternMeters meters, ServerTls tls) {
+    Map<String, Instant> notAfter = new HashMap<>();
+    tls.certificates().forEach(p -> notAfter.put(p.files().cert().toString(), p.notAfter()));
+    meters.certificatesServed(notAfter);
+  }
+
+  /** The certificate watcher, or null when no listener uses TLS. */
+  public CertificateReload certificateReload() {
+    return certificateReload;
   }
 
   /**

@@ -18,6 +18,7 @@ import io.postern.session.Goodbye;
 import io.postern.session.ListenerContext;
 import io.postern.session.MailProtocol;
 import io.postern.tls.AlpnRefusal;
+import io.postern.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -48,6 +49,8 @@ public final class ListenerVerticle extends VerticleBase {
   private ListenerContext context;
   private ListenerMeters meters;
   private AcceptGate gate;
+  /** Stops following certificate reloads (implicit TLS only). */
+  private Runnable unfollowTls = () -> { };
 
   public ListenerVerticle(SharedServices shared, ListenerConfig listener) {
     this.shared = shared;
@@ -74,17 +77,35 @@ public final class ListenerVerticle extends VerticleBase {
           AcceptGate.install(s, gate);
           shared.bound(listener.name(), s.actualPort());
           meters.up(true);
+          if (listener.tls() == TlsMode.IMPLICIT) {
+            unfollowTls = shared.tls().follow(this::updateTls);
+          }
           return s;
         });
   }
 
   @Override
   public Future<?> stop() {
+    unfollowTls.run();
     meters.up(false);
     // Sessions before login get their goodbye at once; relays get the grace period to finish.
     return server.shutdown(shared.config().limits().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS)
         .eventually(() -> context.backends().close());
+  }
+
+  /**
+   * New handshakes on this implicit-TLS listener use {@code next}; connections already accepted
+   * keep theirs. Runs on this instance's event loop. Vert.x keeps one TLS context per shared
+   * port, in the instance that bound it, and every instance hands its connections that one:
+   * whichever instance is told updates it, and telling each (as every instance follows) costs a
+   * cache hit. STARTTLS listeners need nothing: each upgrade reads the options in use, and Vert.x
+   * throws on {@code updateSSLOptions} for a server created without TLS.
+   */
+  public Future<Boolean> updateTls(ServerTls next) {
+    io.vertx.core.Promise<Boolean> done = io.vertx.core.Promise.promise();
+    super.context.runOnContext(v -> server.updateSSLOptions(next.options()).onComplete(done));
+    return done.future();
   }
 
   /**

@@ -8,6 +8,7 @@ import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
 import io.postern.session.HandshakeLimit;
 import io.postern.session.ShutdownSignal;
+import io.postern.tls.CurrentTls;
 import io.postern.tls.ServerTls;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
@@ -21,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public record SharedServices(
     PosternConfig config,
-    ServerTls tls,
+    CurrentTls tls,
     BackendPools backends,
     Authenticator authenticator,
     ConnectionLimits limits,
@@ -37,13 +38,13 @@ public record SharedServices(
   public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
-    this(config, tls, new BackendPools(config.backends().values(), backendTls), authenticator,
+    this(config, tls == null ? null : new CurrentTls(tls), new BackendPools(config.backends().values(), backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()), meters,
         new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
   }
 
-  private SharedServices(PosternConfig config, ServerTls tls, BackendPools backends,
+  private SharedServices(PosternConfig config, CurrentTls tls, BackendPools backends,
       Authenticator authenticator, ConnectionLimits limits, PosternMeters meters,
       LoginGate gate) {
     this(config, tls, backends, authenticator, limits, new ShutdownSignal(),
