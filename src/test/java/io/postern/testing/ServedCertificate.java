@@ -30,7 +30,7 @@ public final class ServedCertificate {
   /** A TLS connection after the handshake (and for STARTTLS, after the greeting and command). */
   public static SSLSocket connect(int port, Path path, List<String> alpn) throws IOException {
     Socket plain = new Socket(InetAddress.getLoopbackAddress(), port);
-    plain.setSoTimeout(20_000);
+    plain.setSoTimeout(10_000);
     try {
       if (path != Path.IMPLICIT) {
         BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(),
@@ -47,7 +47,7 @@ public final class ServedCertificate {
       }
       SSLSocket ssl = (SSLSocket) trustAll().getSocketFactory()
           .createSocket(plain, "localhost", port, true);
-      ssl.setSoTimeout(20_000);
+      ssl.setSoTimeout(10_000);
       if (!alpn.isEmpty()) {
         SSLParameters params = ssl.getSSLParameters();
         params.setApplicationProtocols(alpn.toArray(String[]::new));
