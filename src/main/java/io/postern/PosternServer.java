@@ -137,7 +137,7 @@ public final class PosternServer {
     if (tls != null) {
       // The expiry gauges follow every certificate put in use (a reload, a config reload).
       servedCertificates(meters, tls.get());
-      tls.follow(next -> {
+      tls.follow("expiry gauges", next -> {
         servedCertificates(meters, next);
         return Future.succeededFuture();
       });

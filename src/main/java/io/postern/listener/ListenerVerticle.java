@@ -78,7 +78,9 @@ public final class ListenerVerticle extends VerticleBase {
           shared.bound(listener.name(), s.actualPort());
           meters.up(true);
           if (listener.tls() == TlsMode.IMPLICIT) {
-            unfollowTls = shared.tls().follow(this::updateTls);
+            // One group per bound server: its instances share one TLS context (see follow).
+            unfollowTls = shared.tls().follow("listener " + listener.address() + ":"
+                + s.actualPort(), this::updateTls);
           }
           return s;
         });
@@ -98,9 +100,9 @@ public final class ListenerVerticle extends VerticleBase {
    * New handshakes on this implicit-TLS listener use {@code next}; connections already accepted
    * keep theirs. Runs on this instance's event loop. Vert.x keeps one TLS context per shared
    * port, in the instance that bound it, and every instance hands its connections that one:
-   * whichever instance is told updates it, and telling each (as every instance follows) costs a
-   * cache hit. STARTTLS listeners need nothing: each upgrade reads the options in use, and Vert.x
-   * throws on {@code updateSSLOptions} for a server created without TLS.
+   * whichever instance is told updates it for all, so only one instance per port is told.
+   * STARTTLS listeners need nothing: each upgrade reads the options in use, and Vert.x throws on
+   * {@code updateSSLOptions} for a server created without TLS.
    */
   public Future<Boolean> updateTls(ServerTls next) {
     io.vertx.core.Promise<Boolean> done = io.vertx.core.Promise.promise();

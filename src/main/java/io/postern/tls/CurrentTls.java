@@ -6,7 +6,8 @@ import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -17,7 +18,9 @@ import java.util.function.Function;
  */
 public final class CurrentTls {
 
-  private final List<Function<ServerTls, Future<?>>> followers = new CopyOnWriteArrayList<>();
+  /** By group: only the first of each group is told (see {@link #follow}). */
+  private final Map<String, List<Function<ServerTls, Future<?>>>> followers =
+      new LinkedHashMap<>();
   private volatile ServerTls current;
   /** The last replacement: replacements run one after the other, never interleaved. */
   private Future<Boolean> last = Future.succeededFuture(true);
@@ -45,12 +48,25 @@ public final class CurrentTls {
   }
 
   /**
-   * Calls {@code update} with every replacement, on the caller's thread; the replacement
-   * completes when every follower's future has. Returns what stops following.
+   * Calls {@code update} with every replacement, on the replacing thread, if it is the first
+   * follower of {@code group} (the others stand by, in case the first stops following); the
+   * replacement completes when the futures of those told have. Returns what stops following.
+   *
+   * <p>Listener instances sharing one Vert.x server form a group: Vert.x keeps the TLS context
+   * in the instance that bound the port and hands it to every instance's connections, so one
+   * update reaches them all, and in Vert.x 5.0.10 concurrent {@code updateSSLOptions} calls on
+   * one server can recurse until the stack overflows (seen with four instances).
    */
-  public Runnable follow(Function<ServerTls, Future<?>> update) {
-    followers.add(update);
-    return () -> followers.remove(update);
+  public synchronized Runnable follow(String group, Function<ServerTls, Future<?>> update) {
+    followers.computeIfAbsent(group, g -> new ArrayList<>()).add(update);
+    return () -> {
+      synchronized (this) {
+        List<Function<ServerTls, Future<?>>> members = followers.get(group);
+        if (members != null && members.remove(update) && members.isEmpty()) {
+          followers.remove(group);
+        }
+      }
+    };
   }
 
   /**
@@ -84,8 +100,12 @@ public final class CurrentTls {
   }
 
   private Future<Void> tell(ServerTls tls) {
+    List<Function<ServerTls, Future<?>>> first = new ArrayList<>();
+    synchronized (this) {
+      followers.values().forEach(members -> first.add(members.get(0)));
+    }
     List<Future<?>> told = new ArrayList<>();
-    for (Function<ServerTls, Future<?>> follower : followers) {
+    for (Function<ServerTls, Future<?>> follower : first) {
       try {
         told.add(follower.apply(tls));
       } catch (RuntimeException e) {
