@@ -22,6 +22,7 @@ import io.postern.net.ListenAddress;
 import io.postern.net.SocketEnds;
 import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
+import io.postern.tls.CaReload;
 import io.postern.tls.CertificatePair;
 import io.postern.tls.CertificateReload;
 import io.postern.tls.CurrentTls;
@@ -52,6 +53,7 @@ public final class PosternServer {
   private AdminServer admin;
   private BackendHealth health;
   private CertificateReload certificateReload;
+  private CaReload caReload;
   private Future<Void> stopped;
 
   private PosternServer(Vertx vertx, SharedServices shared, List<String> deployments) {
@@ -167,6 +169,9 @@ public final class PosternServer {
       server.certificateReload = CertificateReload.start(vertx, tls,
           resources.config().tls().watchInterval(), meters);
     }
+    server.caReload = CaReload.start(vertx, resources.config().backends().values(),
+        resources.backendTls(), resources.config().limits().backendLoginTimeout(),
+        resources.config().tls().watchInterval(), shared.backends()::useTls, meters::tlsReload);
     return chain.compose(v -> server.startAdmin())
         .map(v -> server)
         .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
@@ -238,6 +243,9 @@ public final class PosternServer {
     if (certificateReload != null) {
       certificateReload.stop();
     }
+    if (caReload != null) {
+      caReload.stop();
+    }
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
@@ -256,6 +264,11 @@ public final class PosternServer {
     Map<String, Instant> notAfter = new HashMap<>();
     tls.certificates().forEach(p -> notAfter.put(p.files().cert().toString(), p.notAfter()));
     meters.certificatesServed(notAfter);
+  }
+
+  /** The backends' CA file watcher, or null when no backend names a CA file. */
+  public CaReload caReload() {
+    return caReload;
   }
 
   /** The certificate watcher, or null when no listener uses TLS. */
