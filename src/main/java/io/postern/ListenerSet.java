@@ -1,6 +1,7 @@
 package io.postern;
 
 import io.postern.config.ListenerConfig;
+import io.postern.config.TlsMode;
 import io.postern.listener.ListenerVerticle;
 import io.postern.listener.SharedServices;
 import io.vertx.core.DeploymentOptions;
@@ -87,11 +88,13 @@ final class ListenerSet {
   }
 
   /**
-   * Brings the listeners to {@code next}'s; says what it did in {@code changes}. Completes when
+   * Brings the listeners to {@code next}'s; says what it did in {@code changes}. With {@code
+   * sniChanged} (one certificate before and several now, or the reverse), implicit-TLS listeners
+   * are rebound too: Vert.x fixes a server's SNI setting when it binds. Completes when
    * every kept listener has the new services and every new one is bound (or failed to bind: then
    * with that failure, the others applied).
    */
-  Future<Void> apply(SharedServices next, List<String> changes) {
+  Future<Void> apply(SharedServices next, boolean sniChanged, List<String> changes) {
     List<ListenerConfig> wanted = next.config().listeners();
     Map<String, Running> before;
     synchronized (this) {
@@ -101,7 +104,8 @@ final class ListenerSet {
     List<Future<Void>> steps = new ArrayList<>();
     for (Running old : before.values()) {
       ListenerConfig now = find(wanted, old.config().name());
-      if (now == null || !sameSocket(old.config(), now)) {
+      if (now == null || !sameSocket(old.config(), now)
+          || sniChanged && now.tls() == TlsMode.IMPLICIT) {
         changes.add("listener " + old.config().name()
             + (now == null ? " removed" : " rebound to " + now.endpoint()));
         LOG.info("listener {} on {} stops; its sessions are drained", old.config().name(),
@@ -126,7 +130,8 @@ final class ListenerSet {
     for (int i = 0; i < wanted.size(); i++) {
       ListenerConfig listener = wanted.get(i);
       Running old = before.get(listener.name());
-      if (old != null && sameSocket(old.config(), listener)) {
+      if (old != null && sameSocket(old.config(), listener)
+          && !(sniChanged && listener.tls() == TlsMode.IMPLICIT)) {
         continue;
       }
       if (old == null) {

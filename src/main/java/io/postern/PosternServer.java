@@ -23,7 +23,10 @@ import io.postern.net.ListenAddress;
 import io.postern.net.SocketEnds;
 import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
+import io.postern.tls.CaReload;
 import io.postern.tls.CertificatePair;
+import io.postern.tls.CertificateReload;
+import io.postern.tls.CurrentTls;
 import io.postern.tls.ServerTls;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -54,6 +57,7 @@ public final class PosternServer {
   private AdminServer admin;
   private volatile BackendHealth health;
   private Future<Void> drained;
+  private TlsWatch tlsWatch;
   private Future<Void> stopped;
   /** Auth sources a reload replaced, closed once no login can still be asking them. */
   private final List<Authenticator> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -132,10 +136,6 @@ public final class PosternServer {
    */
   public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances,
       PosternMeters meters) {
-    if (resources.tls() != null) {
-      resources.tls().certificates().forEach(pair ->
-          meters.certificateExpiry(pair.files().cert().toString(), pair.notAfter()));
-    }
     authServicesUp(meters, resources.authenticator());
     Authenticator cached = new AuthCache(resources.authenticator(),
         resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
@@ -158,6 +158,7 @@ public final class PosternServer {
     PosternServer server = new PosternServer(vertx, shared, resources, listenerSet);
     shared.started();
     server.health = BackendHealth.start(vertx, shared);
+    server.tlsWatch = TlsWatch.start(vertx, resources, shared.tls(), shared.backends(), meters);
     return chain.compose(v -> server.startAdmin())
         .map(v -> server)
         .recover(e -> server.stop().transform(x -> Future.failedFuture(e)));
@@ -247,6 +248,9 @@ public final class PosternServer {
     if (stopped != null) {
       return stopped;
     }
+    if (tlsWatch != null) {
+      tlsWatch.stop();
+    }
     // The admin endpoint goes last: during the grace period /health/ready answers "stopping".
     stopped = drain("shutdown")
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
@@ -256,6 +260,16 @@ public final class PosternServer {
         .andThen(ar -> shared.stopped())
         .mapEmpty();
     return stopped;
+  }
+
+  /** The backends' CA file watcher. */
+  public CaReload caReload() {
+    return tlsWatch.cas();
+  }
+
+  /** The certificate watcher, or null when no listener uses TLS. */
+  public CertificateReload certificateReload() {
+    return tlsWatch.certificates();
   }
 
   /**
@@ -288,14 +302,9 @@ public final class PosternServer {
     if (!sameBackends) {
       changes.add("backends " + String.join(", ", config.backends().keySet()) + " loaded");
     }
-    ServerTls tls = next.tls();
-    if (tls != null && before.tls() != null
-        && config.tls().equals(before.config().tls())) {
-      // The same files: the certificate watcher keeps what it loaded from them.
-      tls = old.tls();
-    } else if (tls != null) {
-      changes.add("TLS certificates loaded");
-    }
+    // Every listener follows the one holder: new certificates reach old listeners too.
+    Future<Void> tlsChange = tlsWatch.reload(before, next, pools, !sameBackends, changes);
+    CurrentTls tls = tlsWatch.tls();
     // max-connections: auto is fitted to the descriptors open at each load: not a change.
     if (!config.limits().withMaxConnections(0)
         .equals(before.config().limits().withMaxConnections(0))) {
@@ -311,11 +320,17 @@ public final class PosternServer {
       healthChange = (previous == null ? Future.<Void>succeededFuture() : previous.stop())
           .andThen(ar -> health = BackendHealth.start(vertx, services));
     }
-    return healthChange
-        .compose(v -> listeners.apply(services, changes))
+    return Future.join(healthChange, tlsChange).<Void>mapEmpty()
+        .compose(v -> listeners.apply(services, sniChanged(before, next), changes))
         .eventually(() -> admin == null ? Future.succeededFuture()
             : admin.readiness(readiness(services)))
         .map(v -> changes);
+  }
+
+  /** Whether SNI (several certificates) is switched on or off by {@code next}. */
+  private static boolean sniChanged(Resources before, Resources next) {
+    return before.tls() != null && next.tls() != null
+        && before.tls().certificates().size() > 1 != next.tls().certificates().size() > 1;
   }
 
   /** {@code postern_auth_service_up} for each URL of an HTTP auth source (none for others). */

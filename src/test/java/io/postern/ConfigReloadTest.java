@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.postern.config.AuthConfig;
+import io.postern.config.CertificateFiles;
+import io.postern.config.TlsConfig;
 import io.postern.config.BackendConfig;
 import io.postern.config.ListenerConfig;
 import io.postern.config.LimitsConfig;
@@ -17,6 +19,7 @@ import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
 import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
+import io.postern.testing.ServedCertificate;
 import io.postern.testing.TestTls;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -172,6 +175,31 @@ class ConfigReloadTest {
     try (Conversation c = MailClient.plain(port, postern.tls())) {
       c.send("a CAPABILITY\r\n");
       assertThat(c.readUntil("a ")).anyMatch(line -> line.contains("STARTTLS"));
+    }
+  }
+
+  @Test
+  void otherCertificateFilesShouldReachNewHandshakesOnEveryListenerAndSpareOpenSessions()
+      throws Exception {
+    TestTls other = TestTls.forHost("localhost");
+    PosternConfig config = postern.config();
+    try (Conversation before = MailClient.implicitTls(postern.port("imaps"), postern.tls())) {
+      before.expect("* OK");
+
+      List<String> changes = reload(config.withTls(new TlsConfig(
+          List.of(new CertificateFiles(other.certPath(), other.keyPath())),
+          config.tls().protocols(), config.tls().engine(), config.tls().watchInterval())));
+
+      assertThat(changes).contains("TLS certificates loaded");
+      String serial = ServedCertificate.serial(other.certPath());
+      assertThat(ServedCertificate.serial(postern.port("imaps"), ServedCertificate.Path.IMPLICIT))
+          .isEqualTo(serial);
+      assertThat(ServedCertificate.serial(postern.port("imap"),
+          ServedCertificate.Path.IMAP_STARTTLS)).isEqualTo(serial);
+      assertThat(ServedCertificate.serial(postern.port("pop3s"), ServedCertificate.Path.IMPLICIT))
+          .isEqualTo(serial);
+      before.send("a LOGIN alice pw\r\n");
+      assertThat(before.readLine()).as("a session in TLS from before").startsWith("a OK");
     }
   }
 

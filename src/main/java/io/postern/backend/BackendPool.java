@@ -30,7 +30,8 @@ public final class BackendPool {
   static final int MAX_TRIES = 4;
 
   private final BackendConfig config;
-  private final ClientSSLOptions sslOptions;
+  /** Replaced when the backend's CA file changes (new connections only). */
+  private volatile ClientSSLOptions sslOptions;
   private final HashRing ring;
   private final Map<Protocol, ServerHealth[]> health = new EnumMap<>(Protocol.class);
   private final AtomicInteger[] sessions;
@@ -48,6 +49,11 @@ public final class BackendPool {
     }
     sessions = new AtomicInteger[servers.size()];
     Arrays.setAll(sessions, i -> new AtomicInteger());
+  }
+
+  /** TLS towards this backend's servers from now on: a reloaded CA file. */
+  public void useTls(ClientSSLOptions options) {
+    sslOptions = options;
   }
 
   public BackendConfig config() {

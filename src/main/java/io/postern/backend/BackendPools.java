@@ -28,6 +28,14 @@ public final class BackendPools {
     }
   }
 
+  /** New connections to {@code backend}'s servers use {@code tls} (a reloaded CA file). */
+  public void useTls(String backend, ClientSSLOptions tls) {
+    BackendPool pool = pools.get(backend);
+    if (pool != null) {
+      pool.useTls(tls);
+    }
+  }
+
   /** Null when no backend has that name. */
   public BackendPool get(String name) {
     return pools.get(name);

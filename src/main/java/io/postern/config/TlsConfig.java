@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * Server-side TLS: the certificates (the first is the default, the others are chosen by SNI),
- * the protocol versions and the engine. Every {@code watchInterval} the certificate, key and CA
- * files are looked at again, and a changed pair is loaded for new handshakes.
+ * the protocol versions and the engine. Every {@code watchInterval} the certificate and key
+ * files (and the backends' CA files) are looked at again, and a changed pair is loaded for new
+ * handshakes.
  */
 public record TlsConfig(List<CertificateFiles> certificates, List<String> protocols, Engine engine,
     Duration watchInterval) {

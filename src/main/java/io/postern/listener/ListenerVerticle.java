@@ -18,6 +18,7 @@ import io.postern.session.Goodbye;
 import io.postern.session.ListenerContext;
 import io.postern.session.MailProtocol;
 import io.postern.tls.AlpnRefusal;
+import io.postern.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -52,6 +53,8 @@ public final class ListenerVerticle extends VerticleBase {
   private ListenerContext context;
   private ListenerMeters meters;
   private AcceptGate gate;
+  /** Stops following certificate reloads (implicit TLS only). */
+  private Runnable unfollowTls = () -> { };
 
   /**
    * {@code shareKey} tells this listener's instances apart from other listeners' when the
@@ -82,12 +85,18 @@ public final class ListenerVerticle extends VerticleBase {
           AcceptGate.install(s, gate);
           shared.bound(listener.name(), s.actualPort());
           meters.up(true);
+          if (listener.tls() == TlsMode.IMPLICIT) {
+            // One group per bound server: its instances share one TLS context (see follow).
+            unfollowTls = shared.tls().follow("listener " + listener.address() + ":"
+                + s.actualPort(), this::updateTls);
+          }
           return s;
         });
   }
 
   @Override
   public Future<?> stop() {
+    unfollowTls.run();
     meters.up(false);
     // Sessions before login get their goodbye at once; PosternServer ends relays through the
     // live-session directory, spread over the drain window; what is left at the end of the grace
@@ -119,6 +128,20 @@ public final class ListenerVerticle extends VerticleBase {
         services.authenticator(), connector.withConfig(services.config(), services.backends()),
         services.shutdown(), services.meters(), services.gate(), services.handshakeLimit(),
         services.sessions());
+  }
+
+  /**
+   * New handshakes on this implicit-TLS listener use {@code next}; connections already accepted
+   * keep theirs. Runs on this instance's event loop. Vert.x keeps one TLS context per shared
+   * port, in the instance that bound it, and every instance hands its connections that one:
+   * whichever instance is told updates it for all, so only one instance per port is told.
+   * STARTTLS listeners need nothing: each upgrade reads the options in use, and Vert.x throws on
+   * {@code updateSSLOptions} for a server created without TLS.
+   */
+  public Future<Boolean> updateTls(ServerTls next) {
+    io.vertx.core.Promise<Boolean> done = io.vertx.core.Promise.promise();
+    super.context.runOnContext(v -> server.updateSSLOptions(next.options()).onComplete(done));
+    return done.future();
   }
 
   /**

@@ -10,6 +10,7 @@ import io.postern.metrics.PosternMeters;
 import io.postern.session.HandshakeLimit;
 import io.postern.session.LiveSessions;
 import io.postern.session.ShutdownSignal;
+import io.postern.tls.CurrentTls;
 import io.postern.tls.ServerTls;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
@@ -23,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public record SharedServices(
     PosternConfig config,
-    ServerTls tls,
+    CurrentTls tls,
     BackendPools backends,
     Authenticator authenticator,
     ConnectionLimits limits,
@@ -40,14 +41,14 @@ public record SharedServices(
   public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
       Map<String, ClientSSLOptions> backendTls, Authenticator authenticator,
       PosternMeters meters) {
-    this(vertx, config, tls, new BackendPools(config.backends().values(), backendTls),
-        authenticator,
+    this(vertx, config, tls == null ? null : new CurrentTls(tls),
+        new BackendPools(config.backends().values(), backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()), meters,
         new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
   }
 
-  private SharedServices(Vertx vertx, PosternConfig config, ServerTls tls, BackendPools backends,
+  private SharedServices(Vertx vertx, PosternConfig config, CurrentTls tls, BackendPools backends,
       Authenticator authenticator, ConnectionLimits limits, PosternMeters meters,
       LoginGate gate) {
     this(config, tls, backends, authenticator, limits, new ShutdownSignal(),
@@ -65,7 +66,7 @@ public record SharedServices(
    * (with the new maximums), the shutdown flag, the bound ports, the meters, the address rates,
    * the descriptor budget, and the login penalties unless the throttle's settings changed.
    */
-  public SharedServices next(Vertx vertx, PosternConfig next, ServerTls nextTls,
+  public SharedServices next(Vertx vertx, PosternConfig next, CurrentTls nextTls,
       BackendPools nextBackends, Authenticator nextAuthenticator) {
     LimitsConfig l = next.limits();
     limits.resize(l.maxConnections(), l.maxConnectionsPerIp());

@@ -12,12 +12,12 @@ import io.prometheus.metrics.core.metrics.Info;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.List;
+import java.util.Locale;
 import java.util.ArrayList;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -53,6 +53,11 @@ public final class PosternMeters {
       new AtomicLong(1);
   private final AtomicLong lastReloadAt =
       new AtomicLong(System.currentTimeMillis() / 1000);
+  private final Counter tlsReloadsApplied;
+  private final Counter tlsReloadsRefused;
+  /** Expiry of each certificate file served, by file; the gauges read these. */
+  private final Map<String, AtomicLong> expiries = new ConcurrentHashMap<>();
+  private final Map<String, Gauge> expiryGauges = new ConcurrentHashMap<>();
 
   /** Meters for this configuration, on {@code registry} (shared with Vert.x's own meters). */
   public PosternMeters(PrometheusMeterRegistry registry, PosternConfig config, String authSource,
@@ -88,6 +93,8 @@ public final class PosternMeters {
         .register(registry);
     cacheHits = cacheCounter(registry, "hit");
     cacheMisses = cacheCounter(registry, "miss");
+    tlsReloadsApplied = tlsReloadCounter(registry, "applied");
+    tlsReloadsRefused = tlsReloadCounter(registry, "refused");
     Info.builder()
         .name("postern_build_info")
         .help("The running Postern version")
@@ -183,14 +190,43 @@ public final class PosternMeters {
 
   /**
    * When the served certificate in file {@code certificate} expires, so alerts fire long before
-   * clients see an error.
+   * clients see an error. A reload calls this again with the new certificate's date.
    */
   public void certificateExpiry(String certificate, Instant notAfter) {
-    long expires = notAfter.getEpochSecond();
-    Gauge.builder("postern.tls.certificate.expiry.timestamp", () -> expires)
-        .description("When the certificate stops being valid (Unix time)")
-        .baseUnit("seconds")
-        .tag("certificate", certificate)
+    AtomicLong expires = expiries.computeIfAbsent(certificate, c -> new AtomicLong());
+    expires.set(notAfter.getEpochSecond());
+    expiryGauges.computeIfAbsent(certificate, c ->
+        Gauge.builder("postern.tls.certificate.expiry.timestamp", expires, AtomicLong::get)
+            .description("When the certificate stops being valid (Unix time)")
+            .baseUnit("seconds")
+            .tag("certificate", c)
+            .strongReference(true)
+            .register(registry));
+  }
+
+  /**
+   * The certificates served now, by file: their expiry gauges are set, and those of files no
+   * longer served (after a configuration reload) are removed.
+   */
+  public void certificatesServed(Map<String, Instant> notAfter) {
+    notAfter.forEach(this::certificateExpiry);
+    for (String file : List.copyOf(expiryGauges.keySet())) {
+      if (!notAfter.containsKey(file)) {
+        registry.remove(expiryGauges.remove(file));
+        expiries.remove(file);
+      }
+    }
+  }
+
+  /** A certificate reload put new certificates in use ({@code applied}) or kept the old. */
+  public void tlsReload(boolean applied) {
+    (applied ? tlsReloadsApplied : tlsReloadsRefused).increment();
+  }
+
+  private static Counter tlsReloadCounter(PrometheusMeterRegistry registry, String result) {
+    return Counter.builder("postern.tls.reloads")
+        .description("Certificate reloads: new certificates applied, or refused and the old kept")
+        .tag("result", result)
         .register(registry);
   }
 

@@ -8,7 +8,7 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.ListenerMeters;
 import io.postern.metrics.PosternMeters;
-import io.postern.tls.ServerTls;
+import io.postern.tls.CurrentTls;
 import io.vertx.core.Vertx;
 
 /** What a session needs from the listener that accepted it. One per listener instance. */
@@ -16,7 +16,7 @@ public record ListenerContext(
     Vertx vertx,
     PosternConfig config,
     ListenerConfig listener,
-    ServerTls tls,
+    CurrentTls tls,
     Authenticator authenticator,
     BackendConnector backends,
     ShutdownSignal shutdown,

@@ -31,8 +31,18 @@ public record CertificatePair(CertificateFiles files, byte[] certPem, byte[] key
   public static CertificatePair read(CertificateFiles files) throws CertificateProblem {
     byte[] cert = readFile(files.cert().toString(), "certificate");
     byte[] key = readFile(files.key().toString(), "key");
-    List<X509Certificate> chain = parseChain(files, cert);
-    return new CertificatePair(files, cert, key, chain);
+    return parse(files, cert, key);
+  }
+
+  /** The pair from bytes already read (by the certificate watcher); the key is not checked. */
+  public static CertificatePair parse(CertificateFiles files, byte[] cert, byte[] key)
+      throws CertificateProblem {
+    return new CertificatePair(files, cert, key, parseChain(files, cert));
+  }
+
+  /** The leaf's serial number in hex, as {@code openssl x509 -serial} prints it. */
+  public String serial() {
+    return leaf().getSerialNumber().toString(16).toUpperCase(java.util.Locale.ROOT);
   }
 
   public X509Certificate leaf() {

@@ -56,9 +56,25 @@ public final class ServerTls {
   /** Reads one certificate and key and checks that they belong together (blocking). */
   public static CertificatePair check(Vertx vertx, CertificateFiles files)
       throws CertificateProblem {
-    CertificatePair pair = CertificatePair.read(files);
+    return checkKey(vertx, CertificatePair.read(files));
+  }
+
+  /** Checks that the key of {@code pair} belongs to its certificate (blocking). */
+  public static CertificatePair checkKey(Vertx vertx, CertificatePair pair)
+      throws CertificateProblem {
     pair.checkKeyMatches(privateKey(vertx, pair));
     return pair;
+  }
+
+  /**
+   * The same settings serving other certificates (checked by the caller): what a certificate
+   * reload puts in place. The engine, protocols and timeouts stay.
+   */
+  public ServerTls withCertificates(List<CertificatePair> pairs) {
+    ServerSSLOptions next = new ServerSSLOptions(options)
+        .setKeyCertOptions(keys(pairs))
+        .setSni(pairs.size() > 1);
+    return new ServerTls(next, engine, pairs);
   }
 
   /** The options for {@code NetServerOptions} and for every {@code upgradeToSsl}. */
@@ -81,12 +97,8 @@ public final class ServerTls {
 
   private static ServerSSLOptions build(List<CertificatePair> pairs, List<String> protocols,
       Duration handshakeTimeout) {
-    PemKeyCertOptions keys = new PemKeyCertOptions();
-    for (CertificatePair pair : pairs) {
-      keys.addCertValue(Buffer.buffer(pair.certPem())).addKeyValue(Buffer.buffer(pair.keyPem()));
-    }
     ServerSSLOptions options = new ServerSSLOptions()
-        .setKeyCertOptions(keys)
+        .setKeyCertOptions(keys(pairs))
         .setSni(pairs.size() > 1)
         .setEnabledSecureTransportProtocols(new HashSet<>(protocols))
         .setSslHandshakeTimeout(handshakeTimeout.toMillis())
@@ -95,6 +107,15 @@ public final class ServerTls {
       options.addEnabledCipherSuite(suite);
     }
     return options;
+  }
+
+  /** By value: new bytes make new options, which is what makes Vert.x build a new context. */
+  private static PemKeyCertOptions keys(List<CertificatePair> pairs) {
+    PemKeyCertOptions keys = new PemKeyCertOptions();
+    for (CertificatePair pair : pairs) {
+      keys.addCertValue(Buffer.buffer(pair.certPem())).addKeyValue(Buffer.buffer(pair.keyPem()));
+    }
+    return keys;
   }
 
   private static PrivateKey privateKey(Vertx vertx, CertificatePair pair)

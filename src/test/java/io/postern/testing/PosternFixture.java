@@ -137,6 +137,7 @@ public final class PosternFixture implements AutoCloseable {
     // in many sessions at once from 127.0.0.1 (HashFloodTest asks for the shipped ones).
     private AuthConfig.Hashing hashing = new AuthConfig.Hashing(2, 1, 256L << 20, 256, 256);
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
+    private Duration watchInterval = Duration.ofSeconds(5);
     private String adminAddress = "127.0.0.1";
     private final List<CertificateFiles> certificates = new ArrayList<>();
     private final List<io.postern.config.Cidr> trusted = new ArrayList<>();
@@ -316,6 +317,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code tls.watch-interval}: how often the certificate files are looked at. */
+    public Builder watchInterval(Duration value) {
+      watchInterval = value;
+      return this;
+    }
+
     public Builder engine(TlsConfig.Engine value) {
       engine = value;
       return this;
@@ -380,7 +387,7 @@ public final class PosternFixture implements AutoCloseable {
           listeners,
           new TlsConfig(!certificates.isEmpty() ? certificates
               : List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
-              List.of("TLSv1.3", "TLSv1.2"), engine, Duration.ofSeconds(5)),
+              List.of("TLSv1.3", "TLSv1.2"), engine, watchInterval),
           new AuthConfig(authSource, passwd,
               new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,

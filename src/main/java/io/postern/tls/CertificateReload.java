@@ -1,0 +1,160 @@
+package io.postern.tls;
+
+import io.postern.config.CertificateFiles;
+import io.postern.metrics.PosternMeters;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Looks at the files of the certificates in use every {@code tls.watch-interval}, on a worker
+ * thread, and puts a changed pair in use on every listener ({@link CurrentTls#replace}) once the
+ * files have settled ({@link CertificateWatcher}). A pair that cannot be used is refused with
+ * one WARN line naming the file, and the certificates in use stay. It always watches the files
+ * of the certificates in use, so a configuration reload that names other files is followed
+ * without a restart.
+ */
+public final class CertificateReload {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CertificateReload.class);
+
+  private final Vertx vertx;
+  private final CurrentTls tls;
+  private final Duration interval;
+  private final PosternMeters meters;
+  private final CertificateWatcher watcher = new CertificateWatcher();
+  private long timer = -1;
+  private boolean stopped;
+
+  /** What one look found: new settings to put in use, or why the files cannot be used. */
+  private record Attempt(FileContents contents, ServerTls next, String problem,
+      List<CertificatePair> changed) {}
+
+  private CertificateReload(Vertx vertx, CurrentTls tls, Duration interval,
+      PosternMeters meters) {
+    this.vertx = vertx;
+    this.tls = tls;
+    this.interval = interval;
+    this.meters = meters;
+  }
+
+  /** Starts looking every {@code interval}; the first look is one interval from now. */
+  public static CertificateReload start(Vertx vertx, CurrentTls tls, Duration interval,
+      PosternMeters meters) {
+    CertificateReload reload = new CertificateReload(vertx, tls, interval, meters);
+    reload.schedule();
+    return reload;
+  }
+
+  /** Stops looking; a look under way finishes. */
+  public synchronized void stop() {
+    stopped = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  private synchronized void schedule() {
+    if (!stopped) {
+      timer = vertx.setTimer(Math.max(1, interval.toMillis()), id -> lookNow()
+          .onComplete(ar -> schedule()));
+    }
+  }
+
+  /**
+   * One look now: reads the files on a worker thread and applies or refuses what changed.
+   * Completes with whether new certificates were put in use.
+   */
+  public Future<Boolean> lookNow() {
+    ServerTls serving = tls.get();
+    return vertx.executeBlocking(() -> attempt(serving), false)
+        .compose(attempt -> attempt == null ? Future.succeededFuture(false)
+            : apply(serving, attempt))
+        .recover(e -> {
+          LOG.warn("tls: looking at the certificate files failed: {}", e.toString());
+          return Future.succeededFuture(false);
+        });
+  }
+
+  /** Blocking: reads the files and, if they settled on new contents, builds what they hold. */
+  private Attempt attempt(ServerTls serving) {
+    FileContents in = served(serving);
+    Optional<FileContents> change = watcher.look(in);
+    if (change.isEmpty()) {
+      return null;
+    }
+    FileContents contents = change.get();
+    List<Path> touched = contents.changedSince(in);
+    List<CertificatePair> pairs = new ArrayList<>();
+    List<CertificatePair> changed = new ArrayList<>();
+    try {
+      for (CertificatePair old : serving.certificates()) {
+        CertificateFiles files = old.files();
+        CertificatePair pair = ServerTls.checkKey(vertx, CertificatePair.parse(files,
+            contents.bytes(files.cert()), contents.bytes(files.key())));
+        pairs.add(pair);
+        if (touched.contains(files.cert()) || touched.contains(files.key())) {
+          changed.add(pair);
+        }
+      }
+    } catch (CertificatePair.CertificateProblem e) {
+      return new Attempt(contents, null, e.getMessage(), List.of());
+    }
+    return new Attempt(contents, serving.withCertificates(pairs), null, changed);
+  }
+
+  private Future<Boolean> apply(ServerTls serving, Attempt attempt) {
+    if (attempt.problem() != null) {
+      refuse(attempt.contents(), attempt.problem());
+      return Future.succeededFuture(false);
+    }
+    return tls.replaceIf(serving, attempt.next())
+        .andThen(ar -> {
+          if (ar.failed()) {
+            // What Vert.x or the engine said; it names no key material, but the class is enough.
+            refuse(attempt.contents(), "a listener could not use them ("
+                + ar.cause().getClass().getSimpleName() + ")");
+          } else if (ar.result()) {
+            meters.tlsReload(true);
+            LOG.info("tls: certificates reloaded, new handshakes use {}",
+                attempt.changed().stream().map(CertificateReload::describe)
+                    .collect(Collectors.joining(", ")));
+            Instant now = Instant.now();
+            attempt.changed().forEach(p -> p.expiryProblem(now)
+                .ifPresent(problem -> LOG.warn("tls: {}", problem)));
+          }
+        })
+        .recover(e -> Future.succeededFuture(false));
+  }
+
+  private void refuse(FileContents contents, String problem) {
+    watcher.refused(contents);
+    meters.tlsReload(false);
+    LOG.warn("tls: changed certificate files refused, the certificates in use stay: {}", problem);
+  }
+
+  private static String describe(CertificatePair pair) {
+    return pair.files().cert() + " (serial " + pair.serial() + ", subject " + pair.subject()
+        + ", not after " + pair.notAfter() + ")";
+  }
+
+  /** The bytes being served, by file: what the files are compared with. */
+  static FileContents served(ServerTls tls) {
+    Map<Path, byte[]> bytes = new LinkedHashMap<>();
+    for (CertificatePair pair : tls.certificates()) {
+      bytes.put(pair.files().cert(), pair.certPem());
+      bytes.put(pair.files().key(), pair.keyPem());
+    }
+    return FileContents.of(bytes);
+  }
+}
