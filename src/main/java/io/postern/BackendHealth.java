@@ -54,6 +54,7 @@ final class BackendHealth {
         int index = i;
         String server = pool.server(i).name();
         registered.add(meters.serverSessions(server, () -> pool.sessions(index)));
+        registered.add(meters.serverDrained(server, () -> pool.drained(index)));
         for (Protocol protocol : probes.keySet()) {
           registered.add(meters.serverUp(server, protocol,
               () -> pool.health(index, protocol).up()));
@@ -70,19 +71,28 @@ final class BackendHealth {
     return new BackendHealth(checker, connector, gauges);
   }
 
-  /** What {@code /health/ready} reports of checked servers. */
+  /** What {@code /health/ready} reports of checked and drained servers. */
   static Readiness.BackendStates states(BackendPools pools) {
-    return (backend, protocol) -> {
-      BackendPool pool = pools.get(backend);
-      if (pool == null || !pool.config().healthCheck().enabled()) {
-        return null;
+    return new Readiness.BackendStates() {
+      @Override
+      public List<Readiness.ServerState> states(String backend, Protocol protocol) {
+        BackendPool pool = pools.get(backend);
+        if (pool == null || !pool.config().healthCheck().enabled()) {
+          return null;
+        }
+        List<Readiness.ServerState> out = new ArrayList<>();
+        for (int i = 0; i < pool.size(); i++) {
+          ServerHealth health = pool.health(i, protocol);
+          out.add(new Readiness.ServerState(health.up(), health.lastProblem()));
+        }
+        return out;
       }
-      List<Readiness.ServerState> out = new ArrayList<>();
-      for (int i = 0; i < pool.size(); i++) {
-        ServerHealth health = pool.health(i, protocol);
-        out.add(new Readiness.ServerState(health.up(), health.lastProblem()));
+
+      @Override
+      public boolean drained(String backend, int index) {
+        BackendPool pool = pools.get(backend);
+        return pool != null && index < pool.size() && pool.drained(index);
       }
-      return out;
     };
   }
 

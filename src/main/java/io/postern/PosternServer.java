@@ -1,5 +1,8 @@
 package io.postern;
 
+import io.postern.admin.AdminActions;
+import io.postern.admin.AdminApi;
+import io.postern.admin.AdminToken;
 import io.postern.auth.AuthCache;
 import io.postern.auth.Authenticator;
 import io.postern.auth.HashingQueue;
@@ -21,6 +24,8 @@ import io.postern.metrics.PosternMeters;
 import io.postern.metrics.Readiness;
 import io.postern.net.ListenAddress;
 import io.postern.net.SocketEnds;
+import io.postern.session.SessionDirectory;
+import io.postern.session.SessionView;
 import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CaReload;
@@ -32,11 +37,14 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +69,24 @@ public final class PosternServer {
   private Future<Void> stopped;
   /** Auth sources a reload replaced, closed once no login can still be asking them. */
   private final List<Authenticator> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The live sessions the admin API lists and ends (until the directory is wired: none). */
+  private volatile SessionDirectory adminSessions = NO_SESSIONS;
+  /** What POST /api/reload does: main sets it to reload the configuration file. */
+  private volatile Supplier<Future<AdminActions.Reload>> adminReload = () ->
+      Future.failedFuture(new UnsupportedOperationException("this Postern has no configuration"
+          + " file to reload"));
+
+  private static final SessionDirectory NO_SESSIONS = new SessionDirectory() {
+    @Override
+    public Future<List<SessionView>> list(Predicate<SessionView> which) {
+      return Future.succeededFuture(List.of());
+    }
+
+    @Override
+    public Future<Integer> end(Predicate<SessionView> which, String result, Duration spread) {
+      return Future.succeededFuture(0);
+    }
+  };
 
   private PosternServer(Vertx vertx, SharedServices shared, Resources resources,
       ListenerSet listeners) {
@@ -86,6 +112,10 @@ public final class PosternServer {
     config = config.withLimits(DescriptorBudget.fit(config.limits(),
         DescriptorBudget.Usage.now(), errors));
     ServerTls tls = serverTls(vertx, config, errors);
+    if (config.admin().tokenFile() != null) {
+      AdminToken.check(config.admin().tokenFile())
+          .ifPresent(p -> errors.add(new ConfigError("admin.token-file", p)));
+    }
     Map<String, ClientSSLOptions> backendTls = new HashMap<>();
     for (BackendConfig backend : config.backends().values()) {
       try {
@@ -177,8 +207,23 @@ public final class PosternServer {
   private Future<Void> startAdmin() {
     PosternConfig config = shared.config();
     Readiness readiness = readiness(shared);
+    String address = config.admin().address();
+    if (config.admin().tokenFile() == null && !(address.startsWith("127.")
+        || address.equals("::1") || address.equals("localhost"))) {
+      LOG.warn("admin: listening on {} without admin.token-file: anyone who reaches it can list"
+          + " sessions (user names, client addresses); set a token file", address);
+    }
+    // Suppliers: a reload replaces the services (pools, limits, token file) the API acts on.
+    AdminApi api = new AdminApi(new ServerAdminActions(() -> shared.backends(),
+        () -> adminSessions, () -> shared.config().limits().drainWindow(),
+        () -> adminSessions.list(v -> true).map(all -> {
+          drain();
+          return all.size();
+        }),
+        () -> adminReload.get()),
+        new AdminToken(vertx, () -> shared.config().admin().tokenFile()));
     return AdminServer.start(vertx, config.admin().port(),
-            ListenAddress.host(config.admin().address()), shared.meters(), readiness)
+            ListenAddress.host(config.admin().address()), shared.meters(), readiness, api)
         .andThen(ar -> {
           if (ar.failed()) {
             readiness.close();
@@ -189,6 +234,16 @@ public final class PosternServer {
           admin = started;
           return null;
         });
+  }
+
+  /** Where the admin API finds live sessions: for tests, until the directory is wired in. */
+  public void sessionDirectory(SessionDirectory directory) {
+    adminSessions = directory;
+  }
+
+  /** What {@code POST /api/reload} does (main: reload the configuration file). */
+  public void adminReload(Supplier<Future<AdminActions.Reload>> reload) {
+    adminReload = reload;
   }
 
   /** The admin endpoint's port (useful when the configuration says 0). */
@@ -301,6 +356,7 @@ public final class PosternServer {
         : new BackendPools(config.backends().values(), next.backendTls());
     if (!sameBackends) {
       changes.add("backends " + String.join(", ", config.backends().keySet()) + " loaded");
+      pools.keepDrained(old.backends());
     }
     // Every listener follows the one holder: new certificates reach old listeners too.
     Future<Void> tlsChange = tlsWatch.reload(before, next, pools, !sameBackends, changes);

@@ -90,6 +90,20 @@ class ArchitectureTest {
           "io.postern.backend..", "io.postern.relay..", "io.postern.tls..", "io.postern.sasl..",
           "io.postern.credentials..", "io.postern.net..", "io.postern.logging..");
 
+  /** The admin API sits on top: only the root package (the server) wires it in. */
+  @ArchTest
+  static final ArchRule nothingBelowUsesTheAdminApi = noClasses().that()
+      .resideOutsideOfPackages("io.postern.admin..", "io.postern")
+      .should().dependOnClassesThat().resideInAPackage("io.postern.admin..");
+
+  /** The admin API acts through AdminActions; it knows no protocol, listener or the server. */
+  @ArchTest
+  static final ArchRule adminApiUsesOnlyWhatItActsOn = noClasses().that()
+      .resideInAPackage("io.postern.admin..")
+      .should().dependOnClassesThat().resideInAnyPackage("io.postern.imap..",
+          "io.postern.pop3..", "io.postern.listener..", "io.postern.demo..")
+      .orShould().dependOnClassesThat().resideInAPackage("io.postern");
+
   /** The demo is an adapter that Postern's main uses, never the other way round. */
   @ArchTest
   static final ArchRule demoStaysOutside = noClasses().that()

@@ -17,12 +17,14 @@ public interface AdminActions {
   Future<Integer> kick(String user);
 
   /**
-   * Routes no new logins to {@code server} and ends its sessions spread over the drain window;
-   * fails with {@link UnknownServer} when no backend has a server of that name.
+   * Routes no new logins to {@code server} ({@code name} when one backend has a server of that
+   * name, or {@code backend/name}) and ends its sessions spread over the drain window; fails with
+   * {@link UnknownServer} when no backend has a server of that name, {@link AmbiguousServer}
+   * when several do.
    */
   Future<ServerDrain> drainServer(String server);
 
-  /** Routes logins to {@code server} again; fails with {@link UnknownServer} as above. */
+  /** Routes logins to {@code server} again; fails as {@link #drainServer} does. */
   Future<ServerDrain> undrainServer(String server);
 
   /**
@@ -44,6 +46,14 @@ public interface AdminActions {
   final class UnknownServer extends RuntimeException {
     public UnknownServer(String server) {
       super("no backend has a server named " + server);
+    }
+  }
+
+  /** Several backends have a server of that name: the caller must say which. */
+  final class AmbiguousServer extends RuntimeException {
+    public AmbiguousServer(String server, List<String> candidates) {
+      super("several backends have a server named " + server + ": say which, one of "
+          + String.join(", ", candidates));
     }
   }
 }

@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -35,6 +36,8 @@ public final class BackendPool {
   private final HashRing ring;
   private final Map<Protocol, ServerHealth[]> health = new EnumMap<>(Protocol.class);
   private final AtomicInteger[] sessions;
+  /** Servers an operator drained: no new logins, like a down server, whatever their checks say. */
+  private final AtomicBoolean[] drained;
 
   public BackendPool(BackendConfig config, ClientSSLOptions sslOptions) {
     this.config = config;
@@ -49,6 +52,8 @@ public final class BackendPool {
     }
     sessions = new AtomicInteger[servers.size()];
     Arrays.setAll(sessions, i -> new AtomicInteger());
+    drained = new AtomicBoolean[servers.size()];
+    Arrays.setAll(drained, i -> new AtomicBoolean());
   }
 
   /** TLS towards this backend's servers from now on: a reloaded CA file. */
@@ -81,10 +86,25 @@ public final class BackendPool {
     return sessions[server].get();
   }
 
+  /** Whether an operator drained {@code server}: it gets no new logins until undrained. */
+  public boolean drained(int server) {
+    return drained[server].get();
+  }
+
+  /** Drains or undrains {@code server}; true if that changed its state. */
+  public boolean drain(int server, boolean drain) {
+    return drained[server].getAndSet(drain) != drain;
+  }
+
+  /** Whether {@code server} may get a new login for {@code protocol}: up and not drained. */
+  public boolean usable(int server, Protocol protocol) {
+    return !drained[server].get() && health.get(protocol)[server].up();
+  }
+
   /** True while at least one server takes logins for {@code protocol}. */
   public boolean anyUp(Protocol protocol) {
-    for (ServerHealth h : health.get(protocol)) {
-      if (h.up()) {
+    for (int i = 0; i < size(); i++) {
+      if (usable(i, protocol)) {
         return true;
       }
     }
@@ -101,26 +121,26 @@ public final class BackendPool {
 
   /**
    * Where {@code user} may log in, best first: up to {@link #MAX_TRIES} live servers in the
-   * user's ring order, or by fewest sessions with {@code least-connections}. A route that pins
-   * a host gets that one place. Empty when every server is down.
+   * user's ring order, or by fewest sessions with {@code least-connections}; drained servers
+   * are skipped as down ones are, so their users go to the next server of their ring. A route
+   * that pins a host gets that one place. Empty when every server is down or drained.
    */
   public List<BackendTarget> candidates(Route route, Protocol protocol, String user) {
     if (route.host() != null || route.port() != null || route.tls() != null) {
       return List.of(pinned(route, protocol));
     }
-    ServerHealth[] states = health.get(protocol);
     int[] order;
     if (config.balance() == Balance.LEAST_CONNECTIONS) {
       // A snapshot: other event loops change the counts while this one sorts.
       int[] now = new int[sessions.length];
       Arrays.setAll(now, i -> sessions[i].get());
       // Stable: servers with as many sessions keep the configured order between them.
-      order = IntStream.range(0, states.length).filter(i -> states[i].up()).boxed()
+      order = IntStream.range(0, size()).filter(i -> usable(i, protocol)).boxed()
           .sorted(Comparator.comparingInt(i -> now[i]))
           .limit(MAX_TRIES).mapToInt(Integer::intValue).toArray();
     } else {
       // Names are matched without case (passwd-file, Dovecot): so are they placed.
-      order = ring.order(user.toLowerCase(Locale.ROOT), i -> states[i].up(), MAX_TRIES);
+      order = ring.order(user.toLowerCase(Locale.ROOT), i -> usable(i, protocol), MAX_TRIES);
     }
     List<BackendTarget> out = new ArrayList<>(order.length);
     for (int index : order) {

@@ -3,6 +3,7 @@ package io.postern.backend;
 import io.postern.config.BackendConfig;
 import io.postern.config.Protocol;
 import io.vertx.core.net.ClientSSLOptions;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +44,80 @@ public final class BackendPools {
 
   public Collection<BackendPool> all() {
     return pools.values();
+  }
+
+  /** One configured server of a pool, as an operator names it: {@code backend/server}. */
+  public record PoolServer(BackendPool pool, int index) {
+    public String backend() {
+      return pool.name();
+    }
+
+    public String server() {
+      return pool.server(index).name();
+    }
+
+    /** {@code backend/server}: unambiguous across backends. */
+    public String path() {
+      return backend() + "/" + server();
+    }
+  }
+
+  /**
+   * The configured servers {@code name} names: {@code backend/server} names one at most, a bare
+   * server name every pool's server of that name (operators mostly use one, and must say the
+   * backend when the name is in several). Empty when none has it.
+   */
+  public List<PoolServer> named(String name) {
+    List<PoolServer> out = new ArrayList<>();
+    int slash = name.indexOf('/');
+    for (BackendPool pool : pools.values()) {
+      if (slash >= 0 && !pool.name().equals(name.substring(0, slash))) {
+        continue;
+      }
+      int index = pool.indexOf(slash >= 0 ? name.substring(slash + 1) : name);
+      if (index >= 0) {
+        out.add(new PoolServer(pool, index));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Drains {@code server} (no new logins, as if it were down) or undrains it; logs a change.
+   * True if its state changed.
+   */
+  public boolean drain(PoolServer server, boolean drain) {
+    boolean changed = server.pool().drain(server.index(), drain);
+    if (changed) {
+      LOG.info("backend server {}: backend={} server={}", drain ? "drained" : "undrained",
+          server.backend(), server.server());
+    }
+    return changed;
+  }
+
+  /** The drained servers as {@code backend/server}, e.g. to carry them over a reload. */
+  public List<String> drained() {
+    List<String> out = new ArrayList<>();
+    for (BackendPool pool : pools.values()) {
+      for (int i = 0; i < pool.size(); i++) {
+        if (pool.drained(i)) {
+          out.add(new PoolServer(pool, i).path());
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Drains the servers {@code previous} (the configuration before a reload) had drained that
+   * this one still has, by {@code backend/server}: a reload does not undo an operator's drain.
+   */
+  public void keepDrained(BackendPools previous) {
+    for (String path : previous.drained()) {
+      for (PoolServer server : named(path)) {
+        server.pool().drain(server.index(), true);
+      }
+    }
   }
 
   /** What the live servers offer, as their checks saw it. */

@@ -1,6 +1,7 @@
 package io.postern.metrics;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpConnection;
@@ -14,8 +15,9 @@ import java.util.Map;
 
 /**
  * The operators' HTTP endpoint: {@code /metrics} for Prometheus, {@code /health/live} and
- * {@code /health/ready} for process supervisors and load balancers. Read-only; loopback by
- * default.
+ * {@code /health/ready} for process supervisors and load balancers, and whatever handler it is
+ * given for {@code /api/...} (the admin API, which checks its own methods and tokens). Everything
+ * else is read-only; loopback by default.
  */
 public final class AdminServer {
 
@@ -27,21 +29,33 @@ public final class AdminServer {
   /** Replaced when a reload changes what readiness depends on; read on the admin event loop. */
   private volatile Readiness readiness;
   private final WorkerExecutor scraper;
+  private final Handler<HttpServerRequest> api;
   /** Scrapes in progress by content type; only touched on the admin server's event loop. */
   private final Map<String, Future<String>> scrapes = new HashMap<>();
   private int connections;
   private HttpServer server;
 
-  private AdminServer(Vertx vertx, PosternMeters meters, Readiness readiness) {
+  private AdminServer(Vertx vertx, PosternMeters meters, Readiness readiness,
+      Handler<HttpServerRequest> api) {
+    this.api = api;
     this.meters = meters;
     this.readiness = readiness;
     this.scraper = vertx.createSharedWorkerExecutor("postern-metrics", 1);
   }
 
-  /** Listens on {@code host} (as Vert.x takes it), {@code port}. */
+  /** Listens on {@code host} (as Vert.x takes it), {@code port}, without an API. */
   public static Future<AdminServer> start(Vertx vertx, int port, String host,
       PosternMeters meters, Readiness readiness) {
-    AdminServer admin = new AdminServer(vertx, meters, readiness);
+    return start(vertx, port, host, meters, readiness, null);
+  }
+
+  /**
+   * Listens on {@code host} (as Vert.x takes it), {@code port}; requests for {@code /api} and
+   * below go to {@code api} (null: not found), on the server's event loop.
+   */
+  public static Future<AdminServer> start(Vertx vertx, int port, String host,
+      PosternMeters meters, Readiness readiness, Handler<HttpServerRequest> api) {
+    AdminServer admin = new AdminServer(vertx, meters, readiness, api);
     // Probers and scrapers reconnect; a connection left open and silent is closed.
     HttpServerOptions options = new HttpServerOptions()
         .setIdleTimeout(60)
@@ -89,6 +103,11 @@ public final class AdminServer {
   }
 
   private void handle(HttpServerRequest request) {
+    String path = request.path();
+    if (api != null && path != null && (path.equals("/api") || path.startsWith("/api/"))) {
+      api.handle(request);
+      return;
+    }
     if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       request.response().setStatusCode(405).putHeader("Allow", "GET, HEAD").end();
       return;

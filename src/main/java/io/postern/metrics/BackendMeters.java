@@ -72,6 +72,14 @@ public final class BackendMeters {
         .register(registry);
   }
 
+  /** Whether an operator drained {@code server} (admin API), read at each scrape. */
+  public Gauge serverDrained(String server, BooleanSupplier drained) {
+    return Gauge.builder("postern.backend.drained", () -> drained.getAsBoolean() ? 1 : 0)
+        .description("1 while an operator has drained the server: it gets no new logins")
+        .tags("backend", backend, "server", server)
+        .register(registry);
+  }
+
   /** Sessions relaying through {@code server}, read at each scrape. */
   public Gauge serverSessions(String server, IntSupplier sessions) {
     return Gauge.builder("postern.backend.sessions", sessions::getAsInt)
@@ -81,7 +89,7 @@ public final class BackendMeters {
   }
 
   /**
-   * Removes gauges {@link #serverUp} and {@link #serverSessions} gave: a reloaded configuration
+   * Removes gauges {@link #serverUp}, {@link #serverSessions} and {@link #serverDrained} gave: a reloaded configuration
    * registers its own servers' (a gauge registered again keeps reading the first one's source).
    */
   public void remove(List<Gauge> gauges) {

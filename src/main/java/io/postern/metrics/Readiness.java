@@ -41,6 +41,14 @@ public final class Readiness {
   @FunctionalInterface
   public interface BackendStates {
     List<ServerState> states(String backend, Protocol protocol);
+
+    /**
+     * Whether an operator drained server {@code index} of {@code backend}: it takes no new
+     * logins, so it counts as not live, and is not probed.
+     */
+    default boolean drained(String backend, int index) {
+      return false;
+    }
   }
 
   static final Duration REUSE = Duration.ofSeconds(1);
@@ -118,7 +126,7 @@ public final class Readiness {
         all.add(Future.join(servers).transform(ignored -> {
           if (servers.stream().noneMatch(Future::succeeded)) {
             problems.add("backend " + backend.name() + " has no live server for "
-                + protocol.id());
+                + protocol.id() + " (down or drained)");
           }
           return Future.succeededFuture();
         }));
@@ -156,7 +164,10 @@ public final class Readiness {
       BackendConfig.Server server = backend.servers().get(i);
       String where = server.host() + ":" + server.port(protocol, endpoint);
       Future<Void> result;
-      if (checked != null) {
+      boolean drained = states.drained(backend.name(), i);
+      if (drained) {
+        result = Future.failedFuture("drained");
+      } else if (checked != null) {
         ServerState state = checked.get(i);
         result = state.up() ? Future.succeededFuture()
             : Future.failedFuture(state.problem() == null ? "down" : state.problem());
@@ -165,7 +176,8 @@ public final class Readiness {
             .compose(socket -> socket.close());
       }
       results.add(result.andThen(ar -> {
-        String text = ar.succeeded() ? "up " + where : "down " + where + ": " + reason(ar.cause());
+        String text = ar.succeeded() ? "up " + where
+            : drained ? "drained " + where : "down " + where + ": " + reason(ar.cause());
         if (backend.servers().size() == 1) {
           out.put(protocol.id(), text);
         } else {
