@@ -253,9 +253,11 @@ public final class AdminApi implements Handler<HttpServerRequest> {
     return new JsonObject().put("count", views.size()).put("sessions", out);
   }
 
+  /** A drain says how many sessions it is ending; an undrain ends none. */
   private static JsonObject serverDrain(AdminActions.ServerDrain d, boolean drained) {
-    return new JsonObject().put("servers", new JsonArray(List.copyOf(d.servers())))
-        .put("drained", drained).put("sessions", d.sessions());
+    JsonObject body = new JsonObject().put("servers", new JsonArray(List.copyOf(d.servers())))
+        .put("drained", drained);
+    return drained ? body.put("sessions", d.sessions()) : body;
   }
 
   private static Future<JsonObject> reload(AdminActions.Reload r) {
@@ -304,12 +306,12 @@ public final class AdminApi implements Handler<HttpServerRequest> {
       args.forEach((k, v) -> line.append(' ').append(k).append('=').append(printable(v)));
     }
     if (status == 200) {
-      if (body.containsKey("sessions")) {
-        line.append(" sessions=").append(body.getValue("sessions"));
-      }
       if (body.containsKey("servers")) {
         line.append(" servers=").append(String.join(",",
             body.getJsonArray("servers").getList()));
+      }
+      if (body.containsKey("sessions")) {
+        line.append(" sessions=").append(body.getValue("sessions"));
       }
       if (body.containsKey("applied")) {
         line.append(" applied=true changes=").append(body.getJsonArray("changes").size());

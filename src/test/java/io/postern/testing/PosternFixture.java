@@ -139,6 +139,7 @@ public final class PosternFixture implements AutoCloseable {
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
     private Duration watchInterval = Duration.ofSeconds(5);
     private String adminAddress = "127.0.0.1";
+    private Path adminTokenFile;
     private final List<CertificateFiles> certificates = new ArrayList<>();
     private final List<io.postern.config.Cidr> trusted = new ArrayList<>();
 
@@ -311,6 +312,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code admin.token-file}: the admin API's bearer token (none unless a test says). */
+    public Builder adminTokenFile(Path file) {
+      adminTokenFile = file;
+      return this;
+    }
+
     /** A CIDR of limits.trusted-networks (may send PROXY headers). */
     public Builder trustedNetwork(String cidr) {
       trusted.add(io.postern.config.Cidr.parse(cidr));
@@ -397,7 +404,7 @@ public final class PosternFixture implements AutoCloseable {
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
               maxConnections, maxPerIp, trusted, shutdownGrace, connectionRate,
               handshakeRate, 256, drainWindow),
-          new AdminConfig(adminAddress, 0, null), LoggingConfig.DEFAULT);
+          new AdminConfig(adminAddress, 0, adminTokenFile), LoggingConfig.DEFAULT);
       PrometheusMeterRegistry registry = MeteredVertx.registry();
       Vertx vertx = MeteredVertx.create(MeteredVertx.options(), registry);
       try {
