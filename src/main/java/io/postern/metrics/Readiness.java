@@ -126,7 +126,7 @@ public final class Readiness {
         all.add(Future.join(servers).transform(ignored -> {
           if (servers.stream().noneMatch(Future::succeeded)) {
             problems.add("backend " + backend.name() + " has no live server for "
-                + protocol.id() + " (down or drained)");
+                + protocol.id());
           }
           return Future.succeededFuture();
         }));
