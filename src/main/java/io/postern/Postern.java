@@ -165,6 +165,7 @@ public final class Postern {
     ConfigReload reload = new ConfigReload(vertx, options.config(), System.getenv(), server, demo,
         meters);
     onHangUp(() -> reload.reload("SIGHUP"));
+    server.adminReload(() -> reload.reload("admin API"));
     // Timing the hashes takes a moment: after start, on a worker.
     vertx.executeBlocking(() -> PosternServer.warnings(resources, true), false)
         .onSuccess(warnings -> warnings.forEach(w -> LOG.warn("{}: {}", w.key(), w.message())));
