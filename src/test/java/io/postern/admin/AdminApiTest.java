@@ -481,34 +481,12 @@ class AdminApiTest {
   }
 
   private FakeBackend fake(String name) throws IOException {
-    FakeBackend fake = FakeBackend.start(answering(name), tls);
+    FakeBackend fake = FakeBackend.start(AdminApiTestScripts.answering(name, PW), tls);
     fakes.add(fake);
     return fake;
   }
 
   private static Server server(String name, int imapPort) {
     return new Server(name, "localhost", 1, imapPort, null);
-  }
-
-  /** Takes any user with the password; its name is in the login reply. */
-  private static FakeBackend.Script answering(String name) {
-    return c -> {
-      c.send("* OK [CAPABILITY IMAP4rev1] " + name + " ready\r\n");
-      while (true) {
-        String line = c.readLine();
-        String[] words = line.split(" ");
-        String tag = words[0];
-        switch (words.length > 1 ? words[1].toUpperCase() : "") {
-          case "LOGIN" -> c.send(tag + (words[3].replace("\"", "").equals(PW)
-              ? " OK [CAPABILITY IMAP4rev1] Logged in at " + name + "\r\n"
-              : " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"));
-          case "LOGOUT" -> {
-            c.send("* BYE bye\r\n" + tag + " OK LOGOUT completed\r\n");
-            return;
-          }
-          default -> c.send(tag + " OK " + name + "\r\n");
-        }
-      }
-    };
   }
 }
