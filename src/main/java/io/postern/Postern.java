@@ -225,7 +225,7 @@ public final class Postern {
       LOG.info("listener {} ({}, tls {}) on {}:{}", l.name(), l.protocol().id(), l.tls().id(),
           l.address(), server.port(l.name()));
     }
-    LOG.info("admin on http://{}:{} (/metrics, /health/live, /health/ready)",
+    LOG.info("admin on http://{}:{} (/metrics, /health/live, /health/ready, /api/)",
         config.admin().address(), server.adminPort());
     if (demo != null) {
       demo.announce(server::port);
