@@ -214,7 +214,7 @@ public final class PosternServer {
           + " sessions (user names, client addresses); set a token file", address);
     }
     // Suppliers: a reload replaces the services (pools, limits, token file) the API acts on.
-    AdminApi api = new AdminApi(new ServerAdminActions(() -> shared.backends(),
+    AdminApi api = new AdminApi(vertx, new ServerAdminActions(() -> shared.backends(),
         () -> adminSessions, () -> shared.config().limits().drainWindow(),
         () -> adminSessions.list(v -> true).map(all -> {
           drain();

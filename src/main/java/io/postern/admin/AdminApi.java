@@ -5,6 +5,7 @@ import io.postern.session.SessionView;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -70,16 +71,18 @@ public final class AdminApi implements Handler<HttpServerRequest> {
     }
   }
 
+  private final Vertx vertx;
   private final AdminActions actions;
   private final AdminToken token;
   private final TokenLockout lockout;
 
   /** Without {@code admin.token-file} ({@link AdminToken#configured}), mutating calls are refused. */
-  public AdminApi(AdminActions actions, AdminToken token) {
-    this(actions, token, new TokenLockout());
+  public AdminApi(Vertx vertx, AdminActions actions, AdminToken token) {
+    this(vertx, actions, token, new TokenLockout());
   }
 
-  AdminApi(AdminActions actions, AdminToken token, TokenLockout lockout) {
+  AdminApi(Vertx vertx, AdminActions actions, AdminToken token, TokenLockout lockout) {
+    this.vertx = vertx;
     this.actions = actions;
     this.token = token;
     this.lockout = lockout;
@@ -100,8 +103,6 @@ public final class AdminApi implements Handler<HttpServerRequest> {
       return;
     }
     if (hasBody(request)) {
-      // Arguments are query parameters; a body is never read, so the connection is not reused.
-      request.response().putHeader("Connection", "close");
       answer(request, route, null, new Refusal(413, "the API takes no request body; pass"
           + " arguments as query parameters"), null);
       return;
@@ -114,10 +115,16 @@ public final class AdminApi implements Handler<HttpServerRequest> {
           ar.failed() ? ar.cause() : r, null));
       return;
     }
-    authorize(request, route)
-        .compose(v -> call(route, args))
-        .onComplete(ar -> answer(request, route, args, ar.failed() ? ar.cause() : null,
-            ar.result()));
+    Future<JsonObject> answered = authorize(request, route).compose(v -> call(route, args));
+    if (route.what().equals("sessions")) {
+      // Tens of thousands of sessions take a while to write out (built and encoded on a
+      // worker): not on an event loop, which the admin endpoint shares with the listeners.
+      answered.compose(body -> vertx.executeBlocking(body::encode, false)).onComplete(ar ->
+          answer(request, route, args, ar.failed() ? ar.cause() : null, null, ar.result()));
+      return;
+    }
+    answered.onComplete(ar -> answer(request, route, args, ar.failed() ? ar.cause() : null,
+        ar.result()));
   }
 
   /**
@@ -200,7 +207,7 @@ public final class AdminApi implements Handler<HttpServerRequest> {
   private Future<JsonObject> call(Route route, Map<String, String> args) {
     Future<JsonObject> answer = switch (route.what()) {
       case "sessions" -> actions.sessions(args.get("user"), args.get("server"))
-          .map(AdminApi::sessions);
+          .compose(list -> vertx.executeBlocking(() -> sessions(list), false));
       case "kick" -> actions.kick(args.get("user"))
           .map(n -> new JsonObject().put("user", args.get("user")).put("sessions", n));
       case "drain-server" -> actions.drainServer(args.get("server"))
@@ -274,11 +281,18 @@ public final class AdminApi implements Handler<HttpServerRequest> {
   /** Sends the answer or the refusal; logs a mutating call, whatever became of it. */
   private void answer(HttpServerRequest request, Route route, Map<String, String> args,
       Throwable failure, JsonObject body) {
+    answer(request, route, args, failure, body, null);
+  }
+
+  /** {@code encoded}: the body already written out, or null to encode {@code body}. */
+  private void answer(HttpServerRequest request, Route route, Map<String, String> args,
+      Throwable failure, JsonObject body, String encoded) {
     int status = 200;
     if (failure != null) {
       Refusal r = refusal(failure);
       status = r.status;
       body = (r.extra == null ? new JsonObject() : r.extra.copy()).put("error", r.getMessage());
+      encoded = null;
       if (status == 401) {
         request.response().putHeader("WWW-Authenticate", "Bearer realm=\"postern\"");
       }
@@ -286,11 +300,15 @@ public final class AdminApi implements Handler<HttpServerRequest> {
     if (route != null && route.mutating()) {
       log(route, args, request, status, body);
     }
-    boolean close = status == 413;
+    // A body is never read: the connection is not reused after it.
+    boolean close = hasBody(request);
+    if (close) {
+      request.response().putHeader("Connection", "close");
+    }
     request.response().setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
-        .end(body.encode() + "\n")
+        .end((encoded != null ? encoded : body.encode()) + "\n")
         .onComplete(ar -> {
           if (close) {
             request.connection().close();
