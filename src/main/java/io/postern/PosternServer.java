@@ -25,7 +25,6 @@ import io.postern.metrics.Readiness;
 import io.postern.net.ListenAddress;
 import io.postern.net.SocketEnds;
 import io.postern.session.SessionDirectory;
-import io.postern.session.SessionView;
 import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CaReload;
@@ -37,13 +36,11 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,24 +66,12 @@ public final class PosternServer {
   private Future<Void> stopped;
   /** Auth sources a reload replaced, closed once no login can still be asking them. */
   private final List<Authenticator> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** The live sessions the admin API lists and ends (until the directory is wired: none). */
-  private volatile SessionDirectory adminSessions = NO_SESSIONS;
+  /** The live sessions the admin API lists and ends; null: this server's own. */
+  private volatile SessionDirectory adminSessions;
   /** What POST /api/reload does: main sets it to reload the configuration file. */
   private volatile Supplier<Future<AdminActions.Reload>> adminReload = () ->
       Future.failedFuture(new UnsupportedOperationException("this Postern has no configuration"
           + " file to reload"));
-
-  private static final SessionDirectory NO_SESSIONS = new SessionDirectory() {
-    @Override
-    public Future<List<SessionView>> list(Predicate<SessionView> which) {
-      return Future.succeededFuture(List.of());
-    }
-
-    @Override
-    public Future<Integer> end(Predicate<SessionView> which, String result, Duration spread) {
-      return Future.succeededFuture(0);
-    }
-  };
 
   private PosternServer(Vertx vertx, SharedServices shared, Resources resources,
       ListenerSet listeners) {
@@ -215,9 +200,9 @@ public final class PosternServer {
     }
     // Suppliers: a reload replaces the services (pools, limits, token file) the API acts on.
     AdminApi api = new AdminApi(vertx, new ServerAdminActions(() -> shared.backends(),
-        () -> adminSessions, () -> shared.config().limits().drainWindow(),
-        () -> adminSessions.list(v -> true).map(all -> {
-          drain();
+        this::adminSessions, () -> shared.config().limits().drainWindow(),
+        () -> sessions().list(v -> true).map(all -> {
+          drain(ServerAdminActions.DRAINED);
           return all.size();
         }),
         () -> adminReload.get()),
@@ -236,9 +221,14 @@ public final class PosternServer {
         });
   }
 
-  /** Where the admin API finds live sessions: for tests, until the directory is wired in. */
+  /** Where the admin API finds live sessions instead of this server's own (tests). */
   public void sessionDirectory(SessionDirectory directory) {
     adminSessions = directory;
+  }
+
+  private SessionDirectory adminSessions() {
+    SessionDirectory override = adminSessions;
+    return override != null ? override : sessions();
   }
 
   /** What {@code POST /api/reload} does (main: reload the configuration file). */

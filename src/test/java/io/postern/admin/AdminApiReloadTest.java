@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,8 +114,6 @@ class AdminApiReloadTest {
     assertThat(off.body()).contains("admin.token-file");
   }
 
-  @Disabled("needs the live-session directory (branch drain): enable once PosternServer gives"
-      + " the admin API shared.sessions() instead of its placeholder")
   @Test
   void kickShouldListAndEndTheUsersRealSessions() throws Exception {
     String token = "first-token-0123456789abcdef";
