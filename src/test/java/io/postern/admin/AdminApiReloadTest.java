@@ -44,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AdminApiReloadTest {
 
   private static final String PW = "secret";
+  private static final Duration WINDOW = Duration.ofSeconds(2);
 
   @TempDir
   Path dir;
@@ -62,7 +63,7 @@ class AdminApiReloadTest {
     b = FakeBackend.start(AdminApiTestScripts.answering("pool-b", PW), tls);
     tokenFile = token("admin.token", "first-token-0123456789abcdef");
     PosternFixture.Builder builder = PosternFixture.builder(dir.resolve("postern"))
-        .adminTokenFile(tokenFile);
+        .adminTokenFile(tokenFile).shutdown(Duration.ofSeconds(10), WINDOW);
     builder.backend(pool());
     builder.passwdLine(passwdLine(userOnA(), PW, "backend=pool"));
     postern = builder.start();
@@ -142,6 +143,59 @@ class AdminApiReloadTest {
           seen = "closed";
         }
         assertThat(seen == null ? "closed" : seen).matches("\\* BYE.*|closed");
+        c.close();
+      }
+    }
+  }
+
+  @Test
+  void drainingAServerShouldEndItsSessionsSpreadOverTheWindowAndSendNewLoginsElsewhere()
+      throws Exception {
+    String token = "first-token-0123456789abcdef";
+    List<Conversation> clients = new java.util.ArrayList<>();
+    io.postern.testing.LogCapture log = io.postern.testing.LogCapture.start();
+    try {
+      for (int i = 0; i < 4; i++) {
+        clients.add(loggedIn());
+      }
+      long asked = System.nanoTime();
+      HttpResponse<String> r = post("/api/servers/drain?server=a", token);
+      assertThat(new JsonObject(r.body()).getInteger("sessions")).as(r.body()).isEqualTo(4);
+      assertThat(Duration.ofNanos(System.nanoTime() - asked)).as("answered without waiting")
+          .isLessThan(WINDOW);
+      List<java.util.concurrent.CompletableFuture<Long>> ended = clients.stream()
+          .map(c -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+              String line = c.readLine();
+              assertThat(line == null ? "closed" : line).matches("\\* BYE.*|closed");
+            } catch (java.io.IOException gone) {
+              // closed
+            }
+            long at = System.nanoTime() - asked;
+            try {
+              // As a mail client does after BYE.
+              c.close();
+            } catch (java.io.IOException e) {
+              // already
+            }
+            return at;
+          })).toList();
+      List<Long> at = new java.util.ArrayList<>();
+      for (var f : ended) {
+        at.add(f.get(WINDOW.toSeconds() + 10, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      long first = java.util.Collections.min(at);
+      long last = java.util.Collections.max(at);
+      assertThat(Duration.ofNanos(last - first)).as("spread over the window")
+          .isGreaterThan(WINDOW.dividedBy(3));
+      assertThat(Duration.ofNanos(last)).isLessThan(WINDOW.plusSeconds(3));
+      assertThat(login()).as("a new login").contains("pool-b");
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> log.lines()
+          .stream().filter(l -> l.contains("server=a result=drained")).count() == 4);
+    } finally {
+      log.stop();
+      for (Conversation c : clients) {
+        c.close();
       }
     }
   }
