@@ -100,7 +100,7 @@ final class ListenerSet {
     synchronized (this) {
       before = new LinkedHashMap<>(running);
     }
-    Map<String, Future<Void>> stoppedByEndpoint = new LinkedHashMap<>();
+    Map<Integer, List<Future<Void>>> stoppedByPort = new LinkedHashMap<>();
     List<Future<Void>> steps = new ArrayList<>();
     for (Running old : before.values()) {
       ListenerConfig now = find(wanted, old.config().name());
@@ -114,7 +114,7 @@ final class ListenerSet {
         next.sessions().end(session -> session.listener().equals(name), "drained",
             next.config().limits().drainWindow());
         Future<Void> stopped = stop(old, next);
-        stoppedByEndpoint.put(old.config().endpoint(), stopped);
+        stoppedByPort.computeIfAbsent(old.config().port(), p -> new ArrayList<>()).add(stopped);
       } else {
         if (!old.config().equals(now)) {
           changes.add("listener " + now.name() + " changed");
@@ -137,12 +137,13 @@ final class ListenerSet {
       if (old == null) {
         changes.add("listener " + listener.name() + " added on " + listener.endpoint());
       }
-      // The same address and port: the old socket must be closed before the new one can bind
-      // (Vert.x would otherwise add the new listener to the old server). Port 0 never clashes.
-      Future<Void> free = listener.port() == 0 ? null
-          : stoppedByEndpoint.get(listener.endpoint());
+      // The same port (on any address: 0.0.0.0 covers them all): the old socket must be closed
+      // before the new one can bind, and Vert.x would otherwise add the new listener to the old
+      // server. Port 0 never clashes.
+      List<Future<Void>> free = listener.port() == 0 ? List.of()
+          : stoppedByPort.getOrDefault(listener.port(), List.of());
       int index = i;
-      steps.add((free == null ? Future.<Void>succeededFuture() : free.otherwise((Void) null))
+      steps.add(Future.join(free).<Void>mapEmpty().otherwiseEmpty()
           .compose(v -> start(next, listener, index))
           .onSuccess(v -> LOG.info("listener {} ({}, tls {}) on {}:{}", listener.name(),
               listener.protocol().id(), listener.tls().id(), listener.address(),

@@ -226,6 +226,8 @@ class AdminServerTest {
               .isEqualTo("stopping");
         }
         assertThat(get(stopping, "/health/live").statusCode()).isEqualTo(200);
+        // The drain ends the relayed session between two backend responses, with its goodbye.
+        relayed.expect("* BYE [UNAVAILABLE]");
         assertThat(relayed.closedByPeer(10_000)).isTrue();
       } finally {
         // A second stop (the fixture's) waits for the first.
