@@ -94,15 +94,18 @@ final class ConfigReload {
       return new AdminActions.Reload(false, List.of("Postern is draining"), List.of());
     }
     PosternServer.Resources resources;
+    Authenticator keep;
     PosternConfig running = server.config();
     try {
       PosternConfig config = ConfigLoader.load(vertx, file, env).await();
       if (demo != null) {
         config = demo.adapt(config);
       }
-      // The same auth settings: the running source is kept (a passwd-file re-reads itself).
-      Authenticator keep = demo != null ? demo.authenticator()
-          : config.auth().equals(running.auth()) ? server.resources().authenticator() : null;
+      // The same auth settings, backends and trusted networks: the running source is kept (a
+      // passwd-file re-reads itself). Otherwise a new one is loaded and checked against the new
+      // backends, as --check-config would.
+      keep = demo != null ? demo.authenticator()
+          : keepsAuthSource(running, config) ? server.resources().authenticator() : null;
       resources = PosternServer.load(vertx, config, keep);
     } catch (ConfigException e) {
       List<String> errors = e.errors().stream().map(ConfigReload::text).toList();
@@ -126,15 +129,31 @@ final class ConfigReload {
       changes.add("logging.format " + next.logging().format().name().toLowerCase());
     }
     try {
-      changes.addAll(server.reload(resources).await());
+      server.reload(resources, changes).await();
     } catch (Exception e) {
-      // Applied as far as it went (e.g. a new listener's port was taken): say what failed.
-      LOG.error("configuration reload ({}) applied with an error: {}", trigger, e.getMessage());
-      return new AdminActions.Reload(true, List.of(String.valueOf(e.getMessage())), List.of());
+      if (resources.authenticator() != keep && !server.resources().equals(resources)) {
+        // Refused before anything was swapped (Postern began draining): nothing uses it.
+        resources.authenticator().close();
+      }
+      // Applied as far as it went (e.g. a new listener's port was taken): not a success, and
+      // what did change is said too.
+      LOG.error("configuration reload ({}) failed part-way: {}; applied: {}", trigger,
+          e.getMessage(), changes.isEmpty() ? "nothing" : String.join("; ", changes));
+      return new AdminActions.Reload(false, List.of(String.valueOf(e.getMessage())), changes);
     }
     LOG.info("configuration reloaded ({}) from {}: {}", trigger, file,
         changes.isEmpty() ? "nothing changed" : String.join("; ", changes));
     return new AdminActions.Reload(true, List.of(), changes);
+  }
+
+  /**
+   * Whether the running auth source serves {@code next} as it is: the same auth settings, and
+   * the same backend names and trusted networks it was checked and built against.
+   */
+  static boolean keepsAuthSource(PosternConfig running, PosternConfig next) {
+    return next.auth().equals(running.auth())
+        && next.backends().keySet().equals(running.backends().keySet())
+        && next.limits().trustedNetworks().equals(running.limits().trustedNetworks());
   }
 
   /** The keys of {@link #RESTART_KEYS} whose values differ. */

@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
 public final class Postern {
 
   private static final Logger LOG = LoggerFactory.getLogger(Postern.class);
+  /** What SIGHUP does: nothing but a line until Postern has started, then a reload. */
+  private static volatile Runnable hangUp = () ->
+      LOG.warn("SIGHUP while Postern is starting: ignored (nothing to reload yet)");
   static final Path DEFAULT_CONFIG = Path.of("conf/postern.yaml");
 
   /** The parsed command line. */
@@ -98,6 +101,11 @@ public final class Postern {
     VertxOptions vertxOptions = MeteredVertx.options();
     PrometheusMeterRegistry registry = MeteredVertx.registry();
     Vertx vertx = MeteredVertx.create(vertxOptions, registry);
+    if (!options.checkOnly()) {
+      // At once: a SIGHUP during start-up (systemctl reload right after start) would otherwise
+      // stop the JVM. Until Postern has started, it is only logged.
+      onHangUp(() -> hangUp.run());
+    }
     try {
       return serve(options, vertx, vertxOptions.getEventLoopPoolSize(), registry, out, err);
     } catch (RuntimeException e) {
@@ -164,7 +172,7 @@ public final class Postern {
     announce(server, config, demo);
     ConfigReload reload = new ConfigReload(vertx, options.config(), System.getenv(), server, demo,
         meters);
-    onHangUp(() -> reload.reload("SIGHUP"));
+    hangUp = () -> reload.reload("SIGHUP");
     server.adminReload(() -> reload.reload("admin API"));
     // Timing the hashes takes a moment: after start, on a worker.
     vertx.executeBlocking(() -> PosternServer.warnings(resources, true), false)

@@ -323,27 +323,31 @@ public final class PosternServer {
    * Parts of the configuration that did not change keep their running services (the auth
    * source and its cache, the backends' health, the TLS material). Completes with what changed.
    */
-  public synchronized Future<List<String>> reload(Resources next) {
+  public Future<List<String>> reload(Resources next) {
+    List<String> changes = new ArrayList<>();
+    return reload(next, changes).map(v -> changes);
+  }
+
+  /** As {@link #reload(Resources)}, saying what changed in {@code changes} as it goes. */
+  public synchronized Future<Void> reload(Resources next, List<String> changes) {
     if (draining()) {
       return Future.failedFuture(new IllegalStateException("Postern is draining"));
     }
     Resources before = resources;
     SharedServices old = shared;
     PosternConfig config = next.config();
-    List<String> changes = new ArrayList<>();
     boolean sameAuth = next.authenticator() == before.authenticator();
     Authenticator authenticator = sameAuth ? old.authenticator()
         : new AuthCache(next.authenticator(), config.auth().cache(), new AuthCache.Counters(
             old.meters()::authCacheHit, old.meters()::authCacheMiss, old.meters()::authAnswered));
     if (!sameAuth) {
-      authServicesUp(old.meters(), next.authenticator());
       changes.add("auth source " + next.authenticator().source() + " loaded");
-      retire(old.authenticator(), before.config());
     }
     boolean sameBackends = config.backends().equals(before.config().backends())
         && next.backendTls().equals(before.backendTls());
     BackendPools pools = sameBackends ? old.backends()
-        : new BackendPools(config.backends().values(), next.backendTls());
+        : new BackendPools(config.backends().values(), next.backendTls())
+            .carryOver(old.backends());
     if (!sameBackends) {
       changes.add("backends " + String.join(", ", config.backends().keySet()) + " loaded");
       pools.keepDrained(old.backends());
@@ -360,6 +364,11 @@ public final class PosternServer {
     SharedServices services = old.next(vertx, config, tls, pools, authenticator);
     resources = next;
     shared = services;
+    if (!sameAuth) {
+      // Only now that nothing new uses it: logins under way finish with it.
+      authServicesUp(old.meters(), next.authenticator());
+      retire(old.authenticator(), before.config());
+    }
     Future<Void> healthChange = Future.succeededFuture();
     if (!sameBackends) {
       BackendHealth previous = health;
@@ -369,8 +378,7 @@ public final class PosternServer {
     return Future.join(healthChange, tlsChange).<Void>mapEmpty()
         .compose(v -> listeners.apply(services, sniChanged(before, next), changes))
         .eventually(() -> admin == null ? Future.succeededFuture()
-            : admin.readiness(readiness(services)))
-        .map(v -> changes);
+            : admin.readiness(readiness(services)));
   }
 
   /** Whether SNI (several certificates) is switched on or off by {@code next}. */

@@ -75,7 +75,8 @@ final class ServerAdminActions implements AdminActions {
     // Its users log in elsewhere from now on; its sessions end spread over the window, so that
     // they do not all land on the next servers in the same second. The answer does not wait
     // for the window: it says how many were told.
-    Predicate<SessionView> on = v -> server.backend().equals(v.backend())
+    // Logged-in sessions only: one whose last failed login tried this server is not on it.
+    Predicate<SessionView> on = v -> v.loggedIn() && server.backend().equals(v.backend())
         && server.server().equals(v.server());
     SessionDirectory directory = sessions.get();
     return directory.list(on).map(list -> {

@@ -77,16 +77,16 @@ final class TlsWatch {
     Future<Void> done = Future.succeededFuture();
     PosternConfig was = before.config();
     PosternConfig now = next.config();
-    if (next.tls() != null && !now.tls().equals(was.tls())) {
+    if (next.tls() != null && tls == null) {
+      // The first TLS listener: until now nothing was loaded from tls.certificates.
       changes.add("TLS certificates loaded");
-      if (tls == null) {
-        watchCertificates(new CurrentTls(next.tls()), now);
-      } else {
-        done = tls.replace(next.tls());
-        if (!now.tls().watchInterval().equals(was.tls().watchInterval())) {
-          certificates.stop();
-          certificates = CertificateReload.start(vertx, tls, now.tls().watchInterval(), meters);
-        }
+      watchCertificates(new CurrentTls(next.tls()), now);
+    } else if (next.tls() != null && !now.tls().equals(was.tls())) {
+      changes.add("TLS certificates loaded");
+      done = tls.replace(next.tls());
+      if (!now.tls().watchInterval().equals(was.tls().watchInterval())) {
+        certificates.stop();
+        certificates = CertificateReload.start(vertx, tls, now.tls().watchInterval(), meters);
       }
     }
     if (newPools || !now.tls().watchInterval().equals(was.tls().watchInterval())) {

@@ -152,21 +152,24 @@ public final class AdminApi implements Handler<HttpServerRequest> {
           + " <token>, the token in admin.token-file"));
     }
     String from = from(request);
-    Duration locked = lockout.lockedFor(from);
-    if (!locked.isZero()) {
-      request.response().putHeader("Retry-After",
-          Long.toString(Math.max(1, (locked.toMillis() + 999) / 1000)));
-      return Future.failedFuture(new Refusal(429, "too many wrong tokens from " + from
-          + "; try again later"));
-    }
+    // The right token always passes: a 256-bit token gains nothing from a lockout, and anyone
+    // sharing the operator's address (loopback, a port-forward) could otherwise lock them out.
+    // Only wrong tokens are slowed.
     return token.matches(header.substring(7).strip()).recover(e -> {
       LOG.error("admin: admin.token-file: {}", e.getMessage());
-      return Future.failedFuture(new Refusal(500, "admin.token-file cannot be used: "
-          + e.getMessage()));
+      return Future.failedFuture(new Refusal(500, "admin.token-file cannot be read; see the"
+          + " log"));
     }).compose(right -> {
       if (right) {
         lockout.succeeded(from);
         return Future.succeededFuture();
+      }
+      Duration locked = lockout.lockedFor(from);
+      if (!locked.isZero()) {
+        request.response().putHeader("Retry-After",
+            Long.toString(Math.max(1, (locked.toMillis() + 999) / 1000)));
+        return Future.failedFuture(new Refusal(429, "too many wrong tokens from " + from
+            + "; try again later"));
       }
       if (lockout.failed(from)) {
         LOG.warn("admin: {} wrong tokens in a row from={}; refusing its tokens for {}s",
@@ -274,8 +277,10 @@ public final class AdminApi implements Handler<HttpServerRequest> {
       return Future.succeededFuture(body);
     }
     body.put("errors", new JsonArray(List.copyOf(r.errors())));
-    return Future.failedFuture(new Refusal(409, "the configuration is not valid; nothing"
-        + " changed", body));
+    // Refused before anything changed (an invalid file, a drain under way), or stopped part-way
+    // (a new listener could not bind): then "changes" says what was applied.
+    return Future.failedFuture(new Refusal(409, r.changes().isEmpty()
+        ? "the reload was refused; nothing changed" : "the reload failed part-way", body));
   }
 
   /** Sends the answer or the refusal; logs a mutating call, whatever became of it. */

@@ -56,6 +56,31 @@ public final class BackendPool {
     Arrays.setAll(drained, i -> new AtomicBoolean());
   }
 
+  /**
+   * Takes over from {@code previous} (the same backend before a reload) what belongs to a server
+   * that is still the same one (name, host and ports): the count of its sessions in progress,
+   * which those sessions give back when they end, and, with the same health-check settings, its
+   * health. Least-connections then still sees the sessions that began before the reload.
+   */
+  void inherit(BackendPool previous) {
+    for (int i = 0; i < size(); i++) {
+      Server now = server(i);
+      for (int j = 0; j < previous.size(); j++) {
+        Server was = previous.server(j);
+        if (now.name().equals(was.name()) && now.host().equals(was.host())
+            && java.util.Objects.equals(now.imapPort(), was.imapPort())
+            && java.util.Objects.equals(now.pop3Port(), was.pop3Port())) {
+          sessions[i] = previous.sessions[j];
+          if (config.healthCheck().equals(previous.config.healthCheck())) {
+            for (Protocol protocol : Protocol.values()) {
+              health.get(protocol)[i] = previous.health.get(protocol)[j];
+            }
+          }
+        }
+      }
+    }
+  }
+
   /** TLS towards this backend's servers from now on: a reloaded CA file. */
   public void useTls(ClientSSLOptions options) {
     sslOptions = options;

@@ -112,6 +112,20 @@ public final class BackendPools {
    * Drains the servers {@code previous} (the configuration before a reload) had drained that
    * this one still has, by {@code backend/server}: a reload does not undo an operator's drain.
    */
+  /**
+   * Takes over from {@code previous} (before a reload) each unchanged server's session count
+   * and health (see {@link BackendPool#inherit}); returns this.
+   */
+  public BackendPools carryOver(BackendPools previous) {
+    for (BackendPool pool : pools.values()) {
+      BackendPool was = previous.get(pool.name());
+      if (was != null) {
+        pool.inherit(was);
+      }
+    }
+    return this;
+  }
+
   public void keepDrained(BackendPools previous) {
     for (String path : previous.drained()) {
       for (PoolServer server : named(path)) {

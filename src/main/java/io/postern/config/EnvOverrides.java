@@ -55,6 +55,12 @@ final class EnvOverrides {
       for (int i = 0; i < path.length; i++) {
         path[i] = path[i].replace('_', '-');
       }
+      if (!SECTIONS.contains(path[0]) && path.length > 1) {
+        // POSTERN_LIMTS__IDLE_TIMEOUT is a key path with a misspelt section, not a launcher's.
+        errors.add(new ConfigError(e.getKey(), "'" + path[0] + "' is not a configuration"
+            + " section (" + String.join(", ", new java.util.TreeSet<>(SECTIONS)) + ")"));
+        continue;
+      }
       if (!SECTIONS.contains(path[0])) {
         log.debug("{} is not a configuration key path (no section '{}'); left to the launcher",
             e.getKey(), path[0]);

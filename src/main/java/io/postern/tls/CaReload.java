@@ -33,8 +33,7 @@ public final class CaReload {
   private final List<Watched> watched;
   private final BiConsumer<String, ClientSSLOptions> use;
   private final Consumer<Boolean> outcome;
-  private long timer = -1;
-  private boolean stopped;
+  private RepeatingLook looks;
 
   /** One backend's CA file: the bytes in use and its watcher. */
   private static final class Watched {
@@ -79,23 +78,14 @@ public final class CaReload {
       return null;
     }
     CaReload reload = new CaReload(vertx, interval, handshakeTimeout, watched, use, outcome);
-    reload.schedule();
+    reload.looks = new RepeatingLook(vertx, interval, reload::lookNow).start();
     return reload;
   }
 
-  public synchronized void stop() {
-    stopped = true;
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+  public void stop() {
+    looks.stop();
   }
 
-  private synchronized void schedule() {
-    if (!stopped) {
-      timer = vertx.setTimer(Math.max(1, interval.toMillis()), id -> lookNow()
-          .onComplete(ar -> schedule()));
-    }
-  }
 
   /** One look at every CA file now (on a worker thread); completes with how many were applied. */
   public Future<Integer> lookNow() {

@@ -33,8 +33,7 @@ public final class CertificateReload {
   private final Duration interval;
   private final PosternMeters meters;
   private final CertificateWatcher watcher = new CertificateWatcher();
-  private long timer = -1;
-  private boolean stopped;
+  private RepeatingLook looks;
 
   /** What one look found: new settings to put in use, or why the files cannot be used. */
   private record Attempt(FileContents contents, ServerTls next, String problem,
@@ -52,24 +51,15 @@ public final class CertificateReload {
   public static CertificateReload start(Vertx vertx, CurrentTls tls, Duration interval,
       PosternMeters meters) {
     CertificateReload reload = new CertificateReload(vertx, tls, interval, meters);
-    reload.schedule();
+    reload.looks = new RepeatingLook(vertx, interval, reload::lookNow).start();
     return reload;
   }
 
   /** Stops looking; a look under way finishes. */
-  public synchronized void stop() {
-    stopped = true;
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+  public void stop() {
+    looks.stop();
   }
 
-  private synchronized void schedule() {
-    if (!stopped) {
-      timer = vertx.setTimer(Math.max(1, interval.toMillis()), id -> lookNow()
-          .onComplete(ar -> schedule()));
-    }
-  }
 
   /**
    * One look now: reads the files on a worker thread and applies or refuses what changed.
