@@ -32,6 +32,10 @@ final class ListenerSet {
   private record Running(ListenerConfig config, String deployment,
       List<ListenerVerticle> instances) {}
 
+  /** A rebind on a just-freed port: up to 2 s (20 tries, 100 ms apart). */
+  private static final int REBIND_TRIES = 20;
+  private static final long REBIND_PAUSE_MILLIS = 100;
+
   private final Vertx vertx;
   private final int instancesPerListener;
   /** Never reused: see {@link ListenerVerticle}'s share key. */
@@ -144,12 +148,31 @@ final class ListenerSet {
           : stoppedByPort.getOrDefault(listener.port(), List.of());
       int index = i;
       steps.add(Future.join(free).<Void>mapEmpty().otherwiseEmpty()
-          .compose(v -> start(next, listener, index))
+          .compose(v -> free.isEmpty() ? start(next, listener, index)
+              : startOnFreedPort(next, listener, index, REBIND_TRIES))
           .onSuccess(v -> LOG.info("listener {} ({}, tls {}) on {}:{}", listener.name(),
               listener.protocol().id(), listener.tls().id(), listener.address(),
               next.boundPorts().get(listener.name()))));
     }
     return Future.join(steps).mapEmpty();
+  }
+
+  /**
+   * Binds a listener on a port whose old server has just closed: the socket may still be
+   * closing for a moment after Vert.x reports the server closed, so a refused bind is tried
+   * again a little later, {@code tries} times.
+   */
+  private Future<Void> startOnFreedPort(SharedServices next, ListenerConfig listener, int index,
+      int tries) {
+    return start(next, listener, index).recover(e -> {
+      if (tries <= 1 || !String.valueOf(e.getMessage()).contains("in use")) {
+        return Future.failedFuture(e);
+      }
+      io.vertx.core.Promise<Void> again = io.vertx.core.Promise.promise();
+      vertx.setTimer(REBIND_PAUSE_MILLIS, id ->
+          startOnFreedPort(next, listener, index, tries - 1).onComplete(again));
+      return again.future();
+    });
   }
 
   private Future<Void> stop(Running old, SharedServices next) {

@@ -17,7 +17,6 @@ import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.FakeBackend;
 import io.postern.testing.MailClient;
-import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
 import io.postern.testing.ServedCertificate;
 import io.postern.testing.TestTls;
@@ -154,7 +153,7 @@ class ConfigReloadTest {
 
   @Test
   void aListenerWhoseTlsChangesShouldBeReboundOnTheSamePort() throws Exception {
-    int port = Ports.free(1)[0];
+    int port = portOutsideTheEphemeralRange();
     PosternConfig config = postern.config();
     List<ListenerConfig> plain = new ArrayList<>(config.listeners());
     plain.add(new ListenerConfig("moving", Protocol.IMAP, "127.0.0.1", port, TlsMode.NONE,
@@ -201,6 +200,25 @@ class ConfigReloadTest {
       before.send("a LOGIN alice pw\r\n");
       assertThat(before.readLine()).as("a session in TLS from before").startsWith("a OK");
     }
+  }
+
+  /**
+   * A port that no client connection of this busy JVM can hold: a port the OS picked for a
+   * listener (Ports.free) may be some outgoing connection's local port a moment later, and a
+   * listener cannot bind it then (seen in CI).
+   */
+  private static int portOutsideTheEphemeralRange() throws IOException {
+    java.util.Random random = new java.util.Random();
+    for (int i = 0; i < 200; i++) {
+      int port = 20_000 + random.nextInt(12_000);
+      try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+        probe.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException taken) {
+        // Another one.
+      }
+    }
+    throw new IOException("no free port in 20000-31999");
   }
 
   @Test
