@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -205,11 +204,10 @@ final class ListenerSet {
     return Future.join(stops).mapEmpty();
   }
 
-  /** Whether {@code a} and {@code b} use the same socket the same way. */
+  /** Whether {@code a} and {@code b} (one listener's, by name) use one socket the same way. */
   static boolean sameSocket(ListenerConfig a, ListenerConfig b) {
     return a.protocol() == b.protocol() && a.address().equals(b.address())
-        && a.port() == b.port() && a.tls() == b.tls() && a.proxyProtocol() == b.proxyProtocol()
-        && Objects.equals(a.name(), b.name());
+        && a.port() == b.port() && a.tls() == b.tls() && a.proxyProtocol() == b.proxyProtocol();
   }
 
   private static ListenerConfig find(List<ListenerConfig> listeners, String name) {

@@ -28,7 +28,6 @@ public final class CaReload {
   private static final Logger LOG = LoggerFactory.getLogger(CaReload.class);
 
   private final Vertx vertx;
-  private final Duration interval;
   private final Duration handshakeTimeout;
   private final List<Watched> watched;
   private final BiConsumer<String, ClientSSLOptions> use;
@@ -47,11 +46,10 @@ public final class CaReload {
     }
   }
 
-  private CaReload(Vertx vertx, Duration interval, Duration handshakeTimeout,
+  private CaReload(Vertx vertx, Duration handshakeTimeout,
       List<Watched> watched, BiConsumer<String, ClientSSLOptions> use,
       Consumer<Boolean> outcome) {
     this.vertx = vertx;
-    this.interval = interval;
     this.handshakeTimeout = handshakeTimeout;
     this.watched = watched;
     this.use = use;
@@ -77,7 +75,7 @@ public final class CaReload {
     if (watched.isEmpty()) {
       return null;
     }
-    CaReload reload = new CaReload(vertx, interval, handshakeTimeout, watched, use, outcome);
+    CaReload reload = new CaReload(vertx, handshakeTimeout, watched, use, outcome);
     reload.looks = new RepeatingLook(vertx, interval, reload::lookNow).start();
     return reload;
   }

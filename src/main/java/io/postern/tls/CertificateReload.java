@@ -30,7 +30,6 @@ public final class CertificateReload {
 
   private final Vertx vertx;
   private final CurrentTls tls;
-  private final Duration interval;
   private final PosternMeters meters;
   private final CertificateWatcher watcher = new CertificateWatcher();
   private RepeatingLook looks;
@@ -39,18 +38,16 @@ public final class CertificateReload {
   private record Attempt(FileContents contents, ServerTls next, String problem,
       List<CertificatePair> changed) {}
 
-  private CertificateReload(Vertx vertx, CurrentTls tls, Duration interval,
-      PosternMeters meters) {
+  private CertificateReload(Vertx vertx, CurrentTls tls, PosternMeters meters) {
     this.vertx = vertx;
     this.tls = tls;
-    this.interval = interval;
     this.meters = meters;
   }
 
   /** Starts looking every {@code interval}; the first look is one interval from now. */
   public static CertificateReload start(Vertx vertx, CurrentTls tls, Duration interval,
       PosternMeters meters) {
-    CertificateReload reload = new CertificateReload(vertx, tls, interval, meters);
+    CertificateReload reload = new CertificateReload(vertx, tls, meters);
     reload.looks = new RepeatingLook(vertx, interval, reload::lookNow).start();
     return reload;
   }
