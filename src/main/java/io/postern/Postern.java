@@ -169,7 +169,7 @@ public final class Postern {
       closeQuietly(vertx);
       return 1;
     }
-    announce(server, config, demo);
+    announce(server, config, demo, vertx);
     ConfigReload reload = new ConfigReload(vertx, options.config(), System.getenv(), server, demo,
         meters);
     hangUp = () -> reload.reload("SIGHUP");
@@ -227,8 +227,11 @@ public final class Postern {
     return 2;
   }
 
-  private static void announce(PosternServer server, PosternConfig config, DemoMode demo) {
-    LOG.info("Postern {} started", version());
+  private static void announce(PosternServer server, PosternConfig config, DemoMode demo,
+      Vertx vertx) {
+    // Which transport matters to CPU per login and per relayed GiB (README, Performance).
+    LOG.info("Postern {} started (network: {})", version(),
+        vertx.isNativeTransportEnabled() ? "native epoll" : "JDK NIO");
     for (ListenerConfig l : config.listeners()) {
       LOG.info("listener {} ({}, tls {}) on {}:{}", l.name(), l.protocol().id(), l.tls().id(),
           l.address(), server.port(l.name()));

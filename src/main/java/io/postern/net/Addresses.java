@@ -36,7 +36,8 @@ public final class Addresses {
     }
     StringBuilder prefix = new StringBuilder("v6:");
     for (int i = 0; i < 8; i++) {
-      prefix.append(String.format("%02x", bytes[i]));
+      prefix.append(Character.forDigit((bytes[i] >> 4) & 0xf, 16))
+          .append(Character.forDigit(bytes[i] & 0xf, 16));
     }
     return prefix.toString();
   }

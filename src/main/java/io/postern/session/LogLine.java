@@ -66,7 +66,7 @@ final class LogLine {
       }
       out.append(p.key()).append('=');
       if (p.value() instanceof Double d) {
-        out.append(String.format(java.util.Locale.ROOT, "%.3fs", d));
+        appendSeconds(out, d);
       } else if (p.value() instanceof Long n) {
         out.append(n);
       } else {
@@ -74,5 +74,20 @@ final class LogLine {
       }
     }
     return out.toString();
+  }
+
+  /** {@code %.3fs} without java.util.Formatter (one per session line, on the event loop). */
+  static void appendSeconds(StringBuilder out, double seconds) {
+    long millis = Math.round(seconds * 1000);
+    if (millis < 0) {
+      out.append('-');
+      millis = -millis;
+    }
+    long fraction = millis % 1000;
+    out.append(millis / 1000).append('.');
+    if (fraction < 100) {
+      out.append(fraction < 10 ? "00" : "0");
+    }
+    out.append(fraction).append('s');
   }
 }

@@ -15,8 +15,9 @@ import javax.net.ssl.SSLSession;
  */
 final class SessionRecord {
 
-  private final String id =
-      String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
+  /** 12 hex digits; not String.format, which costs more than the rest of the record. */
+  private final String id = Long.toHexString(
+      (ThreadLocalRandom.current().nextLong() & 0xffffffffffffL) | (1L << 48)).substring(1);
   private final long startNanos = System.nanoTime();
   private final java.time.Instant since = java.time.Instant.now();
   private final ListenerConfig listener;
