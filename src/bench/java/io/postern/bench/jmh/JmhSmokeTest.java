@@ -30,6 +30,8 @@ class JmhSmokeTest {
         .timeout(TimeValue.seconds(30))
         .shouldFailOnError(true)
         .addProfiler(CpuTimeProfiler.class)
+        // 1 MiB instead of 16 relayed per operation: a few operations within the 100 ms.
+        .param("mib", "1")
         .build();
 
     Collection<RunResult> results = new Runner(options).run();

@@ -35,11 +35,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The relay between two real loopback TCP connections, as a logged-in IMAP session has it: a
- * fake backend sends one FETCH of a {@value #MESSAGE_MIB} MiB message as fast as its socket takes
+ * fake backend sends one FETCH of a {@code mib} MiB message as fast as its socket takes
  * it (writing while its queue has room, then waiting for the drain: backpressure), the
  * {@link Relay} (with {@link ImapResponseBoundaries}, as production) passes it to a client that
  * reads as fast as it can. One operation is the whole response, from the backend's first write
- * to the client's last byte: MiB/s = {@value #MESSAGE_MIB} / (seconds per operation).
+ * to the client's last byte: MiB/s = {@code mib} / (seconds per operation).
  *
  * <p>The fake backend and client run in the same JVM on their own event loops, so the JVM's CPU
  * time ({@link CpuTimeProfiler}) and allocation ({@code -prof gc}) include theirs too (one
@@ -55,13 +55,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class RelayBench {
 
-  static final int MESSAGE_MIB = 16;
-  private static final int MESSAGE = MESSAGE_MIB << 20;
   /** How much the fake backend writes at once. */
   private static final int WRITE = 64 * 1024;
 
   @Param({"off", "on"})
   public String metrics;
+
+  /** The message's size in MiB (the smoke test makes it 1). */
+  @Param({"16"})
+  public int mib;
 
   private Vertx vertx;
   private NetServer backendServer;
@@ -74,6 +76,7 @@ public class RelayBench {
   private Buffer header;
   private Buffer chunk;
   private Buffer trailer;
+  private long message;
   private long responseBytes;
   /** The response under way: what the client still has to receive, and when it has. */
   private volatile Expected expected;
@@ -138,12 +141,13 @@ public class RelayBench {
     relay = await(started.future());
     backendEnd = await(backendAccepted.future());
 
-    header = Buffer.buffer("* 1 FETCH (UID 4242 BODY[] {" + MESSAGE + "}\r\n");
+    message = (long) mib << 20;
+    header = Buffer.buffer("* 1 FETCH (UID 4242 BODY[] {" + message + "}\r\n");
     byte[] body = ResponseBoundariesBench.message(WRITE);
     chunk = Buffer.buffer(body);
     trailer = Buffer.buffer(")\r\na7 OK Fetch completed (0.002 + 0.000 secs).\r\n"
         .getBytes(US_ASCII));
-    responseBytes = header.length() + (long) MESSAGE + trailer.length();
+    responseBytes = header.length() + message + trailer.length();
   }
 
   @Benchmark
@@ -166,7 +170,7 @@ public class RelayBench {
     }
 
     private void pump() {
-      while (sent < MESSAGE) {
+      while (sent < message) {
         backendEnd.write(chunk);
         sent += WRITE;
         if (backendEnd.writeQueueFull()) {
@@ -175,6 +179,8 @@ public class RelayBench {
         }
       }
       backendEnd.write(trailer);
+      // A drain later on must not call this pump again (it would send the trailer twice).
+      backendEnd.drainHandler(null);
     }
   }
 
