@@ -138,7 +138,8 @@ public final class PosternServer {
     List<ConfigError> warnings = new ArrayList<>();
     if (resources.authenticator() instanceof PasswdFileAuthenticator passwd) {
       AuthConfig auth = resources.config().auth();
-      HashingQueue.heapProblem(auth.hashing(), Runtime.getRuntime().maxMemory())
+      HashingQueue.heapProblem(auth.hashing(), passwd.largestCheckMemory(),
+          Runtime.getRuntime().maxMemory())
           .ifPresent(p -> warnings.add(new ConfigError("auth.hashing.max-memory", p)));
       warnings.addAll(passwd.costProblems(auth, measure));
     }

@@ -186,16 +186,22 @@ public final class HashingQueue {
   static final Duration DRAIN = Duration.ofSeconds(10);
 
   /**
-   * Why {@code max-memory} is unsafe for a heap of {@code maxHeap} bytes, if it is: the budget
-   * should leave at least half the heap to everything else.
+   * Why {@code max-memory} is unsafe for a heap of {@code maxHeap} bytes, if it is: the memory
+   * checks can take at once (max-concurrent checks of the costliest hash there is,
+   * {@code largestCheck} bytes each, up to max-memory) should leave at least half the heap to
+   * everything else. Hashes without a memory cost (crypt, PBKDF2) need none, whatever max-memory
+   * says, so a heap sized for the sessions alone is enough for them.
    */
-  public static Optional<String> heapProblem(AuthConfig.Hashing config, long maxHeap) {
-    if (config.maxMemory() <= maxHeap / 2) {
+  public static Optional<String> heapProblem(AuthConfig.Hashing config, long largestCheck,
+      long maxHeap) {
+    long budget = Math.min(config.maxMemory(), largestCheck * config.maxConcurrent());
+    if (budget <= maxHeap / 2) {
       return Optional.empty();
     }
-    return Optional.of(Sizes.format(config.maxMemory()) + " is more than half the JVM's heap ("
-        + Sizes.format(maxHeap) + "): a flood of expensive hashes could run it out of memory;"
-        + " lower it, or raise the heap (java -Xmx)");
+    return Optional.of(Sizes.format(budget) + " for " + config.maxConcurrent()
+        + " checks at once (of " + Sizes.format(config.maxMemory()) + ") is more than half the"
+        + " JVM's heap (" + Sizes.format(maxHeap) + "): a flood of expensive hashes could run it"
+        + " out of memory; lower it, or raise the heap (POSTERN_HEAP, java -Xmx)");
   }
 
   /**

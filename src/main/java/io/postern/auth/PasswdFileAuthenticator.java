@@ -126,6 +126,17 @@ public final class PasswdFileAuthenticator implements Authenticator {
     return hashing.close();
   }
 
+  /** The memory one check of the costliest hash in the file takes (Argon2's; 0 for the rest). */
+  public long largestCheckMemory() {
+    long most = 0;
+    for (PasswdEntry entry : current.get().users().entries()) {
+      if (!entry.password().isEmpty()) {
+        most = Math.max(most, PasswordSchemes.cost(entry.password()).memoryBytes());
+      }
+    }
+    return most;
+  }
+
   /**
    * The users whose hashes the limits cannot afford: a memory cost over
    * {@code auth.hashing.max-memory} (their logins always fail, temporarily), or, when

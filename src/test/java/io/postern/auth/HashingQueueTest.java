@@ -184,6 +184,24 @@ class HashingQueueTest {
   }
 
   /**
+   * The start-up warning about the heap counts what the passwd-file's hashes can take at once:
+   * a heap sized for the sessions (the launcher's) is no problem for crypt hashes, whatever
+   * max-memory says, but is for Argon2 checks that need more than half of it.
+   */
+  @Test
+  void theHeapWarningShouldCountOnlyMemoryTheHashesCanTake() {
+    AuthConfig.Hashing hashing = new AuthConfig.Hashing(2, 1, 256 * MIB, 256, 10);
+    long heap = 128 * MIB;
+    long crypt = PasswordSchemes.cost("{SHA512-CRYPT}$6$salt$hash").memoryBytes();
+    assertThat(HashingQueue.heapProblem(hashing, crypt, heap)).isEmpty();
+    assertThat(HashingQueue.heapProblem(hashing, 16 * MIB, heap)).isEmpty();
+    assertThat(HashingQueue.heapProblem(hashing, 64 * MIB, heap)).hasValue(
+        "128 MiB for 2 checks at once (of 256 MiB) is more than half the JVM's heap (128 MiB):"
+        + " a flood of expensive hashes could run it out of memory; lower it, or raise the heap"
+        + " (POSTERN_HEAP, java -Xmx)");
+  }
+
+  /**
    * Stopping lets the running check answer before the threads go (its event loop must still be
    * there to take the answer), refuses the waiting ones and any new one.
    */

@@ -65,6 +65,21 @@ class LauncherIT {
         "-XX:+UseG1GC").contains("postern 0.");
   }
 
+  /** Unless POSTERN_HEAP says otherwise, the heap is 64 MiB + 32 KiB per session to hold. */
+  @Test
+  void theHeapShouldBeSizedForTheSessionsToHold() throws Exception {
+    Map<String, String> env = installed();
+    env.put("POSTERN_SESSIONS", "2000");
+    env.put("POSTERN_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+    ProcessResult r = launch(env, "--version");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout()).contains("-XX:MaxHeapSize=" + (126L << 20), "-XX:+UseG1GC");
+    env.put("POSTERN_SESSIONS", "lots");
+    r = launch(env, "--version");
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+    assertThat(r.stderr()).contains("POSTERN_SESSIONS must be a number of sessions, not 'lots'");
+  }
+
   @Test
   void launcherVariablesShouldNotBeTakenForConfigurationKeys() throws Exception {
     Map<String, String> env = installed();
