@@ -1,0 +1,70 @@
+package io.postern.bench.load;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The load generator's TLS: TLS 1.3, trusting only the proxy's certificate. {@link #full} never
+ * offers a session to resume (each session is invalidated once used, with the tickets it got);
+ * {@link #resuming} keeps them, as a phone reconnecting to the same proxy does.
+ */
+final class ClientTls {
+
+  private final SSLContext context;
+  private final boolean resume;
+
+  private ClientTls(SSLContext context, boolean resume) {
+    this.context = context;
+    this.resume = resume;
+  }
+
+  static ClientTls full(Path trusted) throws Exception {
+    return new ClientTls(context(trusted), false);
+  }
+
+  static ClientTls resuming(Path trusted) throws Exception {
+    return new ClientTls(context(trusted), true);
+  }
+
+  boolean resumes() {
+    return resume;
+  }
+
+  /** TLS over {@code plain} (connected to 127.0.0.1:{@code port}), handshake done. */
+  SSLSocket wrap(java.net.Socket plain, int port) throws java.io.IOException {
+    SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port,
+        true);
+    tls.setEnabledProtocols(new String[] {"TLSv1.3"});
+    tls.setUseClientMode(true);
+    tls.startHandshake();
+    return tls;
+  }
+
+  /** After a session ends: forget its TLS session (and the tickets that came with it). */
+  void done(SSLSocket tls) {
+    if (!resume) {
+      tls.getSession().invalidate();
+    }
+  }
+
+  private static SSLContext context(Path trusted) throws Exception {
+    KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+    store.load(null, null);
+    try (InputStream in = Files.newInputStream(trusted)) {
+      store.setCertificateEntry("proxy",
+          CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(store);
+    SSLContext context = SSLContext.getInstance("TLSv1.3");
+    context.init(null, trust.getTrustManagers(), null);
+    return context;
+  }
+}

@@ -1,0 +1,102 @@
+package io.postern.bench.load;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Logins through the proxy from {@code concurrency} client threads: each connects, does TLS
+ * (implicit or STARTTLS), logs in (LOGIN or USER/PASS), logs out (LOGOUT or QUIT) and closes,
+ * then starts the next, until {@code count} logins are done. The proxy's CPU over the whole
+ * batch, divided by the logins, is the cost of one.
+ */
+final class LoginLoad {
+
+  /** One way to log in: protocol and where TLS starts. */
+  enum Variant {
+    IMAPS("IMAP, implicit TLS", MailSession.Protocol.IMAP, true),
+    IMAP_STARTTLS("IMAP, STARTTLS", MailSession.Protocol.IMAP, false),
+    POP3S("POP3, implicit TLS", MailSession.Protocol.POP3, true),
+    POP3_STLS("POP3, STLS", MailSession.Protocol.POP3, false);
+
+    final String label;
+    final MailSession.Protocol protocol;
+    final boolean implicitTls;
+
+    Variant(String label, MailSession.Protocol protocol, boolean implicitTls) {
+      this.label = label;
+      this.protocol = protocol;
+      this.implicitTls = implicitTls;
+    }
+
+    int port(ProxyUnderTest proxy) {
+      return switch (this) {
+        case IMAPS -> proxy.imapsPort();
+        case IMAP_STARTTLS -> proxy.imapPort();
+        case POP3S -> proxy.pop3sPort();
+        case POP3_STLS -> proxy.pop3Port();
+      };
+    }
+  }
+
+  /** What one batch cost: the proxy's CPU per login, logins a second, latency of each. */
+  record Result(Variant variant, boolean resumed, int logins, double cpuMillisPerLogin,
+      double loginsPerSecond, double p50Millis, double p99Millis) {}
+
+  private final ProxyUnderTest proxy;
+  private final int concurrency;
+
+  LoginLoad(ProxyUnderTest proxy, int concurrency) {
+    this.proxy = proxy;
+    this.concurrency = concurrency;
+  }
+
+  Result run(Variant variant, ClientTls tls, int count) throws Exception {
+    return run(List.of(variant), tls, count);
+  }
+
+  /**
+   * {@code count} logins of each variant, the variants interleaved (login i uses variant
+   * i mod n): one result for the whole mix, under the first variant's name.
+   */
+  Result run(List<Variant> variants, ClientTls tls, int count) throws Exception {
+    int total = count * variants.size();
+    AtomicInteger next = new AtomicInteger();
+    Latencies latencies = new Latencies();
+    List<String> users = BenchBackend.users();
+    ExecutorService threads = Executors.newFixedThreadPool(concurrency);
+    long cpuBefore = proxy.meter().cpuNanos();
+    long started = System.nanoTime();
+    try {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < concurrency; t++) {
+        workers.add(threads.submit(() -> {
+          for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
+            Variant variant = variants.get(i % variants.size());
+            long begin = System.nanoTime();
+            try (MailSession session = MailSession.open(variant.protocol, variant.implicitTls,
+                variant.port(proxy), tls)) {
+              session.login(users.get(i % users.size()), BenchBackend.PASSWORD);
+              session.logout();
+            }
+            latencies.add(System.nanoTime() - begin);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> worker : workers) {
+        worker.get();
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    double cpuMillis = (proxy.meter().cpuNanos() - cpuBefore) / 1e6;
+    return new Result(variants.get(0), tls.resumes(), total, cpuMillis / total,
+        total / seconds, latencies.percentileMicros(50) / 1000, latencies.percentileMicros(99)
+        / 1000);
+  }
+}
