@@ -40,7 +40,7 @@ record BenchSettings(int logins, int warmupLogins, int concurrency, int fetchMib
 
   static BenchSettings fromSystemProperties() {
     return new BenchSettings(
-        integer("bench.logins", 2000), integer("bench.warmup-logins", 2000),
+        integer("bench.logins", 1000), integer("bench.warmup-logins", 250),
         integer("bench.concurrency", 16), integer("bench.fetch-mib", 64),
         integer("bench.noops", 5000),
         list("bench.sessions", "1000,2000,10000,max"), text("bench.key", "rsa"),

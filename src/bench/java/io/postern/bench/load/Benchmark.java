@@ -53,7 +53,6 @@ final class Benchmark {
       System.out.println(report.markdown());
       return report;
     } finally {
-      Files.createDirectories(dir.resolve("postern"));
       try (Stream<Path> tree = Files.walk(dir)) {
         for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
           Files.deleteIfExists(path);

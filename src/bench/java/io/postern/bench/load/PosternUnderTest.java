@@ -55,6 +55,7 @@ final class PosternUnderTest implements ProxyUnderTest {
       throw new IllegalStateException("no target/postern.jar: the benchmark runs after package"
           + " (mvn -P bench verify)");
     }
+    Files.createDirectories(dir);
     Path passwd = dir.resolve("users.passwd");
     StringBuilder lines = new StringBuilder();
     for (String user : BenchBackend.users()) {
