@@ -31,13 +31,19 @@ final class BenchBackend implements AutoCloseable {
       # Logins repeat the same few passwords: SHA512-CRYPT once per user, not once per login.
       auth_cache_size = 10M
       auth_cache_ttl = 1 hour
+      # service_count 0: a process serves clients until it exits (the default 1 forks one
+      # process per session, and process_limit would cap the sessions).
       service imap {
+        service_count = 0
         client_limit = 1000
         process_limit = 40
+        process_min_avail = 2
       }
       service pop3 {
-        client_limit = 100
+        service_count = 0
+        client_limit = 1000
         process_limit = 40
+        process_min_avail = 1
       }
       service imap-login {
         service_count = 0

@@ -86,13 +86,15 @@ final class BenchReport {
     for (ProxyResults p : proxies) {
       md.append("\n").append(p.proxy()).append(" (").append(p.certificate())
           .append("), logins per variant:\n\n")
-          .append("| variant | handshake | logins | CPU ms/login | logins/s | p50 ms | p99 ms |\n")
-          .append("|---|---|---|---|---|---|---|\n");
+          .append("| variant | handshake | logins | resumed | CPU ms/login | logins/s | p50 ms"
+              + " | p99 ms |\n")
+          .append("|---|---|---|---|---|---|---|---|\n");
       List<LoginLoad.Result> all = new ArrayList<>(p.full());
       all.addAll(p.resumed());
       for (LoginLoad.Result r : all) {
         md.append("| ").append(r.variant().label).append(" | ")
             .append(r.resumed() ? "resumed" : "full").append(" | ").append(r.logins())
+            .append(" | ").append(r.resumedHandshakes())
             .append(" | ").append(fmt(r.cpuMillisPerLogin(), 2)).append(" | ")
             .append(fmt(r.loginsPerSecond(), 0)).append(" | ").append(fmt(r.p50Millis(), 1))
             .append(" | ").append(fmt(r.p99Millis(), 1)).append(" |\n");
@@ -172,7 +174,8 @@ final class BenchReport {
 
   private static JsonObject login(LoginLoad.Result r) {
     return new JsonObject().put("variant", r.variant().name()).put("resumed", r.resumed())
-        .put("logins", r.logins()).put("cpuMillisPerLogin", finite(r.cpuMillisPerLogin()))
+        .put("logins", r.logins()).put("resumedHandshakes", r.resumedHandshakes())
+        .put("cpuMillisPerLogin", finite(r.cpuMillisPerLogin()))
         .put("loginsPerSecond", finite(r.loginsPerSecond())).put("p50Millis", finite(r.p50Millis()))
         .put("p99Millis", finite(r.p99Millis()));
   }

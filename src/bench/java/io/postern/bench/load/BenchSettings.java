@@ -51,7 +51,7 @@ record BenchSettings(int logins, int warmupLogins, int concurrency, int fetchMib
 
   /** The CI smoke run: every phase, tiny numbers. */
   static BenchSettings smoke(Path reportDir, boolean nginx) {
-    return new BenchSettings(10, 10, 4, 1, 50, List.of("20"), "rsa", nginx, "", 1, 16,
+    return new BenchSettings(5, 5, 4, 1, 50, List.of("20"), "rsa", nginx, "", 1, 16,
         reportDir);
   }
 

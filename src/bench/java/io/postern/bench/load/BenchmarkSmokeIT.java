@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The benchmark's whole flow with tiny numbers (10 logins a variant, a 1 MiB message, 20 IDLE
+ * The benchmark's whole flow with tiny numbers (5 logins a variant, a 1 MiB message, 20 IDLE
  * sessions), nginx included, so that CI proves it still runs: every row of the report gets a
  * figure. No figure is judged here; a timed test on a shared CI machine would only be noise.
  */
@@ -23,6 +23,13 @@ class BenchmarkSmokeIT {
     for (BenchReport.Row row : report.rows()) {
       assertThat(row.numbers()).as(row.label()).allSatisfy(n -> assertThat(n).isFinite());
     }
+    // The client really does what each variant says: no full handshake resumes, and nginx
+    // (whose tickets work) resumes every login of the resumed variants.
+    for (ProxyResults p : report.proxies()) {
+      assertThat(p.full()).allSatisfy(r -> assertThat(r.resumedHandshakes()).isZero());
+    }
+    assertThat(report.proxies().get(0).resumed())
+        .allSatisfy(r -> assertThat(r.resumedHandshakes()).isEqualTo(r.logins()));
     for (ProxyResults p : report.proxies()) {
       assertThat(p.max().held()).as(p.proxy() + " IDLE sessions held").isEqualTo(20);
       assertThat(p.fetch().bytes()).as("FETCH BODY[] bytes").isGreaterThan(1_000_000);

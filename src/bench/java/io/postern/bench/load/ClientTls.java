@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
@@ -18,6 +19,7 @@ final class ClientTls {
 
   private final SSLContext context;
   private final boolean resume;
+  private final AtomicLong resumed = new AtomicLong();
 
   private ClientTls(SSLContext context, boolean resume) {
     this.context = context;
@@ -42,8 +44,18 @@ final class ClientTls {
         true);
     tls.setEnabledProtocols(new String[] {"TLSv1.3"});
     tls.setUseClientMode(true);
+    long started = System.currentTimeMillis();
     tls.startHandshake();
+    // A resumed handshake carries on the session it resumed, created before this one began.
+    if (tls.getSession().getCreationTime() < started) {
+      resumed.incrementAndGet();
+    }
     return tls;
+  }
+
+  /** Handshakes so far that resumed a session (the proxy took a ticket). */
+  long resumedHandshakes() {
+    return resumed.get();
   }
 
   /** After a session ends: forget its TLS session (and the tickets that came with it). */

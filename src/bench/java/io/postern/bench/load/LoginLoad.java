@@ -43,8 +43,8 @@ final class LoginLoad {
   }
 
   /** What one batch cost: the proxy's CPU per login, logins a second, latency of each. */
-  record Result(Variant variant, boolean resumed, int logins, double cpuMillisPerLogin,
-      double loginsPerSecond, double p50Millis, double p99Millis) {}
+  record Result(Variant variant, boolean resumed, int logins, long resumedHandshakes,
+      double cpuMillisPerLogin, double loginsPerSecond, double p50Millis, double p99Millis) {}
 
   private final ProxyUnderTest proxy;
   private final int concurrency;
@@ -68,6 +68,7 @@ final class LoginLoad {
     Latencies latencies = new Latencies();
     List<String> users = BenchBackend.users();
     ExecutorService threads = Executors.newFixedThreadPool(concurrency);
+    long resumedBefore = tls.resumedHandshakes();
     long cpuBefore = proxy.meter().cpuNanos();
     long started = System.nanoTime();
     try {
@@ -95,7 +96,8 @@ final class LoginLoad {
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     double cpuMillis = (proxy.meter().cpuNanos() - cpuBefore) / 1e6;
-    return new Result(variants.get(0), tls.resumes(), total, cpuMillis / total,
+    return new Result(variants.get(0), tls.resumes(), total,
+        tls.resumedHandshakes() - resumedBefore, cpuMillis / total,
         total / seconds, latencies.percentileMicros(50) / 1000, latencies.percentileMicros(99)
         / 1000);
   }

@@ -118,6 +118,9 @@ final class PosternUnderTest implements ProxyUnderTest {
         "  passwd-file: '" + passwd + "'",
         // One client address does everything: the per-address bounds would be the bottleneck.
         "  throttle: { max-in-flight-per-address: 100000, max-in-flight-per-user: 100000 }",
+        // The first logins of each user wait for a hash check; the default queue per address
+        // (10) would refuse some of 16 at once.
+        "  hashing: { max-queue: 100000, max-queue-per-ip: 100000 }",
         "backends:",
         "  default:",
         "    host: 127.0.0.1",
