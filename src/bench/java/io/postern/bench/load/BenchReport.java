@@ -86,19 +86,24 @@ final class BenchReport {
     for (ProxyResults p : proxies) {
       md.append("\n").append(p.proxy()).append(" (").append(p.certificate())
           .append("), logins per variant:\n\n")
-          .append("| variant | handshake | logins | resumed | CPU ms/login | logins/s | p50 ms"
-              + " | p99 ms |\n")
-          .append("|---|---|---|---|---|---|---|---|\n");
-      List<LoginLoad.Result> all = new ArrayList<>(p.full());
+          .append("| variant | handshake | logins | resumed | failed | CPU ms/login | logins/s"
+              + " | p50 ms | p99 ms |\n")
+          .append("|---|---|---|---|---|---|---|---|---|\n");
+      List<LoginLoad.Result> all = new ArrayList<>(List.of(p.firstRun()));
+      all.addAll(p.full());
       all.addAll(p.resumed());
       for (LoginLoad.Result r : all) {
-        md.append("| ").append(r.variant().label).append(" | ")
+        md.append("| ").append(r == p.firstRun() ? "all four, first run" : r.variant().label)
+            .append(" | ")
             .append(r.resumed() ? "resumed" : "full").append(" | ").append(r.logins())
-            .append(" | ").append(r.resumedHandshakes())
+            .append(" | ").append(r.resumedHandshakes()).append(" | ").append(r.failed())
             .append(" | ").append(fmt(r.cpuMillisPerLogin(), 2)).append(" | ")
             .append(fmt(r.loginsPerSecond(), 0)).append(" | ").append(fmt(r.p50Millis(), 1))
             .append(" | ").append(fmt(r.p99Millis(), 1)).append(" |\n");
       }
+      all.stream().filter(r -> r.failed() > 0).forEach(r -> md.append("\nFailed (")
+          .append(r.variant().label).append(r.resumed() ? ", resumed" : "").append("): ")
+          .append(r.failed()).append(", first: ").append(r.firstFailure()).append('\n'));
       md.append("\n").append(p.proxy()).append(", memory with IDLE sessions held:\n\n")
           .append("| IDLE sessions | RSS MiB | PSS MiB | heap after GC MiB | open files |\n")
           .append("|---|---|---|---|---|\n");
@@ -175,6 +180,7 @@ final class BenchReport {
   private static JsonObject login(LoginLoad.Result r) {
     return new JsonObject().put("variant", r.variant().name()).put("resumed", r.resumed())
         .put("logins", r.logins()).put("resumedHandshakes", r.resumedHandshakes())
+        .put("failed", r.failed()).put("firstFailure", r.firstFailure())
         .put("cpuMillisPerLogin", finite(r.cpuMillisPerLogin()))
         .put("loginsPerSecond", finite(r.loginsPerSecond())).put("p50Millis", finite(r.p50Millis()))
         .put("p99Millis", finite(r.p99Millis()));

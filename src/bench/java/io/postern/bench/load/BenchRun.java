@@ -42,8 +42,8 @@ final class BenchRun {
     }
     List<LoginLoad.Result> resumedResults = new ArrayList<>();
     for (LoginLoad.Variant variant : variants) {
-      // One login first, so that the client has a ticket for this listener.
-      logins.run(variant, resuming, 1);
+      // First one login per client thread, so that each has a ticket for this listener.
+      logins.run(variant, resuming, settings.concurrency() * 2);
       resumedResults.add(logins.run(variant, resuming, settings.logins()));
       log("  resumed: " + resumedResults.get(resumedResults.size() - 1));
     }

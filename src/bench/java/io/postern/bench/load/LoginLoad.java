@@ -1,7 +1,9 @@
 package io.postern.bench.load;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -11,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Logins through the proxy from {@code concurrency} client threads: each connects, does TLS
  * (implicit or STARTTLS), logs in (LOGIN or USER/PASS), logs out (LOGOUT or QUIT) and closes,
  * then starts the next, until {@code count} logins are done. The proxy's CPU over the whole
- * batch, divided by the logins, is the cost of one.
+ * batch, divided by the logins, is the cost of one. A login that fails (an error answer, or no
+ * answer within the client's timeout) is counted and reported; beyond 5% the phase fails.
  */
 final class LoginLoad {
 
@@ -44,7 +47,8 @@ final class LoginLoad {
 
   /** What one batch cost: the proxy's CPU per login, logins a second, latency of each. */
   record Result(Variant variant, boolean resumed, int logins, long resumedHandshakes,
-      double cpuMillisPerLogin, double loginsPerSecond, double p50Millis, double p99Millis) {}
+      double cpuMillisPerLogin, double loginsPerSecond, double p50Millis, double p99Millis,
+      int failed, String firstFailure) {}
 
   private final ProxyUnderTest proxy;
   private final int concurrency;
@@ -65,6 +69,7 @@ final class LoginLoad {
   Result run(List<Variant> variants, ClientTls tls, int count) throws Exception {
     int total = count * variants.size();
     AtomicInteger next = new AtomicInteger();
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     Latencies latencies = new Latencies();
     List<String> users = BenchBackend.users();
     ExecutorService threads = Executors.newFixedThreadPool(concurrency);
@@ -74,16 +79,24 @@ final class LoginLoad {
     try {
       List<Future<?>> workers = new ArrayList<>();
       for (int t = 0; t < concurrency; t++) {
+        int worker = t;
         workers.add(threads.submit(() -> {
           for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
             Variant variant = variants.get(i % variants.size());
             long begin = System.nanoTime();
             try (MailSession session = MailSession.open(variant.protocol, variant.implicitTls,
-                variant.port(proxy), tls)) {
+                variant.port(proxy), tls, worker)) {
               session.login(users.get(i % users.size()), BenchBackend.PASSWORD);
               session.logout();
+              latencies.add(System.nanoTime() - begin);
+            } catch (IOException e) {
+              // Counted and reported, not fatal: one stuck session must not void the run.
+              failures.add(variant.label + ": " + e);
+              if (failures.size() > Math.max(3, total / 20)) {
+                throw new IOException("too many failed logins (" + failures.size() + "), first: "
+                    + failures.peek(), e);
+              }
             }
-            latencies.add(System.nanoTime() - begin);
           }
           return null;
         }));
@@ -96,9 +109,10 @@ final class LoginLoad {
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     double cpuMillis = (proxy.meter().cpuNanos() - cpuBefore) / 1e6;
-    return new Result(variants.get(0), tls.resumes(), total,
-        tls.resumedHandshakes() - resumedBefore, cpuMillis / total,
-        total / seconds, latencies.percentileMicros(50) / 1000, latencies.percentileMicros(99)
-        / 1000);
+    int done = latencies.count();
+    return new Result(variants.get(0), tls.resumes(), done,
+        tls.resumedHandshakes() - resumedBefore, cpuMillis / Math.max(1, done),
+        done / seconds, latencies.percentileMicros(50) / 1000, latencies.percentileMicros(99)
+        / 1000, failures.size(), failures.isEmpty() ? "" : failures.peek());
   }
 }

@@ -21,7 +21,9 @@ final class MailSession implements AutoCloseable {
 
   enum Protocol { IMAP, POP3 }
 
-  private static final int TIMEOUT_MILLIS = 60_000;
+  // Long for a loaded machine, short enough that a session stuck in the proxy shows as a
+  // failure instead of holding its client thread.
+  private static final int TIMEOUT_MILLIS = 20_000;
   private static final Pattern LITERAL = Pattern.compile("\\{(\\d+)\\}$");
 
   private final Protocol protocol;
@@ -39,6 +41,12 @@ final class MailSession implements AutoCloseable {
   /** Connects, does TLS (at once, or after STARTTLS/STLS) and reads the greeting. */
   static MailSession open(Protocol protocol, boolean implicitTls, int port, ClientTls tls)
       throws IOException {
+    return open(protocol, implicitTls, port, tls, 0);
+  }
+
+  /** The same from client thread {@code worker} (see {@link ClientTls#wrap}). */
+  static MailSession open(Protocol protocol, boolean implicitTls, int port, ClientTls tls,
+      int worker) throws IOException {
     MailSession session = new MailSession(protocol, tls);
     try {
       Socket plain = new Socket();
@@ -47,12 +55,12 @@ final class MailSession implements AutoCloseable {
       plain.setSoTimeout(TIMEOUT_MILLIS);
       session.use(plain);
       if (implicitTls) {
-        session.use(tls.wrap(plain, port));
+        session.use(tls.wrap(plain, port, worker));
         session.expectGreeting();
       } else {
         session.expectGreeting();
         session.ok(protocol == Protocol.IMAP ? "STARTTLS" : "STLS");
-        session.use(tls.wrap(plain, port));
+        session.use(tls.wrap(plain, port, worker));
       }
       return session;
     } catch (IOException | RuntimeException e) {
