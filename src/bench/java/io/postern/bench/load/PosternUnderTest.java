@@ -175,10 +175,7 @@ final class PosternUnderTest implements ProxyUnderTest {
     return ProcessMeter.heapAfterGcKib(process.pid());
   }
 
-  /**
-   * What {@code max-connections: auto} became (logged when the limit cuts it below 50 000),
-   * less the half reserve at which new connections are refused.
-   */
+  /** What {@code max-connections: auto} became (logged when the limit cuts it below 50 000). */
   @Override
   public int maxSessionsByDescriptors() throws Exception {
     Matcher auto = AUTO_MAX.matcher(output());

@@ -10,6 +10,7 @@ import java.util.OptionalLong;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The proxy's processes as the kernel sees them: CPU time (utime + stime of
@@ -62,7 +63,7 @@ final class ProcessMeter {
   int openFiles() throws IOException {
     int open = 0;
     for (long pid : pids.get()) {
-      try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+      try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
         open += (int) fds.count();
       }
     }
@@ -81,9 +82,8 @@ final class ProcessMeter {
 
   /** {@code pid} and every process below it, as {@code /proc/PID/task/TID/children} lists them. */
   static List<Long> withDescendants(long pid) {
-    return ProcessHandle.of(pid).map(handle -> java.util.stream.Stream.concat(
-        java.util.stream.Stream.of(pid), handle.descendants().map(ProcessHandle::pid)).toList())
-        .orElse(List.of());
+    return ProcessHandle.of(pid).map(handle -> Stream.concat(Stream.of(pid),
+        handle.descendants().map(ProcessHandle::pid)).toList()).orElse(List.of());
   }
 
   private static long ticks(long pid) {
