@@ -1,6 +1,7 @@
 package io.postern.tls;
 
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.SslContext;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
@@ -22,49 +23,53 @@ final class AlpnEngineOptions {
 
   private AlpnEngineOptions() {}
 
-  static SSLEngineOptions of(SSLEngineOptions engine, AlpnPolicy policy) {
+  static SSLEngineOptions of(SSLEngineOptions engine, AlpnPolicy policy, TicketKeyRing ring) {
     if (engine instanceof OpenSSLEngineOptions openssl) {
-      return new OpenSsl(openssl, policy);
+      return new OpenSsl(openssl, policy, ring);
     }
-    return new Jdk((JdkSSLEngineOptions) engine, policy);
+    return new Jdk((JdkSSLEngineOptions) engine, policy, ring);
   }
 
   static final class Jdk extends JdkSSLEngineOptions {
     private final AlpnPolicy policy;
+    private final TicketKeyRing ring;
 
-    Jdk(JdkSSLEngineOptions engine, AlpnPolicy policy) {
+    Jdk(JdkSSLEngineOptions engine, AlpnPolicy policy, TicketKeyRing ring) {
       super(engine);
       this.policy = policy;
+      this.ring = ring;
     }
 
     @Override
     public Jdk copy() {
-      return new Jdk(this, policy);
+      return new Jdk(this, policy, ring);
     }
 
     @Override
     public SslContextFactory sslContextFactory() {
-      return new Factory(super.sslContextFactory(), policy, true, false);
+      return new Factory(super.sslContextFactory(), policy, true, false, ring);
     }
   }
 
   static final class OpenSsl extends OpenSSLEngineOptions {
     private final AlpnPolicy policy;
+    private final TicketKeyRing ring;
 
-    OpenSsl(OpenSSLEngineOptions engine, AlpnPolicy policy) {
+    OpenSsl(OpenSSLEngineOptions engine, AlpnPolicy policy, TicketKeyRing ring) {
       super(engine);
       this.policy = policy;
+      this.ring = ring;
     }
 
     @Override
     public OpenSsl copy() {
-      return new OpenSsl(this, policy);
+      return new OpenSsl(this, policy, ring);
     }
 
     @Override
     public SslContextFactory sslContextFactory() {
       return new Factory(super.sslContextFactory(), policy, false,
-          OpenSSLEngineOptions.isAlpnAvailable());
+          OpenSSLEngineOptions.isAlpnAvailable(), ring);
     }
   }
 
@@ -80,13 +85,16 @@ final class AlpnEngineOptions {
     private final boolean jdk;
     /** OpenSSL's engines, when its ALPN is available: they select through Netty. */
     private final boolean nettyAlpn;
+    private final TicketKeyRing ring;
     private boolean forClient;
 
-    Factory(SslContextFactory engine, AlpnPolicy policy, boolean jdk, boolean nettyAlpn) {
+    Factory(SslContextFactory engine, AlpnPolicy policy, boolean jdk, boolean nettyAlpn,
+        TicketKeyRing ring) {
       this.engine = engine;
       this.policy = policy;
       this.jdk = jdk;
       this.nettyAlpn = nettyAlpn;
+      this.ring = ring;
     }
 
     @Override
@@ -114,7 +122,10 @@ final class AlpnEngineOptions {
 
     @Override
     public SslContextFactory keyMananagerFactory(KeyManagerFactory kmf) {
-      engine.keyMananagerFactory(kmf);
+      // OpenSSL: Netty converts the chain and key to native form at every handshake unless the
+      // factory says they may be cached by alias (KeyTypeKeyManager's aliases never change).
+      engine.keyMananagerFactory(jdk || forClient ? kmf
+          : new OpenSslCachingX509KeyManagerFactory(kmf));
       return this;
     }
 
@@ -126,8 +137,26 @@ final class AlpnEngineOptions {
 
     @Override
     public SslContextFactory enabledCipherSuites(Set<String> cipherSuites) {
-      engine.enabledCipherSuites(cipherSuites);
+      engine.enabledCipherSuites(inOrder(cipherSuites));
       return this;
+    }
+
+    /**
+     * Vert.x hands the suites over as a HashSet; the engines take them in iteration order, as
+     * the server's preference for TLS 1.2, and OpenSSL asks the key manager for a certificate in
+     * that order too. TlsDefaults' order (ECDSA before RSA) makes both ask for the ECDSA pair
+     * first, so a TLS 1.2 client that can take it gets it.
+     */
+    static Set<String> inOrder(Set<String> suites) {
+      if (suites == null) {
+        return null;
+      }
+      List<String> sorted = new java.util.ArrayList<>(suites);
+      sorted.sort(java.util.Comparator.comparingInt(suite -> {
+        int i = TlsDefaults.CIPHER_SUITES.indexOf(suite);
+        return i < 0 ? Integer.MAX_VALUE : i;
+      }));
+      return new java.util.LinkedHashSet<>(sorted);
     }
 
     @Override
@@ -144,7 +173,9 @@ final class AlpnEngineOptions {
       // A mismatch never reaches the engine (the handler refuses it first), so that Vert.x has
       // OpenSSL ignore one does not matter.
       engine.useAlpn(nettyAlpn).applicationProtocols(nettyAlpn ? List.of(policy.protocol()) : null);
-      return new AlpnCheckingSslContext(engine.create(), policy, jdk);
+      SslContext context = engine.create();
+      ring.register(context);
+      return new AlpnCheckingSslContext(context, policy, jdk);
     }
   }
 }
