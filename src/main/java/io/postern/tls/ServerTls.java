@@ -108,7 +108,7 @@ public final class ServerTls {
    * at start (listeners keep theirs), and the ring is what every context of theirs reads.
    */
   ServerTls onEngineOf(ServerTls running) {
-    if (running == null || running == this) {
+    if (running == null || (running.engine == engine && running.ring == ring)) {
       return this;
     }
     return new ServerTls(options, running.engine, certificates, ticketKeys, sessionTimeout,
