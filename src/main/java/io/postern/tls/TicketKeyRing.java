@@ -47,14 +47,6 @@ final class TicketKeyRing {
     }
   }
 
-  synchronized SessionTicketKeys keys() {
-    return keys;
-  }
-
-  synchronized int contexts() {
-    return contexts.size();
-  }
-
   private void apply(SslContext context) {
     SSLSessionContext session = context.sessionContext();
     session.setSessionTimeout((int) Math.min(Integer.MAX_VALUE, sessionTimeout.toSeconds()));

@@ -38,8 +38,11 @@ class SessionTicketKeysIT {
   static Path dir;
 
   private OpensslCertificates.Pair cert;
+  /** live/current.key and live/previous.key, with live a symbolic link swapped at a rotation. */
+  private Path live;
   private Path current;
   private Path previous;
+  private int generation;
 
   @BeforeAll
   void files() throws Exception {
@@ -48,10 +51,13 @@ class SessionTicketKeysIT {
       RealParts.missing("netty-tcnative (OpenSSL engine) cannot load on this platform");
     }
     cert = OpensslCertificates.localhost(dir, "cert");
-    current = dir.resolve("current.key");
-    previous = dir.resolve("previous.key");
-    Files.write(previous, random(48));
-    Files.write(current, random(48));
+    live = dir.resolve("live");
+    current = live.resolve("current.key");
+    previous = live.resolve("previous.key");
+    Path first = Files.createDirectories(dir.resolve("keys-0"));
+    Files.write(first.resolve("previous.key"), random(48));
+    Files.write(first.resolve("current.key"), random(48));
+    Files.createSymbolicLink(live, first.getFileName());
   }
 
   private static byte[] random(int length) {
@@ -83,9 +89,11 @@ class SessionTicketKeysIT {
   void ticketsResumeAcrossInstancesAndThroughARotation() throws Exception {
     Path a13 = dir.resolve("a13.session");
     Path a12 = dir.resolve("a12.session");
-    try (PosternJar a = PosternJar.start(dir, Map.of(), "--config", config("a", "auto").toString());
-        PosternJar b = PosternJar.start(dir, Map.of(), "--config",
-            config("b", "auto").toString())) {
+    // Each in its own directory: the jar's output file is per working directory.
+    try (PosternJar a = PosternJar.start(Files.createDirectories(dir.resolve("a")), Map.of(),
+            "--config", config("a", "auto").toString());
+        PosternJar b = PosternJar.start(Files.createDirectories(dir.resolve("b")), Map.of(),
+            "--config", config("b", "auto").toString())) {
       int portA = a.listenerPorts().get("imaps");
       int portB = b.listenerPorts().get("imaps");
       assertThat(a.output()).contains("tls: engine openssl (BoringSSL")
@@ -109,13 +117,18 @@ class SessionTicketKeysIT {
     }
   }
 
-  /** previous := current, current := new random bytes; waits until both instances said so. */
+  /**
+   * previous := current, current := new random bytes, both at once (a symbolic link swapped,
+   * as a Kubernetes Secret volume does), so that no look sees one file changed and not the
+   * other; waits until both instances said they reloaded.
+   */
   private void rotate(PosternJar a, PosternJar b, int rotations) throws Exception {
-    Path next = dir.resolve("next.key");
-    Files.write(next, random(48));
-    Files.copy(current, previous, StandardCopyOption.REPLACE_EXISTING);
-    Files.move(next, current, StandardCopyOption.REPLACE_EXISTING,
-        StandardCopyOption.ATOMIC_MOVE);
+    Path next = Files.createDirectories(dir.resolve("keys-" + ++generation));
+    Files.copy(current, next.resolve("previous.key"));
+    Files.write(next.resolve("current.key"), random(48));
+    Path link = dir.resolve("live.next");
+    Files.createSymbolicLink(link, next.getFileName());
+    Files.move(link, live, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     await().atMost(WAIT).until(() -> reloads(a) >= rotations && reloads(b) >= rotations);
     // The line names the files, never the bytes.
     assertThat(a.output()).contains("tls: session ticket keys reloaded, new tickets are"
