@@ -22,6 +22,8 @@ import java.util.Map;
  */
 final class TlsWatch {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TlsWatch.class);
+
   private final Vertx vertx;
   private final PosternMeters meters;
   private CurrentTls tls;
@@ -38,6 +40,7 @@ final class TlsWatch {
       BackendPools pools, PosternMeters meters) {
     TlsWatch watch = new TlsWatch(vertx, meters);
     if (tls != null) {
+      LOG.info("tls: {}", tls.get().describe());
       watch.watchCertificates(tls, resources.config());
     }
     watch.watchCas(resources, pools);

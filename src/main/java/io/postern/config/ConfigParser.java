@@ -114,8 +114,22 @@ public final class ConfigParser {
     }
     TlsConfig.Engine engine = s.choice("engine", TlsConfig.Engine.class, TlsConfig.Engine.AUTO);
     Duration watch = positive(s, "watch-interval", Duration.ofSeconds(5), Duration.ofHours(1));
+    List<Path> ticketKeys = new ArrayList<>();
+    List<String> ticketFiles = s.strings("session-ticket-keys");
+    if (ticketFiles != null) {
+      ticketFiles.forEach(f -> ticketKeys.add(Path.of(f)));
+    }
+    if (!ticketKeys.isEmpty() && engine == TlsConfig.Engine.JDK) {
+      s.error("session-ticket-keys", "needs the OpenSSL engine (engine: auto or openssl); the JDK"
+          + " engine encrypts tickets with its own random key, which cannot be shared");
+    }
+    Duration sessionTimeout = positive(s, "session-timeout", TlsConfig.DEFAULT_SESSION_TIMEOUT,
+        Duration.ofDays(1));
+    if (sessionTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+      s.error("session-timeout", "must be at least 1s");
+    }
     s.rejectUnknownKeys();
-    return new TlsConfig(certificates, protocols, engine, watch);
+    return new TlsConfig(certificates, protocols, engine, watch, ticketKeys, sessionTimeout);
   }
 
   private AuthConfig auth(ConfigSection s) {

@@ -23,49 +23,53 @@ final class AlpnEngineOptions {
 
   private AlpnEngineOptions() {}
 
-  static SSLEngineOptions of(SSLEngineOptions engine, AlpnPolicy policy) {
+  static SSLEngineOptions of(SSLEngineOptions engine, AlpnPolicy policy, TicketKeyRing ring) {
     if (engine instanceof OpenSSLEngineOptions openssl) {
-      return new OpenSsl(openssl, policy);
+      return new OpenSsl(openssl, policy, ring);
     }
-    return new Jdk((JdkSSLEngineOptions) engine, policy);
+    return new Jdk((JdkSSLEngineOptions) engine, policy, ring);
   }
 
   static final class Jdk extends JdkSSLEngineOptions {
     private final AlpnPolicy policy;
+    private final TicketKeyRing ring;
 
-    Jdk(JdkSSLEngineOptions engine, AlpnPolicy policy) {
+    Jdk(JdkSSLEngineOptions engine, AlpnPolicy policy, TicketKeyRing ring) {
       super(engine);
       this.policy = policy;
+      this.ring = ring;
     }
 
     @Override
     public Jdk copy() {
-      return new Jdk(this, policy);
+      return new Jdk(this, policy, ring);
     }
 
     @Override
     public SslContextFactory sslContextFactory() {
-      return new Factory(super.sslContextFactory(), policy, true, false);
+      return new Factory(super.sslContextFactory(), policy, true, false, ring);
     }
   }
 
   static final class OpenSsl extends OpenSSLEngineOptions {
     private final AlpnPolicy policy;
+    private final TicketKeyRing ring;
 
-    OpenSsl(OpenSSLEngineOptions engine, AlpnPolicy policy) {
+    OpenSsl(OpenSSLEngineOptions engine, AlpnPolicy policy, TicketKeyRing ring) {
       super(engine);
       this.policy = policy;
+      this.ring = ring;
     }
 
     @Override
     public OpenSsl copy() {
-      return new OpenSsl(this, policy);
+      return new OpenSsl(this, policy, ring);
     }
 
     @Override
     public SslContextFactory sslContextFactory() {
       return new Factory(super.sslContextFactory(), policy, false,
-          OpenSSLEngineOptions.isAlpnAvailable());
+          OpenSSLEngineOptions.isAlpnAvailable(), ring);
     }
   }
 
@@ -81,13 +85,16 @@ final class AlpnEngineOptions {
     private final boolean jdk;
     /** OpenSSL's engines, when its ALPN is available: they select through Netty. */
     private final boolean nettyAlpn;
+    private final TicketKeyRing ring;
     private boolean forClient;
 
-    Factory(SslContextFactory engine, AlpnPolicy policy, boolean jdk, boolean nettyAlpn) {
+    Factory(SslContextFactory engine, AlpnPolicy policy, boolean jdk, boolean nettyAlpn,
+        TicketKeyRing ring) {
       this.engine = engine;
       this.policy = policy;
       this.jdk = jdk;
       this.nettyAlpn = nettyAlpn;
+      this.ring = ring;
     }
 
     @Override
@@ -115,11 +122,11 @@ final class AlpnEngineOptions {
 
     @Override
     public SslContextFactory keyMananagerFactory(KeyManagerFactory kmf) {
-      // OpenSSL: without the cache, Netty encodes the chain and key to PEM and BoringSSL parses
-      // them again on every handshake (3% of a login's CPU, profiled). Cached per alias; a
-      // certificate reload builds a new context, so a new cache.
-      boolean cache = !jdk && kmf != null && !(kmf instanceof OpenSslCachingX509KeyManagerFactory);
-      engine.keyMananagerFactory(cache ? new OpenSslCachingX509KeyManagerFactory(kmf) : kmf);
+      // OpenSSL: Netty converts the chain and key to native form at every handshake (3% of a
+      // login's CPU, profiled) unless the factory says they may be cached by alias
+      // (KeyTypeKeyManager's aliases never change; a certificate reload makes a new context).
+      engine.keyMananagerFactory(jdk || forClient || kmf == null ? kmf
+          : new OpenSslCachingX509KeyManagerFactory(kmf));
       return this;
     }
 
@@ -131,8 +138,26 @@ final class AlpnEngineOptions {
 
     @Override
     public SslContextFactory enabledCipherSuites(Set<String> cipherSuites) {
-      engine.enabledCipherSuites(cipherSuites);
+      engine.enabledCipherSuites(inOrder(cipherSuites));
       return this;
+    }
+
+    /**
+     * Vert.x hands the suites over as a HashSet; the engines take them in iteration order, as
+     * the server's preference for TLS 1.2, and OpenSSL asks the key manager for a certificate in
+     * that order too. TlsDefaults' order (ECDSA before RSA) makes both ask for the ECDSA pair
+     * first, so a TLS 1.2 client that can take it gets it.
+     */
+    static Set<String> inOrder(Set<String> suites) {
+      if (suites == null) {
+        return null;
+      }
+      List<String> sorted = new java.util.ArrayList<>(suites);
+      sorted.sort(java.util.Comparator.comparingInt(suite -> {
+        int i = TlsDefaults.CIPHER_SUITES.indexOf(suite);
+        return i < 0 ? Integer.MAX_VALUE : i;
+      }));
+      return new java.util.LinkedHashSet<>(sorted);
     }
 
     @Override
@@ -149,7 +174,9 @@ final class AlpnEngineOptions {
       // A mismatch never reaches the engine (the handler refuses it first), so that Vert.x has
       // OpenSSL ignore one does not matter.
       engine.useAlpn(nettyAlpn).applicationProtocols(nettyAlpn ? List.of(policy.protocol()) : null);
-      return new AlpnCheckingSslContext(engine.create(), policy, jdk);
+      SslContext context = engine.create();
+      ring.register(context);
+      return new AlpnCheckingSslContext(context, policy, jdk);
     }
   }
 }

@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Looks at the files of the certificates in use every {@code tls.watch-interval}, on a worker
+ * Looks at the files of the certificates (and session ticket keys) in use every
+ * {@code tls.watch-interval}, on a worker
  * thread, and puts a changed pair in use on every listener ({@link CurrentTls#replace}) once the
  * files have settled ({@link CertificateWatcher}). A pair that cannot be used is refused with
  * one WARN line naming the file, and the certificates in use stay. It always watches the files
@@ -36,7 +37,7 @@ public final class CertificateReload {
 
   /** What one look found: new settings to put in use, or why the files cannot be used. */
   private record Attempt(FileContents contents, ServerTls next, String problem,
-      List<CertificatePair> changed) {}
+      List<CertificatePair> changed, boolean ticketKeysChanged) {}
 
   private CertificateReload(Vertx vertx, CurrentTls tls, PosternMeters meters) {
     this.vertx = vertx;
@@ -94,10 +95,20 @@ public final class CertificateReload {
           changed.add(pair);
         }
       }
+      ServerTls next = serving.withCertificates(pairs);
+      List<Path> ticketFiles = serving.ticketKeys().files();
+      boolean ticketKeysChanged = ticketFiles.stream().anyMatch(touched::contains);
+      if (ticketKeysChanged) {
+        Map<Path, byte[]> ticketBytes = new LinkedHashMap<>();
+        for (Path file : ticketFiles) {
+          ticketBytes.put(file, contents.bytes(file));
+        }
+        next = next.withTicketKeys(SessionTicketKeys.parse(FileContents.of(ticketBytes)));
+      }
+      return new Attempt(contents, next, null, changed, ticketKeysChanged);
     } catch (CertificatePair.CertificateProblem e) {
-      return new Attempt(contents, null, e.getMessage(), List.of());
+      return new Attempt(contents, null, e.getMessage(), List.of(), false);
     }
-    return new Attempt(contents, serving.withCertificates(pairs), null, changed);
   }
 
   private Future<Boolean> apply(ServerTls serving, Attempt attempt) {
@@ -113,9 +124,17 @@ public final class CertificateReload {
                 + ar.cause().getClass().getSimpleName() + ")");
           } else if (ar.result()) {
             meters.tlsReload(true);
-            LOG.info("tls: certificates reloaded, new handshakes use {}",
-                attempt.changed().stream().map(CertificateReload::describe)
-                    .collect(Collectors.joining(", ")));
+            if (!attempt.changed().isEmpty()) {
+              LOG.info("tls: certificates reloaded, new handshakes use {}",
+                  attempt.changed().stream().map(CertificateReload::describe)
+                      .collect(Collectors.joining(", ")));
+            }
+            if (attempt.ticketKeysChanged()) {
+              // The files, never the bytes.
+              LOG.info("tls: session ticket keys reloaded, new tickets are encrypted with {},"
+                  + " tickets of {} still resume", attempt.next().ticketKeys().files().get(0),
+                  attempt.next().ticketKeys().files());
+            }
             Instant now = Instant.now();
             attempt.changed().forEach(p -> p.expiryProblem(now)
                 .ifPresent(problem -> LOG.warn("tls: {}", problem)));
@@ -142,6 +161,7 @@ public final class CertificateReload {
       bytes.put(pair.files().cert(), pair.certPem());
       bytes.put(pair.files().key(), pair.keyPem());
     }
+    bytes.putAll(tls.ticketKeys().bytesByFile());
     return FileContents.of(bytes);
   }
 }

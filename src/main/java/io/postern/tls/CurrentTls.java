@@ -81,18 +81,22 @@ public final class CurrentTls {
    * As {@link #replace}, only if the settings in use are still {@code expected} (null: any) when
    * the replacement's turn comes; completes with false if they were not.
    */
-  public synchronized Future<Boolean> replaceIf(ServerTls expected, ServerTls next) {
+  public synchronized Future<Boolean> replaceIf(ServerTls expected, ServerTls proposed) {
     last = last.transform(ignored -> {
       ServerTls before = current;
       if (expected != null && before != expected) {
         return Future.succeededFuture(false);
       }
+      // The listeners keep the engine they started with, and their contexts read its ring.
+      ServerTls next = proposed.onEngineOf(before);
       current = next;
+      next.useTicketKeys();
       return tell(next).transform(ar -> {
         if (ar.succeeded()) {
           return Future.succeededFuture(true);
         }
         current = before;
+        before.useTicketKeys();
         return tell(before).transform(x -> Future.failedFuture(ar.cause()));
       });
     });

@@ -6,6 +6,8 @@ import io.postern.config.TlsConfig;
 import io.postern.tls.CertificatePair.CertificateProblem;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.postern.config.Durations;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.net.ServerSSLOptions;
@@ -18,23 +20,37 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.X509KeyManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TLS settings every listener uses towards clients, for implicit TLS and for STARTTLS alike
  * (one policy for both paths: Perdition's CVE-2013-4584 came from having two). Certificates are
- * held by value; the first is the default, the others are picked by SNI.
+ * held by value; the first is the default, the others are picked by SNI, and pairs for the same
+ * names with different key types are offered together ({@link KeyTypeKeyManager}). The session
+ * ticket keys and lifetime reach every context through one {@link TicketKeyRing}.
  */
 public final class ServerTls {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
 
   private final ServerSSLOptions options;
   private final SSLEngineOptions engine;
   private final List<CertificatePair> certificates;
+  private final SessionTicketKeys ticketKeys;
+  private final Duration sessionTimeout;
+  /** Shared by every ServerTls derived from one another and adopted by a reload's new one. */
+  private final TicketKeyRing ring;
 
   private ServerTls(ServerSSLOptions options, SSLEngineOptions engine,
-      List<CertificatePair> certificates) {
+      List<CertificatePair> certificates, SessionTicketKeys ticketKeys, Duration sessionTimeout,
+      TicketKeyRing ring) {
     this.options = options;
     this.engine = engine;
     this.certificates = List.copyOf(certificates);
+    this.ticketKeys = ticketKeys;
+    this.sessionTimeout = sessionTimeout;
+    this.ring = ring;
   }
 
   /** Reads and checks every certificate and key (blocking: start-up or a worker thread). */
@@ -50,7 +66,14 @@ public final class ServerTls {
     } catch (IllegalStateException e) {
       throw new CertificateProblem(e.getMessage());
     }
-    return new ServerTls(build(pairs, config.protocols(), handshakeTimeout), engine, pairs);
+    SessionTicketKeys keys = SessionTicketKeys.read(config.sessionTicketKeys());
+    if (!keys.isEmpty() && !(engine instanceof OpenSSLEngineOptions)) {
+      LOG.warn("tls: session-ticket-keys {} are not used: the engine is the JDK's (OpenSSL cannot"
+          + " load here), which encrypts tickets with its own random key; sessions resume on"
+          + " this instance only", keys.files());
+    }
+    return new ServerTls(build(pairs, config.protocols(), handshakeTimeout), engine, pairs, keys,
+        config.sessionTimeout(), new TicketKeyRing(keys, config.sessionTimeout()));
   }
 
   /** Reads one certificate and key and checks that they belong together (blocking). */
@@ -71,10 +94,59 @@ public final class ServerTls {
    * reload puts in place. The engine, protocols and timeouts stay.
    */
   public ServerTls withCertificates(List<CertificatePair> pairs) {
-    ServerSSLOptions next = new ServerSSLOptions(options)
-        .setKeyCertOptions(keys(pairs))
-        .setSni(pairs.size() > 1);
-    return new ServerTls(next, engine, pairs);
+    ServerSSLOptions next = new ServerSSLOptions(options).setKeyCertOptions(keys(pairs));
+    return new ServerTls(next, engine, pairs, ticketKeys, sessionTimeout, ring);
+  }
+
+  /** The same settings with other session ticket keys (checked by the caller). */
+  public ServerTls withTicketKeys(SessionTicketKeys keys) {
+    return new ServerTls(options, engine, certificates, keys, sessionTimeout, ring);
+  }
+
+  /**
+   * This configuration on the engine and ticket key ring of {@code running}: the engine is fixed
+   * at start (listeners keep theirs), and the ring is what every context of theirs reads.
+   */
+  ServerTls onEngineOf(ServerTls running) {
+    if (running == null || (running.engine == engine && running.ring == ring)) {
+      return this;
+    }
+    return new ServerTls(options, running.engine, certificates, ticketKeys, sessionTimeout,
+        running.ring);
+  }
+
+  /** Puts this one's ticket keys and session lifetime in use on every context (see CurrentTls). */
+  void useTicketKeys() {
+    ring.use(ticketKeys, sessionTimeout);
+  }
+
+  public SessionTicketKeys ticketKeys() {
+    return ticketKeys;
+  }
+
+  /** One line for the log at start: the engine, the certificates' keys, resumption. */
+  public String describe() {
+    StringBuilder line = new StringBuilder("engine ").append(TlsEngines.describe(engine));
+    line.append(", certificates ").append(certificates.stream().map(ServerTls::keyOf)
+        .collect(java.util.stream.Collectors.joining(", ")));
+    line.append(", session tickets ").append(ticketKeys.isEmpty()
+        ? (engine instanceof OpenSSLEngineOptions ? "with BoringSSL's own random key (this"
+            + " process only)" : "with the JDK's own random key (this process only)")
+        : "with " + ticketKeys.files().size() + " shared key file(s) " + ticketKeys.files()
+            + (engine instanceof OpenSSLEngineOptions ? "" : " NOT USED by the JDK engine"));
+    line.append(", sessions resumable for ").append(Durations.format(sessionTimeout));
+    return line.toString();
+  }
+
+  private static String keyOf(CertificatePair pair) {
+    java.security.PublicKey key = pair.leaf().getPublicKey();
+    String size = "";
+    if (key instanceof java.security.interfaces.RSAKey rsa) {
+      size = "-" + rsa.getModulus().bitLength();
+    } else if (key instanceof java.security.interfaces.ECKey ec) {
+      size = " P-" + ec.getParams().getCurve().getField().getFieldSize();
+    }
+    return pair.files().cert() + " (" + key.getAlgorithm() + size + ")";
   }
 
   /** The options for {@code NetServerOptions} and for every {@code upgradeToSsl}. */
@@ -88,7 +160,7 @@ public final class ServerTls {
    */
   public SSLEngineOptions engine(ListenerConfig listener) {
     return AlpnEngineOptions.of(engine,
-        new AlpnPolicy(listener.protocol().id(), listener.name()));
+        new AlpnPolicy(listener.protocol().id(), listener.name()), ring);
   }
 
   public List<CertificatePair> certificates() {
@@ -99,7 +171,6 @@ public final class ServerTls {
       Duration handshakeTimeout) {
     ServerSSLOptions options = new ServerSSLOptions()
         .setKeyCertOptions(keys(pairs))
-        .setSni(pairs.size() > 1)
         .setEnabledSecureTransportProtocols(new HashSet<>(protocols))
         .setSslHandshakeTimeout(handshakeTimeout.toMillis())
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
@@ -109,16 +180,17 @@ public final class ServerTls {
     return options;
   }
 
-  /** By value: new bytes make new options, which is what makes Vert.x build a new context. */
-  private static PemKeyCertOptions keys(List<CertificatePair> pairs) {
-    PemKeyCertOptions keys = new PemKeyCertOptions();
-    for (CertificatePair pair : pairs) {
-      keys.addCertValue(Buffer.buffer(pair.certPem())).addKeyValue(Buffer.buffer(pair.keyPem()));
-    }
-    return keys;
+  /**
+   * By value: new bytes make new options, which is what makes Vert.x build a new context. SNI is
+   * the key manager's (Vert.x's own SNI would make one context per name and keep one pair per
+   * name, losing the RSA/ECDSA choice).
+   */
+  private static ServerKeys keys(List<CertificatePair> pairs) {
+    return new ServerKeys(pairs);
   }
 
-  private static PrivateKey privateKey(Vertx vertx, CertificatePair pair)
+  /** The private key of {@code pair}, parsed from its PEM bytes (blocking). */
+  static PrivateKey privateKey(Vertx vertx, CertificatePair pair)
       throws CertificateProblem {
     try {
       PemKeyCertOptions one = new PemKeyCertOptions()

@@ -25,7 +25,22 @@ public final class TlsEngines {
     };
   }
 
+  /** "openssl (BoringSSL, netty-tcnative 2.0.75.Final)" or "jdk (SunJSSE, Java 17.0.21)". */
   public static String describe(SSLEngineOptions options) {
-    return options instanceof OpenSSLEngineOptions ? "openssl" : "jdk";
+    if (options instanceof OpenSSLEngineOptions) {
+      String tcnative = io.netty.util.Version.identify().entrySet().stream()
+          .filter(e -> e.getKey().startsWith("netty-tcnative"))
+          .map(e -> e.getKey() + " " + e.getValue().artifactVersion()).findFirst()
+          .orElse(null);
+      return "openssl (" + io.netty.handler.ssl.OpenSsl.versionString()
+          + (tcnative == null ? "" : ", " + tcnative) + ")";
+    }
+    String provider;
+    try {
+      provider = javax.net.ssl.SSLContext.getDefault().getProvider().getName();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      provider = "JSSE";
+    }
+    return "jdk (" + provider + ", Java " + System.getProperty("java.version") + ")";
   }
 }

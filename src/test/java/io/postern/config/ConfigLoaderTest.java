@@ -55,6 +55,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void sessionTicketKeysAndTimeoutAreReadAndChecked() throws Exception {
+    PosternConfig c = load("""
+        tls:
+          session-ticket-keys: [conf/tls/current.key, conf/tls/previous.key]
+          session-timeout: 10m
+        """, Map.of());
+    assertThat(c.tls().sessionTicketKeys()).containsExactly(Path.of("conf/tls/current.key"),
+        Path.of("conf/tls/previous.key"));
+    assertThat(c.tls().sessionTimeout()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(load("", Map.of()).tls().sessionTimeout()).isEqualTo(Duration.ofHours(2));
+    assertThat(errors("""
+        tls: { engine: jdk, session-ticket-keys: [a.key], session-timeout: 25h }
+        """)).contains("tls.session-ticket-keys: needs the OpenSSL engine (engine: auto or"
+            + " openssl); the JDK engine encrypts tickets with its own random key, which cannot"
+            + " be shared", "tls.session-timeout: must be at most 1d");
+  }
+
+  @Test
   void shippedConfigurationShouldHoldTheDesignDefaults() throws Exception {
     PosternConfig c = ConfigLoader.load(vertx, Path.of("conf/postern.yaml"), Map.of()).await();
     assertThat(c.listeners()).extracting(ListenerConfig::name, ListenerConfig::port,

@@ -34,13 +34,30 @@ public final class OpensslCertificates {
     return create(dir, name, "localhost", List.of("DNS:localhost", "IP:127.0.0.1"));
   }
 
+  /** As {@link #selfSigned}, with an ECDSA P-256 key instead of RSA-2048. */
+  public static Pair selfSignedEc(Path dir, String name, String cn, String... dnsNames)
+      throws Exception {
+    List<String> sans = new ArrayList<>();
+    for (String dns : dnsNames) {
+      sans.add("DNS:" + dns);
+    }
+    return create(dir, name, cn, sans, List.of("-newkey", "ec", "-pkeyopt",
+        "ec_paramgen_curve:P-256"));
+  }
+
   private static Pair create(Path dir, String name, String cn, List<String> sans)
       throws Exception {
+    return create(dir, name, cn, sans, List.of("-newkey", "rsa:2048"));
+  }
+
+  private static Pair create(Path dir, String name, String cn, List<String> sans,
+      List<String> newKey) throws Exception {
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
-    List<String> args = new ArrayList<>(List.of("req", "-x509", "-newkey", "rsa:2048", "-nodes",
-        "-sha256", "-days", "30", "-keyout", key.toString(), "-out", cert.toString(),
-        "-subj", "/CN=" + cn));
+    List<String> args = new ArrayList<>(List.of("req", "-x509"));
+    args.addAll(newKey);
+    args.addAll(List.of("-nodes", "-sha256", "-days", "30", "-keyout", key.toString(),
+        "-out", cert.toString(), "-subj", "/CN=" + cn));
     if (!sans.isEmpty()) {
       args.addAll(List.of("-addext", "subjectAltName=" + String.join(",", sans)));
     }
