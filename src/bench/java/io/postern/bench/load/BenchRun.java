@@ -35,6 +35,10 @@ final class BenchRun {
     log("first run: " + settings.warmupLogins() + " logins of each variant, just after start");
     LoginLoad.Result firstRun = logins.run(variants, full, settings.warmupLogins());
     log("  " + firstRun);
+    if (settings.jitLogins() > 0) {
+      log("JIT warm-up: " + settings.jitLogins() + " logins of each variant, not measured");
+      logins.run(variants, full, settings.jitLogins());
+    }
     List<LoginLoad.Result> fullResults = new ArrayList<>();
     for (LoginLoad.Variant variant : variants) {
       fullResults.add(logins.run(variant, full, settings.logins()));

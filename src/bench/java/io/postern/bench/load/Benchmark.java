@@ -69,7 +69,8 @@ final class Benchmark {
         + Runtime.getRuntime().availableProcessors() + " CPUs (" + cpu + "), Java "
         + System.getProperty("java.version") + "; certificate " + s.key() + ", TLS 1.3, "
         + s.concurrency() + " concurrent logins, " + s.logins() + " per variant after "
-        + s.warmupLogins() + " of each at start; " + s.fetchMib() + " MiB message; " + s.noops()
+        + s.warmupLogins() + " of each at start and " + s.jitLogins() + " of each for the JIT; "
+        + s.fetchMib() + " MiB message; " + s.noops()
         + " NOOPs; IDLE levels " + s.sessions() + ", held " + s.idleHoldSeconds()
         + " s; Postern JVM options: the launcher's" + (s.jvmOptions().isBlank() ? ""
         : " + " + s.jvmOptions()) + ". CPU from /proc/PID/stat (10 ms ticks).";
