@@ -53,6 +53,11 @@ final class BenchRun {
     }
 
     StreamLoad stream = new StreamLoad(proxy, full);
+    if (settings.streamWarmups() > 0) {
+      log("JIT warm-up: " + settings.streamWarmups() + " transfers of each protocol, not measured");
+      stream.transfer(MailSession.Protocol.IMAP, settings.streamWarmups());
+      stream.transfer(MailSession.Protocol.POP3, settings.streamWarmups());
+    }
     StreamLoad.Transfer fetch = stream.transfer(MailSession.Protocol.IMAP, TRANSFER_REPEATS);
     log("  " + fetch);
     StreamLoad.Transfer retr = stream.transfer(MailSession.Protocol.POP3, TRANSFER_REPEATS);

@@ -70,7 +70,8 @@ final class Benchmark {
         + System.getProperty("java.version") + "; certificate " + s.key() + ", TLS 1.3, "
         + s.concurrency() + " concurrent logins, " + s.logins() + " per variant after "
         + s.warmupLogins() + " of each at start and " + s.jitLogins() + " of each for the JIT; "
-        + s.fetchMib() + " MiB message; " + s.noops()
+        + s.fetchMib() + " MiB message (after " + s.streamWarmups() + " unmeasured transfers); "
+        + s.noops()
         + " NOOPs; IDLE levels " + s.sessions() + ", held " + s.idleHoldSeconds()
         + " s; Postern JVM options: the launcher's" + (s.jvmOptions().isBlank() ? ""
         : " + " + s.jvmOptions()) + ". CPU from /proc/PID/stat (10 ms ticks).";
