@@ -1,10 +1,13 @@
 package io.postern.bench.jmh;
 
+import static io.postern.bench.jmh.DecoderRuns.decode;
+import static io.postern.bench.jmh.DecoderRuns.expect;
+import static io.postern.bench.jmh.DecoderRuns.reads;
+
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import io.postern.imap.ImapDecoder;
 import io.postern.imap.ImapRequest;
-import io.postern.session.ClientInput;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -61,12 +64,12 @@ public class ImapDecoderBench {
   @Setup
   public void setUp() {
     decoder = new ImapDecoder(MAX_LINE, MAX_LITERAL);
-    // A benchmark of an error path by mistake would measure the wrong thing.
-    expect(LOGIN, ImapRequest.Login.class);
-    expect(AUTHENTICATE_PLAIN, ImapRequest.Authenticate.class);
-    expect(LOGIN_LITERALS, ImapRequest.Login.class);
-    expect(LOGIN_LITERAL_PLUS, ImapRequest.Login.class);
-    expect(LOGIN_SPLIT, ImapRequest.Login.class);
+    expect(new ImapDecoder(MAX_LINE, MAX_LITERAL), LOGIN, ImapRequest.Login.class);
+    expect(new ImapDecoder(MAX_LINE, MAX_LITERAL), AUTHENTICATE_PLAIN,
+        ImapRequest.Authenticate.class);
+    expect(new ImapDecoder(MAX_LINE, MAX_LITERAL), LOGIN_LITERALS, ImapRequest.Login.class);
+    expect(new ImapDecoder(MAX_LINE, MAX_LITERAL), LOGIN_LITERAL_PLUS, ImapRequest.Login.class);
+    expect(new ImapDecoder(MAX_LINE, MAX_LITERAL), LOGIN_SPLIT, ImapRequest.Login.class);
   }
 
   @Benchmark
@@ -92,39 +95,5 @@ public class ImapDecoderBench {
   @Benchmark
   public void loginSplitAcrossReads(Blackhole out) {
     decode(decoder, LOGIN_SPLIT, out);
-  }
-
-  /** What the session does with each read: feed it, then take every input it completes. */
-  static void decode(ImapDecoder decoder, byte[][] reads, Blackhole out) {
-    for (byte[] read : reads) {
-      decoder.feed(read);
-      ClientInput<ImapRequest> input;
-      while ((input = decoder.read(false)) != null) {
-        out.consume(input);
-      }
-    }
-  }
-
-  private static void expect(byte[][] reads, Class<? extends ImapRequest> type) {
-    ImapDecoder fresh = new ImapDecoder(MAX_LINE, MAX_LITERAL);
-    ClientInput<ImapRequest> last = null;
-    for (byte[] read : reads) {
-      fresh.feed(read);
-      ClientInput<ImapRequest> input;
-      while ((input = fresh.read(false)) != null) {
-        last = input;
-      }
-    }
-    if (!(last instanceof ClientInput.Command<ImapRequest> c) || !type.isInstance(c.request())) {
-      throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + last);
-    }
-  }
-
-  static byte[][] reads(String... reads) {
-    byte[][] bytes = new byte[reads.length][];
-    for (int i = 0; i < reads.length; i++) {
-      bytes[i] = reads[i].getBytes(US_ASCII);
-    }
-    return bytes;
   }
 }

@@ -1,11 +1,12 @@
 package io.postern.bench.jmh;
 
-import static io.postern.bench.jmh.ImapDecoderBench.reads;
+import static io.postern.bench.jmh.DecoderRuns.decode;
+import static io.postern.bench.jmh.DecoderRuns.expect;
+import static io.postern.bench.jmh.DecoderRuns.reads;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import io.postern.pop3.Pop3Decoder;
 import io.postern.pop3.Pop3Request;
-import io.postern.session.ClientInput;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -49,9 +50,9 @@ public class Pop3DecoderBench {
   @Setup
   public void setUp() {
     decoder = new Pop3Decoder(MAX_LINE);
-    expect(USER_PASS, Pop3Request.Pass.class);
-    expect(AUTH_PLAIN, Pop3Request.Auth.class);
-    expect(PASS_SPLIT, Pop3Request.Pass.class);
+    expect(new Pop3Decoder(MAX_LINE), USER_PASS, Pop3Request.Pass.class);
+    expect(new Pop3Decoder(MAX_LINE), AUTH_PLAIN, Pop3Request.Auth.class);
+    expect(new Pop3Decoder(MAX_LINE), PASS_SPLIT, Pop3Request.Pass.class);
   }
 
   @Benchmark
@@ -67,30 +68,5 @@ public class Pop3DecoderBench {
   @Benchmark
   public void passSplitAcrossReads(Blackhole out) {
     decode(decoder, PASS_SPLIT, out);
-  }
-
-  static void decode(Pop3Decoder decoder, byte[][] reads, Blackhole out) {
-    for (byte[] read : reads) {
-      decoder.feed(read);
-      ClientInput<Pop3Request> input;
-      while ((input = decoder.read(false)) != null) {
-        out.consume(input);
-      }
-    }
-  }
-
-  private static void expect(byte[][] reads, Class<? extends Pop3Request> type) {
-    Pop3Decoder fresh = new Pop3Decoder(MAX_LINE);
-    ClientInput<Pop3Request> last = null;
-    for (byte[] read : reads) {
-      fresh.feed(read);
-      ClientInput<Pop3Request> input;
-      while ((input = fresh.read(false)) != null) {
-        last = input;
-      }
-    }
-    if (!(last instanceof ClientInput.Command<Pop3Request> c) || !type.isInstance(c.request())) {
-      throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + last);
-    }
   }
 }
