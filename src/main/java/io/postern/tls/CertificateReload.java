@@ -36,8 +36,9 @@ public final class CertificateReload {
   private RepeatingLook looks;
 
   /** What one look found: new settings to put in use, or why the files cannot be used. */
+  /** {@code problem}: why changed certificates were refused; {@code dropped}: ticket files. */
   private record Attempt(FileContents contents, ServerTls next, String problem,
-      List<CertificatePair> changed, boolean ticketKeysChanged) {}
+      List<CertificatePair> changed, boolean ticketKeysChanged, List<String> dropped) {}
 
   private CertificateReload(Vertx vertx, CurrentTls tls, PosternMeters meters) {
     this.vertx = vertx;
@@ -83,9 +84,13 @@ public final class CertificateReload {
     }
     FileContents contents = change.get();
     List<Path> touched = contents.changedSince(in);
-    List<CertificatePair> pairs = new ArrayList<>();
+    // Certificates and ticket keys are applied each on its own: a broken ticket file must not
+    // hold back a renewed certificate (it would expire), nor a broken certificate a rotation.
+    ServerTls next = serving;
+    String problem = null;
     List<CertificatePair> changed = new ArrayList<>();
     try {
+      List<CertificatePair> pairs = new ArrayList<>();
       for (CertificatePair old : serving.certificates()) {
         CertificateFiles files = old.files();
         CertificatePair pair = ServerTls.checkKey(vertx, CertificatePair.parse(files,
@@ -95,25 +100,29 @@ public final class CertificateReload {
           changed.add(pair);
         }
       }
-      ServerTls next = serving.withCertificates(pairs);
-      List<Path> ticketFiles = serving.ticketKeys().files();
-      boolean ticketKeysChanged = ticketFiles.stream().anyMatch(touched::contains);
-      if (ticketKeysChanged) {
-        Map<Path, byte[]> ticketBytes = new LinkedHashMap<>();
-        for (Path file : ticketFiles) {
-          ticketBytes.put(file, contents.bytes(file));
-        }
-        next = next.withTicketKeys(SessionTicketKeys.parse(FileContents.of(ticketBytes)));
+      if (!changed.isEmpty()) {
+        next = serving.withCertificates(pairs);
       }
-      return new Attempt(contents, next, null, changed, ticketKeysChanged);
     } catch (CertificatePair.CertificateProblem e) {
-      return new Attempt(contents, null, e.getMessage(), List.of(), false);
+      problem = e.getMessage();
+      changed = List.of();
     }
+    java.util.Set<Path> ticketFiles = serving.ticketKeys().source().files();
+    boolean ticketKeysChanged = ticketFiles.stream().anyMatch(touched::contains);
+    List<String> dropped = new ArrayList<>();
+    if (ticketKeysChanged) {
+      next = next.withTicketKeys(SessionTicketKeys.usable(contents.only(ticketFiles), dropped));
+    }
+    return new Attempt(contents, next, problem, changed, ticketKeysChanged, dropped);
   }
 
   private Future<Boolean> apply(ServerTls serving, Attempt attempt) {
     if (attempt.problem() != null) {
       refuse(attempt.contents(), attempt.problem());
+    }
+    attempt.dropped().forEach(why -> LOG.warn("tls: a session ticket key is dropped, the tickets"
+        + " it encrypted no longer resume: {}", why));
+    if (attempt.next() == serving) {
       return Future.succeededFuture(false);
     }
     return tls.replaceIf(serving, attempt.next())
@@ -131,9 +140,14 @@ public final class CertificateReload {
             }
             if (attempt.ticketKeysChanged()) {
               // The files, never the bytes.
-              LOG.info("tls: session ticket keys reloaded, new tickets are encrypted with {},"
-                  + " tickets of {} still resume", attempt.next().ticketKeys().files().get(0),
-                  attempt.next().ticketKeys().files());
+              SessionTicketKeys keys = attempt.next().ticketKeys();
+              if (keys.isEmpty()) {
+                LOG.warn("tls: no usable session ticket key file is left; tickets now use this"
+                    + " process's own key and resume on this instance only");
+              } else {
+                LOG.info("tls: session ticket keys reloaded, new tickets are encrypted with {},"
+                    + " tickets of {} still resume", keys.files().get(0), keys.files());
+              }
             }
             Instant now = Instant.now();
             attempt.changed().forEach(p -> p.expiryProblem(now)
@@ -161,7 +175,6 @@ public final class CertificateReload {
       bytes.put(pair.files().cert(), pair.certPem());
       bytes.put(pair.files().key(), pair.keyPem());
     }
-    bytes.putAll(tls.ticketKeys().bytesByFile());
-    return FileContents.of(bytes);
+    return FileContents.of(bytes).with(tls.ticketKeys().source());
   }
 }

@@ -22,14 +22,18 @@ public final class FileContents {
 
   private final Map<Path, byte[]> bytes;
   private final Map<Path, String> problems;
+  /** By file, in the order the files were given: ticket keys depend on it (the first encrypts). */
   private final Map<Path, String> digests;
 
-  private FileContents(Map<Path, byte[]> bytes, Map<Path, String> problems) {
+  private FileContents(Collection<Path> order, Map<Path, byte[]> bytes,
+      Map<Path, String> problems) {
     this.bytes = Map.copyOf(bytes);
     this.problems = Map.copyOf(problems);
     Map<Path, String> d = new LinkedHashMap<>();
-    bytes.forEach((path, b) -> d.put(path, sha256(b)));
-    problems.forEach((path, p) -> d.put(path, "unreadable: " + p));
+    for (Path path : order) {
+      byte[] b = bytes.get(path);
+      d.put(path, b != null ? sha256(b) : "unreadable: " + problems.get(path));
+    }
     this.digests = java.util.Collections.unmodifiableMap(d);
   }
 
@@ -46,12 +50,37 @@ public final class FileContents {
         problems.put(file, "cannot read file " + file + ": " + e.getClass().getSimpleName());
       }
     }
-    return new FileContents(bytes, problems);
+    return new FileContents(files, bytes, problems);
   }
 
   /** Contents already in memory, e.g. the bytes of the certificates being served. */
   public static FileContents of(Map<Path, byte[]> bytes) {
-    return new FileContents(bytes, Map.of());
+    return new FileContents(bytes.keySet(), bytes, Map.of());
+  }
+
+  /** These contents followed by {@code more}'s. */
+  public FileContents with(FileContents more) {
+    Map<Path, byte[]> allBytes = new LinkedHashMap<>(bytes);
+    allBytes.putAll(more.bytes);
+    Map<Path, String> allProblems = new LinkedHashMap<>(problems);
+    allProblems.putAll(more.problems);
+    java.util.Set<Path> order = new java.util.LinkedHashSet<>(files());
+    order.addAll(more.files());
+    return new FileContents(order, allBytes, allProblems);
+  }
+
+  /** What these contents hold of {@code files} (read or not), in the order of {@code files}. */
+  public FileContents only(Collection<Path> files) {
+    Map<Path, byte[]> someBytes = new LinkedHashMap<>();
+    Map<Path, String> someProblems = new LinkedHashMap<>();
+    for (Path file : files) {
+      if (bytes.containsKey(file)) {
+        someBytes.put(file, bytes.get(file));
+      } else {
+        someProblems.put(file, problems.getOrDefault(file, "file " + file + " was not read"));
+      }
+    }
+    return new FileContents(files, someBytes, someProblems);
   }
 
   /** The files read, in order. */

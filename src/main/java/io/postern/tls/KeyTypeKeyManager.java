@@ -37,7 +37,14 @@ final class KeyTypeKeyManager extends X509ExtendedKeyManager {
 
   /** One pair: its alias is its index, stable for the life of this manager. */
   private record Entry(String alias, PrivateKey key, X509Certificate[] chain, Set<String> names,
-      String keyType, String ecdsaHash) {}
+      String keyType, String ecdsaHash) {
+
+    /** Never the key: some providers print private material in theirs. */
+    @Override
+    public String toString() {
+      return "Entry[alias=" + alias + ", keyType=" + keyType + ", names=" + names + "]";
+    }
+  }
 
   private final List<Entry> entries;
 

@@ -24,14 +24,18 @@ public final class SessionTicketKeys {
   /** nginx's other format (AES-256 and a 32-byte HMAC key), which BoringSSL's callback lacks. */
   static final int NGINX_AES256_SIZE = 80;
 
-  private static final SessionTicketKeys NONE = new SessionTicketKeys(List.of(), List.of());
+  private static final SessionTicketKeys NONE =
+      new SessionTicketKeys(List.of(), List.of(), FileContents.of(Map.of()));
 
   private final List<Path> files;
   private final List<byte[]> keys;
+  /** What every configured file held when these keys were made, usable or not: watched. */
+  private final FileContents source;
 
-  private SessionTicketKeys(List<Path> files, List<byte[]> keys) {
+  private SessionTicketKeys(List<Path> files, List<byte[]> keys, FileContents source) {
     this.files = List.copyOf(files);
     this.keys = keys.stream().map(byte[]::clone).toList();
+    this.source = source;
   }
 
   /** No files: the engine's own random key, per process. */
@@ -43,7 +47,8 @@ public final class SessionTicketKeys {
   static SessionTicketKeys random() {
     byte[] key = new byte[FILE_SIZE];
     new java.security.SecureRandom().nextBytes(key);
-    return new SessionTicketKeys(List.of(Path.of("(random)")), List.of(key));
+    return new SessionTicketKeys(List.of(Path.of("(random)")), List.of(key),
+        FileContents.of(Map.of()));
   }
 
   /** Reads every file (blocking: start-up or a worker thread). */
@@ -58,7 +63,27 @@ public final class SessionTicketKeys {
     for (Path file : files) {
       keys.add(check(file, contents.bytes(file)));
     }
-    return new SessionTicketKeys(files, keys);
+    return new SessionTicketKeys(files, keys, contents);
+  }
+
+  /**
+   * At a reload: the keys of the files that hold one. A file that is gone, unreadable or not 48
+   * bytes loses its key (its problem goes to {@code dropped}) instead of keeping the old bytes:
+   * emptying or deleting a file is how an operator retires a leaked key, and a refused reload
+   * would leave that key decrypting; losing resumption costs one full handshake.
+   */
+  public static SessionTicketKeys usable(FileContents contents, List<String> dropped) {
+    List<Path> files = new ArrayList<>();
+    List<byte[]> keys = new ArrayList<>();
+    for (Path file : contents.files()) {
+      try {
+        keys.add(check(file, contents.bytes(file)));
+        files.add(file);
+      } catch (CertificateProblem e) {
+        dropped.add(e.getMessage());
+      }
+    }
+    return new SessionTicketKeys(files, keys, contents);
   }
 
   private static byte[] check(Path file, byte[] bytes) throws CertificateProblem {
@@ -81,13 +106,12 @@ public final class SessionTicketKeys {
     return keys.isEmpty();
   }
 
-  /** The bytes by file, for comparing with what the files hold now. */
-  Map<Path, byte[]> bytesByFile() {
-    Map<Path, byte[]> out = new LinkedHashMap<>();
-    for (int i = 0; i < files.size(); i++) {
-      out.put(files.get(i), keys.get(i).clone());
-    }
-    return out;
+  /**
+   * What the configured files held, for comparing with what they hold now: a dropped file is
+   * looked at too, so that mending it brings its key back.
+   */
+  FileContents source() {
+    return source;
   }
 
   /** The keys as Netty's OpenSSL session context takes them: the first encrypts. */

@@ -42,6 +42,10 @@ final class TicketKeyRing {
     }
     keys = nextKeys;
     sessionTimeout = nextTimeout;
+    if (!nextKeys.isEmpty()) {
+      // A later period without key files gets a key of its own, not this earlier one's.
+      ownKey = null;
+    }
     for (SslContext context : contexts) {
       apply(context);
     }

@@ -74,6 +74,10 @@ class LauncherIT {
     ProcessResult r = launch(env, "--version");
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stdout()).contains("-XX:MaxHeapSize=" + (126L << 20), "-XX:+UseG1GC");
+    // Decimal, not octal as sh would read it.
+    env.put("POSTERN_SESSIONS", "02000");
+    r = launch(env, "--version");
+    assertThat(r.stdout()).as(r.toString()).contains("-XX:MaxHeapSize=" + (126L << 20));
     env.put("POSTERN_SESSIONS", "lots");
     r = launch(env, "--version");
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);

@@ -138,6 +138,7 @@ public final class PosternFixture implements AutoCloseable {
     private AuthConfig.Hashing hashing = new AuthConfig.Hashing(2, 1, 256L << 20, 256, 256);
     private TlsConfig.Engine engine = TlsConfig.Engine.AUTO;
     private Duration watchInterval = Duration.ofSeconds(5);
+    private List<Path> ticketKeys = List.of();
     private String adminAddress = "127.0.0.1";
     private Path adminTokenFile;
     private final List<CertificateFiles> certificates = new ArrayList<>();
@@ -335,6 +336,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code tls.session-ticket-keys}. */
+    public Builder ticketKeys(Path... files) {
+      ticketKeys = List.of(files);
+      return this;
+    }
+
     /** {@code auth.source: http} with these URLs, timeout and extra headers. */
     public Builder httpAuth(List<String> urls, Duration timeout, Map<String, String> headers) {
       authSource = AuthConfig.Source.HTTP;
@@ -394,7 +401,8 @@ public final class PosternFixture implements AutoCloseable {
           listeners,
           new TlsConfig(!certificates.isEmpty() ? certificates
               : List.of(new CertificateFiles(tls.certPath(), tls.keyPath())),
-              List.of("TLSv1.3", "TLSv1.2"), engine, watchInterval),
+              List.of("TLSv1.3", "TLSv1.2"), engine, watchInterval, ticketKeys,
+              TlsConfig.DEFAULT_SESSION_TIMEOUT),
           new AuthConfig(authSource, passwd,
               new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,

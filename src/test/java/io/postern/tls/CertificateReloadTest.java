@@ -174,6 +174,36 @@ class CertificateReloadTest {
         .isEqualTo(serialA);
   }
 
+  @Test
+  void aBrokenTicketKeyFileShouldNeitherHoldBackARenewalNorKeepItsKey() throws Exception {
+    java.nio.file.Path ticketKey = dir.resolve("ticket.key");
+    Files.write(ticketKey, new byte[SessionTicketKeys.FILE_SIZE]);
+    postern.close();
+    postern = PosternFixture.builder(dir.resolve("postern2"))
+        .certificate(files.cert(), files.key())
+        .watchInterval(Duration.ofMillis(100))
+        .ticketKeys(ticketKey)
+        .start();
+    // The operator empties the key file (retiring a leaked key) as the certificate is renewed.
+    Files.write(ticketKey, new byte[0]);
+    CertificateSwap.KUBERNETES.replace(dir.resolve("secret"), b);
+    await().atMost(DEADLINE).until(() ->
+        ServedCertificate.serial(postern.port("imaps"), Path.IMPLICIT).equals(serialB));
+    await().atMost(DEADLINE).until(() -> logs.lines().stream()
+        .anyMatch(l -> l.contains("a session ticket key is dropped")));
+    assertThat(logs.lines()).filteredOn(l -> l.contains("dropped")).first().asString()
+        .contains(ticketKey.toString(), "holds 0 bytes");
+    await().atMost(DEADLINE).until(() -> logs.lines().stream()
+        .anyMatch(l -> l.contains("no usable session ticket key file is left")));
+
+    // Mended: the key comes back, the certificate stays.
+    Files.write(ticketKey, new byte[SessionTicketKeys.FILE_SIZE]);
+    await().atMost(DEADLINE).until(() -> logs.lines().stream()
+        .anyMatch(l -> l.contains("session ticket keys reloaded, new tickets are encrypted with "
+            + ticketKey)));
+    assertThat(ServedCertificate.serial(postern.port("imaps"), Path.IMPLICIT)).isEqualTo(serialB);
+  }
+
   private static BufferedReader reader(SSLSocket socket) throws Exception {
     return new BufferedReader(new InputStreamReader(socket.getInputStream(),
         StandardCharsets.ISO_8859_1));
