@@ -23,8 +23,6 @@ public final class Relay {
 
   /** How long an ending session may take to hand over what is still queued. */
   static final long MAX_LINGER_MILLIS = 300_000;
-  /** How long before the end of the shutdown grace a relay resets its connections, at most. */
-  private static final long SHUTDOWN_MARGIN_MS = 100;
 
   private final Vertx vertx;
   private final NetSocket client;
@@ -172,13 +170,10 @@ public final class Relay {
     backend.exceptionHandler(e -> finish("backend"));
     // Vert.x's notice that the listener stops. It closes the connection itself when the grace
     // is over, but gracefully, which waits forever for a peer that does not read; and it cancels
-    // this verticle's timers then. So the relay ends itself a moment before: a tenth of the
-    // grace, at most 100 ms, so that a busy event loop running the timer late still comes
-    // first (1 ms before lost that race under load in CI, and the peer got a FIN instead).
+    // this verticle's timers then. So the relay ends itself a moment before.
     client.shutdownHandler(v -> {
       if (shutdownTimer < 0) {
-        long grace = shutdownGraceLeft.get().toMillis();
-        long left = Math.max(1, grace - Math.min(SHUTDOWN_MARGIN_MS, grace / 10));
+        long left = Math.max(1, shutdownGraceLeft.get().toMillis() - 1);
         shutdownTimer = vertx.setTimer(left, id -> shutdownGraceOver());
       }
     });
