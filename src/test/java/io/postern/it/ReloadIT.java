@@ -127,6 +127,12 @@ class ReloadIT {
   }
 
   private static void awaitLog(PosternJar postern, String text) {
-    Awaitility.await().atMost(WAIT).until(() -> postern.output().contains(text));
+    try {
+      Awaitility.await().atMost(WAIT).until(() -> postern.output().contains(text));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // What Postern said instead is what tells a CI failure apart.
+      throw new AssertionError("no '" + text + "' in Postern's output within " + WAIT + ":\n"
+          + postern.output(), e);
+    }
   }
 }
