@@ -126,7 +126,7 @@ class ReloadIT {
     assertThat(kill.waitFor()).isZero();
   }
 
-  private static void awaitLog(PosternJar postern, String text) {
+  private static void awaitLog(PosternJar postern, String text) throws Exception {
     try {
       Awaitility.await().atMost(WAIT).until(() -> postern.output().contains(text));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
