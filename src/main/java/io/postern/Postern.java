@@ -199,7 +199,13 @@ public final class Postern {
   @SuppressWarnings("restriction")
   private static void onHangUp(Runnable action) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> action.run());
+      Object before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> action.run());
+      if (before == sun.misc.SignalHandler.SIG_IGN) {
+        // A signal ignored when the JVM started (nohup, some init scripts) stays ignored:
+        // HotSpot then installs no handler and says nothing, so a reload would silently not happen.
+        LOG.warn("SIGHUP was ignored when Postern started (nohup?), so it will not reload on"
+            + " SIGHUP; reload with POST /api/reload, or start Postern without nohup");
+      }
     } catch (IllegalArgumentException e) {
       LOG.warn("SIGHUP cannot be handled here ({}); reload with POST /api/reload",
           e.getMessage());

@@ -30,6 +30,33 @@ public final class PosternJar implements AutoCloseable {
   // The last line Postern logs when it has started.
   private static final Pattern ADMIN = Pattern.compile("admin on (http://127\\.0\\.0\\.1:(\\d+))");
 
+  /**
+   * Sets SIGHUP as {@code argv[1]} says (and SIGPIPE, which Python ignores, back to its default),
+   * then becomes {@code argv[2..]}: an ignored signal is inherited through exec, a default one too.
+   */
+  private static final String WITH_HANG_UP = String.join("\n",
+      "import os, signal, sys",
+      "signal.signal(signal.SIGHUP, getattr(signal, sys.argv[1]))",
+      "signal.signal(signal.SIGPIPE, signal.SIG_DFL)",
+      "os.execv(sys.argv[2], sys.argv[2:])");
+
+  /** What SIGHUP does to the jar when it starts. */
+  enum HangUp {
+    /**
+     * Its default, as a service manager starts a service: whatever this test's own parent
+     * ignored (a CI job under {@code nohup} ignores SIGHUP) is not passed on.
+     */
+    DEFAULT("SIG_DFL"),
+    /** Ignored, as under {@code nohup}. */
+    IGNORED("SIG_IGN");
+
+    private final String python;
+
+    HangUp(String python) {
+      this.python = python;
+    }
+  }
+
   private final ServiceProcess process;
   private final String adminUrl;
   private final int adminPort;
@@ -48,7 +75,7 @@ public final class PosternJar implements AutoCloseable {
   /** The same under {@code ulimit -n openFiles} (0: the inherited limit). */
   static ProcessResult run(Path cwd, Map<String, String> env, int openFiles, String... args)
       throws Exception {
-    return ExternalCommand.run(command(openFiles, args), RUN_TIMEOUT,
+    return ExternalCommand.run(command(openFiles, HangUp.DEFAULT, args), RUN_TIMEOUT,
         builder -> builder.directory(cwd.toFile()).environment().putAll(env));
   }
 
@@ -61,7 +88,14 @@ public final class PosternJar implements AutoCloseable {
   /** The same under {@code ulimit -n openFiles} (0: the inherited limit). */
   static PosternJar start(Path cwd, Map<String, String> env, int openFiles, String... args)
       throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(command(openFiles, args)).directory(cwd.toFile());
+    return start(cwd, env, openFiles, HangUp.DEFAULT, args);
+  }
+
+  /** The same with SIGHUP set as {@code hangUp} says when the JVM starts. */
+  static PosternJar start(Path cwd, Map<String, String> env, int openFiles, HangUp hangUp,
+      String... args) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command(openFiles, hangUp, args))
+        .directory(cwd.toFile());
     builder.environment().putAll(env);
     ServiceProcess process = new ServiceProcess("postern.jar", cwd.resolve("postern.out"),
         STOP_TIMEOUT);
@@ -69,12 +103,13 @@ public final class PosternJar implements AutoCloseable {
     return new PosternJar(process, started.group(1), Integer.parseInt(started.group(2)));
   }
 
-  private static List<String> command(int openFiles, String... args) {
+  private static List<String> command(int openFiles, HangUp hangUp, String... args) {
     List<String> command = new ArrayList<>();
+    // exec at each step: the shell and Python become the JVM, so signals reach Postern itself.
     if (openFiles > 0) {
-      // exec: the shell becomes the JVM, so SIGTERM still reaches Postern itself.
       command.addAll(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""));
     }
+    command.addAll(List.of("python3", "-c", WITH_HANG_UP, hangUp.python));
     command.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
     command.addAll(List.of(args));

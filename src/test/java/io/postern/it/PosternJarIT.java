@@ -3,6 +3,7 @@ package io.postern.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.testing.Conversation;
+import io.postern.testing.ExternalCommand;
 import io.postern.testing.MailClient;
 import io.postern.testing.ProcessResult;
 import io.postern.testing.SClient;
@@ -11,15 +12,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged jar, run the way the README runs it, in a copy of the shipped {@code conf/}:
  * {@code --version}, {@code --check-config}, and {@code --demo} with curl in front and a
- * SIGTERM at the end. Ports come from the environment overrides (port 0), so nothing fixed is bound.
+ * SIGTERM at the end, or started under {@code nohup} (SIGHUP ignored). Ports come from the environment overrides (port 0), so nothing fixed is bound.
  */
 class PosternJarIT {
 
@@ -61,6 +64,7 @@ class PosternJarIT {
   @Test
   void demoShouldServeTheDemoMailboxToCurlAndSayByeOnSigterm() throws Exception {
     try (PosternJar demo = demo(Map.of())) {
+      assertThat(demo.output()).doesNotContain("SIGHUP was ignored");
       Map<String, Integer> ports = demo.listenerPorts();
       ProcessResult imaps = Clients.curl(Duration.ofSeconds(30), "-k", "-u", "demo:demo",
           "imaps://127.0.0.1:" + ports.get("imaps") + "/INBOX;UID=1");
@@ -110,17 +114,42 @@ class PosternJarIT {
     }
   }
 
+  @Test
+  void aJarStartedUnderNohupShouldSaySighupWillNotReloadItAndReloadThroughTheAdminApi()
+      throws Exception {
+    Path token = Files.writeString(dir.resolve("admin.token"), "t0ken-for-this-test\n");
+    try (PosternJar demo = demo(Map.of("POSTERN_ADMIN__TOKEN_FILE", token.toString()),
+        PosternJar.HangUp.IGNORED)) {
+      assertThat(demo.output()).contains("SIGHUP was ignored when Postern started (nohup?)");
+      ProcessResult hangUp = ExternalCommand.run(List.of("kill", "-HUP", Long.toString(demo.pid())),
+          Duration.ofSeconds(10));
+      assertThat(hangUp.exitCode()).as(hangUp.toString()).isZero();
+      ProcessResult reload = Clients.curl(Duration.ofSeconds(30), "-s", "-X", "POST",
+          "-H", "Authorization: Bearer t0ken-for-this-test", demo.adminUrl() + "/api/reload");
+      assertThat(reload.exitCode()).as(reload.toString()).isZero();
+      // Reloads run one at a time, in the order asked: a SIGHUP taken would have come first.
+      Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> demo.output().contains("configuration reloaded (admin API)"));
+      assertThat(demo.output()).doesNotContain("(SIGHUP)");
+    }
+  }
+
   /**
    * {@code java -jar postern.jar --demo} in a copy of conf/, with every listener and the admin
    * endpoint moved to 127.0.0.1 on ports of the OS's choosing by environment overrides.
    */
   private PosternJar demo(Map<String, String> extraEnv) throws Exception {
+    return demo(extraEnv, PosternJar.HangUp.DEFAULT);
+  }
+
+  private PosternJar demo(Map<String, String> extraEnv, PosternJar.HangUp hangUp)
+      throws Exception {
     Map<String, String> env = new HashMap<>(extraEnv);
     env.put("POSTERN_ADMIN__PORT", "0");
     for (int i = 0; i < 4; i++) {
       env.put("POSTERN_LISTENERS__" + i + "__PORT", "0");
       env.put("POSTERN_LISTENERS__" + i + "__ADDRESS", "127.0.0.1");
     }
-    return PosternJar.start(work(), env, "--demo");
+    return PosternJar.start(work(), env, 0, hangUp, "--demo");
   }
 }
