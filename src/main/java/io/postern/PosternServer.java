@@ -465,6 +465,14 @@ public final class PosternServer {
 
   private static Authenticator authenticator(Vertx vertx, PosternConfig config,
       List<ConfigError> errors) {
+    if (config.auth().source() == AuthConfig.Source.LDAP) {
+      errors.add(new ConfigError("auth.source", "ldap is not built yet"));
+      return null;
+    }
+    if (config.auth().source() == AuthConfig.Source.OAUTH2) {
+      errors.add(new ConfigError("auth.source", "oauth2 is not built yet"));
+      return null;
+    }
     if (config.auth().source() == AuthConfig.Source.HTTP) {
       try {
         return HttpAuthenticator.create(vertx, config.auth().http(), config.backends().keySet());

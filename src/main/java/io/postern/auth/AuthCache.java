@@ -116,8 +116,7 @@ public final class AuthCache implements Authenticator {
   private void remember(Key k, AuthResult result, AuthRequest request, long generation) {
     if (result instanceof AuthResult.Accepted a) {
       boolean same = a.backendPassword().equals(request.credentials().password());
-      entries.put(k, new Entry(same ? new AuthResult.Accepted(a.route(), a.backendUser(), null)
-          : a, same, generation));
+      entries.put(k, new Entry(same ? a.withPassword(null) : a, same, generation));
     } else if (result instanceof AuthResult.Rejected) {
       entries.put(k, new Entry(result, false, generation));
     }
@@ -126,7 +125,7 @@ public final class AuthCache implements Authenticator {
 
   private static AuthResult restore(Entry e, AuthRequest request) {
     if (e.clientPassword() && e.result() instanceof AuthResult.Accepted a) {
-      return new AuthResult.Accepted(a.route(), a.backendUser(), request.credentials().password());
+      return a.withPassword(request.credentials().password());
     }
     return e.result();
   }

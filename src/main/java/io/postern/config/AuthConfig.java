@@ -15,7 +15,10 @@ public record AuthConfig(
     int maxAttempts,
     Cache cache,
     Throttle throttle,
-    Hashing hashing) {
+    Hashing hashing,
+    LdapConfig ldap,
+    OAuth2Config oauth2,
+    MasterConfig master) {
 
   /** Without {@code hashing}: its defaults. */
   public AuthConfig(Source source, Path passwdFile, Http http, Cleartext cleartext,
@@ -24,10 +27,19 @@ public record AuthConfig(
         Hashing.DEFAULT);
   }
 
+  /** Without the ldap and oauth2 sources' settings and without master users. */
+  public AuthConfig(Source source, Path passwdFile, Http http, Cleartext cleartext,
+      Duration failureDelay, int maxAttempts, Cache cache, Throttle throttle, Hashing hashing) {
+    this(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache, throttle,
+        hashing, null, null, null);
+  }
+
   /** The auth source. */
   public enum Source {
     PASSWD_FILE,
-    HTTP
+    HTTP,
+    LDAP,
+    OAUTH2
   }
 
   /** Whether a password may cross a connection that is not (yet) TLS. */
@@ -74,10 +86,19 @@ public record AuthConfig(
    */
   public record Throttle(Duration initialDelay, Duration maxDelay, Duration forgetAfter,
       long maxTracked, int maxInFlightPerAddress, int maxInFlightPerUser,
-      Duration rememberLogins) {
+      Duration rememberLogins, ThrottleStoreConfig store) {
 
     public static final Throttle DEFAULT = new Throttle(Duration.ofSeconds(2),
-        Duration.ofSeconds(15), Duration.ofHours(1), 100_000, 10, 10, Duration.ofDays(7));
+        Duration.ofSeconds(15), Duration.ofHours(1), 100_000, 10, 10, Duration.ofDays(7),
+        ThrottleStoreConfig.MEMORY);
+
+    /** Kept in this instance's memory only. */
+    public Throttle(Duration initialDelay, Duration maxDelay, Duration forgetAfter,
+        long maxTracked, int maxInFlightPerAddress, int maxInFlightPerUser,
+        Duration rememberLogins) {
+      this(initialDelay, maxDelay, forgetAfter, maxTracked, maxInFlightPerAddress,
+          maxInFlightPerUser, rememberLogins, ThrottleStoreConfig.MEMORY);
+    }
 
     /** The penalty alone; the other limits at their defaults. */
     public Throttle(Duration initialDelay, Duration maxDelay, Duration forgetAfter,

@@ -160,7 +160,8 @@ public final class ConfigParser {
             AuthConfig.Throttle.DEFAULT.maxInFlightPerAddress(), 1, 100_000),
         t.integer("max-in-flight-per-user",
             AuthConfig.Throttle.DEFAULT.maxInFlightPerUser(), 1, 100_000),
-        t.duration("remember-logins", AuthConfig.Throttle.DEFAULT.rememberLogins()));
+        t.duration("remember-logins", AuthConfig.Throttle.DEFAULT.rememberLogins()),
+        throttleStore(t));
     if (throttle.rememberLogins().compareTo(Duration.ofDays(365)) > 0) {
       t.error("remember-logins", "must be at most 365d");
     }
@@ -172,9 +173,23 @@ public final class ConfigParser {
     }
     t.rejectUnknownKeys();
     AuthConfig.Hashing hashing = hashing(s.section("hashing"));
+    LdapConfig ldap = ldap(s.section("ldap"), source == AuthConfig.Source.LDAP);
+    OAuth2Config oauth2 = oauth2(s.section("oauth2"), source == AuthConfig.Source.OAUTH2);
+    MasterConfig master = master(s.section("master"));
     s.rejectUnknownKeys();
     return new AuthConfig(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache,
-        throttle, hashing);
+        throttle, hashing, ldap, oauth2, master);
+  }
+
+  /** {@code auth.throttle.store} and its {@code redis} URL. */
+  private ThrottleStoreConfig throttleStore(ConfigSection t) {
+    return ThrottleStoreConfig.MEMORY;
+  }
+
+  /** {@code auth.master}: null when absent (no master users). */
+  private MasterConfig master(ConfigSection m) {
+    m.rejectUnknownKeys();
+    return null;
   }
 
   private AuthConfig.Hashing hashing(ConfigSection h) {
@@ -190,6 +205,12 @@ public final class ConfigParser {
     }
     h.rejectUnknownKeys();
     return hashing;
+  }
+
+  /** {@code auth.ldap}; null unless {@code used} (auth.source: ldap). */
+  private LdapConfig ldap(ConfigSection l, boolean used) {
+    l.rejectUnknownKeys();
+    return null;
   }
 
   private AuthConfig.Http http(ConfigSection s) {
@@ -259,6 +280,12 @@ public final class ConfigParser {
     } catch (RuntimeException e) {
       return "is not a URL";
     }
+  }
+
+  /** {@code auth.oauth2}; null unless {@code used} (auth.source: oauth2). */
+  private OAuth2Config oauth2(ConfigSection o, boolean used) {
+    o.rejectUnknownKeys();
+    return null;
   }
 
   private Map<String, BackendConfig> backends(ConfigSection root) {

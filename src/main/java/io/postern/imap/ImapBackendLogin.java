@@ -1,5 +1,6 @@
 package io.postern.imap;
 
+import io.postern.credentials.BackendCredentials;
 import io.postern.credentials.Secret;
 import io.postern.backend.BackendConnection;
 import io.postern.backend.BackendConnector;
@@ -43,10 +44,10 @@ public final class ImapBackendLogin {
 
   /** {@code clientId} is the client's ID list to forward, or null. */
   public static Future<BackendSession> login(BackendConnector connector, BackendTarget target,
-      String clientTag, String user, Secret password, List<byte[]> clientId) {
+      String clientTag, BackendCredentials credentials, List<byte[]> clientId) {
     return BackendConnection.open(connector, target).compose(conn -> {
       ImapBackendLogin login = new ImapBackendLogin(conn, clientTag);
-      return login.run(user, password, clientId).onFailure(e -> conn.abort());
+      return login.run(credentials, clientId).onFailure(e -> conn.abort());
     });
   }
 
@@ -71,13 +72,13 @@ public final class ImapBackendLogin {
     });
   }
 
-  private Future<BackendSession> run(String user, Secret password, List<byte[]> clientId) {
+  private Future<BackendSession> run(BackendCredentials credentials, List<byte[]> clientId) {
     return conn.readLine()
         .compose(this::greeting)
         .compose(v -> conn.target().tls() == TlsMode.STARTTLS ? startTls() : Future.succeededFuture())
         .compose(v -> capabilities == null ? askCapabilities("C1") : Future.succeededFuture())
         .compose(v -> sendId(clientId))
-        .compose(v -> authenticate(user, password))
+        .compose(v -> authenticate(credentials))
         .compose(this::loggedIn);
   }
 
@@ -184,12 +185,19 @@ public final class ImapBackendLogin {
     list.append(" \"x-session-id\" \"").append(origin.sessionId()).append('"');
   }
 
-  private Future<ImapReply> authenticate(String user, Secret password) {
-    byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
+  private Future<ImapReply> authenticate(BackendCredentials credentials) {
     if (capabilities.has("LOGINDISABLED") && !conn.secured()) {
       return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
           + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
     }
+    if (credentials.mechanism() != BackendCredentials.Mechanism.PASSWORD
+        || credentials.authorizeAs() != null) {
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
+          credentials.mechanism() + " logins at IMAP backends are not built yet"));
+    }
+    String user = credentials.user();
+    Secret password = credentials.secret();
+    byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
     conn.credentialsSent();
     if (capabilities.has("AUTH=PLAIN") && capabilities.has("SASL-IR")) {
       return conn.send("L1 AUTHENTICATE PLAIN " + SaslPlain.encode(user, password) + "\r\n")

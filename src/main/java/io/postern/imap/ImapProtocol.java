@@ -1,5 +1,6 @@
 package io.postern.imap;
 
+import io.postern.credentials.BackendCredentials;
 import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
@@ -115,8 +116,8 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
 
   @Override
   public Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target,
-      String tag, String user, Secret password) {
-    return ImapBackendLogin.login(backends, target, tag, user, password, clientId);
+      String tag, BackendCredentials credentials) {
+    return ImapBackendLogin.login(backends, target, tag, credentials, clientId);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.postern.pop3;
 
+import io.postern.credentials.BackendCredentials;
 import io.postern.credentials.Secret;
 import io.postern.backend.BackendConnection;
 import io.postern.backend.BackendConnector;
@@ -43,9 +44,9 @@ public final class Pop3BackendLogin {
   }
 
   public static Future<BackendSession> login(BackendConnector connector, BackendTarget target,
-      String user, Secret password) {
+      BackendCredentials credentials) {
     return BackendConnection.open(connector, target).compose(conn ->
-        new Pop3BackendLogin(conn).run(user, password).onFailure(e -> conn.abort()));
+        new Pop3BackendLogin(conn).run(credentials).onFailure(e -> conn.abort()));
   }
 
   /** A health check: greeting, STLS, CAPA and QUIT. Gives the CAPA lines, upper case. */
@@ -65,13 +66,13 @@ public final class Pop3BackendLogin {
     });
   }
 
-  private Future<BackendSession> run(String user, Secret password) {
+  private Future<BackendSession> run(BackendCredentials credentials) {
     return conn.readLine()
         .compose(this::greeting)
         .compose(v -> conn.target().tls() == TlsMode.STARTTLS ? startTls() : Future.succeededFuture())
         .compose(v -> capa())
         .compose(v -> xclient())
-        .compose(v -> authenticate(user, password))
+        .compose(v -> authenticate(credentials))
         .map(ok -> conn.finish(Buffer.buffer((ok + "\r\n").getBytes(StandardCharsets.ISO_8859_1))));
   }
 
@@ -155,7 +156,14 @@ public final class Pop3BackendLogin {
         });
   }
 
-  private Future<String> authenticate(String user, Secret password) {
+  private Future<String> authenticate(BackendCredentials credentials) {
+    if (credentials.mechanism() != BackendCredentials.Mechanism.PASSWORD
+        || credentials.authorizeAs() != null) {
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
+          credentials.mechanism() + " logins at POP3 backends are not built yet"));
+    }
+    String user = credentials.user();
+    Secret password = credentials.secret();
     boolean plain = capabilities.stream()
         .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
     if (capaAnswered && !conn.secured() && !plain && !capabilities.contains("USER")

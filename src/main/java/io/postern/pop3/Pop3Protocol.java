@@ -1,5 +1,6 @@
 package io.postern.pop3;
 
+import io.postern.credentials.BackendCredentials;
 import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
@@ -143,8 +144,8 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
 
   @Override
   public Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target,
-      String tag, String backendUser, Secret password) {
-    return Pop3BackendLogin.login(backends, target, backendUser, password);
+      String tag, BackendCredentials credentials) {
+    return Pop3BackendLogin.login(backends, target, credentials);
   }
 
   @Override

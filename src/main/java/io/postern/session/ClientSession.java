@@ -233,8 +233,8 @@ public final class ClientSession<R> {
     flowControl();
     login = new LoginAttempt(context, record, context.listener().protocol(), mechanism,
         credentials, ++attempts);
-    login.run((target, user, password) ->
-            protocol.backendLogin(context.backends(), target, tag, user, password))
+    login.run((target, backendCredentials) ->
+            protocol.backendLogin(context.backends(), target, tag, backendCredentials))
         .onComplete(ar -> guarded(() -> loginDone(tag, ar.result())));
   }
 

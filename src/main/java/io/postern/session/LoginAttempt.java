@@ -8,6 +8,7 @@ import io.postern.backend.BackendPools;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
 import io.postern.config.Protocol;
+import io.postern.credentials.BackendCredentials;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
 import io.postern.metrics.BackendMeters;
@@ -50,7 +51,7 @@ final class LoginAttempt {
   /** The protocol's part: log in at a backend. */
   @FunctionalInterface
   interface BackendLogin {
-    Future<BackendSession> login(BackendTarget target, String user, Secret password);
+    Future<BackendSession> login(BackendTarget target, BackendCredentials credentials);
   }
 
   private final ListenerContext context;
@@ -157,7 +158,7 @@ final class LoginAttempt {
     String backend = accepted.route().backend();
     // The rewritten name places the user: it is the mailbox's name at the backend.
     List<BackendTarget> targets = context.backends().pools()
-        .candidates(accepted.route(), protocol, accepted.backendUser());
+        .candidates(accepted.route(), protocol, accepted.credentials().mailbox());
     if (targets == null) {
       logFailure("route names unknown backend '" + backend + "'");
       return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
@@ -182,7 +183,7 @@ final class LoginAttempt {
     BackendTarget target = targets.get(i).forLogin(record.origin(), deadline);
     BackendPools pools = context.backends().pools();
     record.server(target.server());
-    return backendLogin.login(target, accepted.backendUser(), accepted.backendPassword())
+    return backendLogin.login(target, accepted.credentials())
         .<LoginOutcome>map(session -> {
           pools.succeeded(target, protocol);
           record.heldAtServer(pools.get(target.backend()).opened(target));

@@ -1,5 +1,6 @@
 package io.postern.session;
 
+import io.postern.credentials.BackendCredentials;
 import io.postern.backend.BackendConnector;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
@@ -34,7 +35,7 @@ public interface MailProtocol<R> {
 
   /** Logs in at the backend on the user's behalf; the reply it carries answers {@code tag}. */
   Future<BackendSession> backendLogin(BackendConnector backends, BackendTarget target, String tag,
-      String user, Secret password);
+      BackendCredentials credentials);
 
   /** A success: IMAP {@code tag OK text}, POP3 {@code +OK text}. */
   String ok(String tag, String text);
