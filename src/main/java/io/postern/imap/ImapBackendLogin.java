@@ -190,10 +190,11 @@ public final class ImapBackendLogin {
       return conn.failWith(new BackendLoginException(Kind.TLS, conn.target()
           + " refuses LOGIN without TLS; configure tls: starttls or implicit for it"));
     }
-    if (credentials.mechanism() != BackendCredentials.Mechanism.PASSWORD
-        || credentials.authorizeAs() != null) {
-      return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
-          credentials.mechanism() + " logins at IMAP backends are not built yet"));
+    if (credentials.authorizeAs() != null) {
+      return authenticateAs(credentials);
+    }
+    if (credentials.mechanism() != BackendCredentials.Mechanism.PASSWORD) {
+      return authenticateWithToken(credentials);
     }
     String user = credentials.user();
     Secret password = credentials.secret();
@@ -204,6 +205,18 @@ public final class ImapBackendLogin {
           .compose(v -> ImapBackendReader.reply(conn, "L1"));
     }
     return sendLogin(userBytes, password);
+  }
+
+  /** A master user's login into another user's mailbox. */
+  private Future<ImapReply> authenticateAs(BackendCredentials credentials) {
+    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
+        "master logins at IMAP backends are not built yet"));
+  }
+
+  /** The client's bearer token, replayed with its own mechanism. */
+  private Future<ImapReply> authenticateWithToken(BackendCredentials credentials) {
+    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
+        credentials.mechanism() + " logins at IMAP backends are not built yet"));
   }
 
   /** LOGIN with quoted strings when plain ASCII, else literals (never re-parsable as commands). */

@@ -156,11 +156,24 @@ public final class Pop3BackendLogin {
         });
   }
 
+  /** A master user's login into another user's mailbox. */
+  private Future<String> authenticateAs(BackendCredentials credentials) {
+    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
+        "master logins at POP3 backends are not built yet"));
+  }
+
+  /** The client's bearer token, replayed with its own mechanism. */
+  private Future<String> authenticateWithToken(BackendCredentials credentials) {
+    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
+        credentials.mechanism() + " logins at POP3 backends are not built yet"));
+  }
+
   private Future<String> authenticate(BackendCredentials credentials) {
-    if (credentials.mechanism() != BackendCredentials.Mechanism.PASSWORD
-        || credentials.authorizeAs() != null) {
-      return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
-          credentials.mechanism() + " logins at POP3 backends are not built yet"));
+    if (credentials.authorizeAs() != null) {
+      return authenticateAs(credentials);
+    }
+    if (credentials.mechanism() != BackendCredentials.Mechanism.PASSWORD) {
+      return authenticateWithToken(credentials);
     }
     String user = credentials.user();
     Secret password = credentials.secret();
