@@ -7,8 +7,10 @@ import io.postern.auth.AuthCache;
 import io.postern.auth.Authenticator;
 import io.postern.auth.HashingQueue;
 import io.postern.auth.HttpAuthenticator;
+import io.postern.auth.MasterLogins;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.backend.BackendPools;
+import io.postern.backend.MasterPasswordFiles;
 import io.postern.config.AuthConfig;
 import io.postern.config.BackendConfig;
 import io.postern.config.ConfigError;
@@ -110,13 +112,18 @@ public final class PosternServer {
         errors.add(new ConfigError("backends." + backend.name() + ".ca", e.getMessage()));
       }
     }
+    // The backends' master passwords, read again at every load (a reload rotates them).
+    config = MasterPasswordFiles.load(config, errors);
     int users = -1;
     boolean created = false;
     if (authenticator == null && errors.isEmpty()) {
       authenticator = authenticator(vertx, config, errors);
       created = authenticator != null;
+      if (created && config.auth().master() != null) {
+        authenticator = masterLogins(vertx, config, authenticator, errors);
+      }
     }
-    if (authenticator instanceof PasswdFileAuthenticator passwd) {
+    if (unwrapped(authenticator) instanceof PasswdFileAuthenticator passwd) {
       users = passwd.users();
     }
     if (!errors.isEmpty()) {
@@ -136,14 +143,44 @@ public final class PosternServer {
    */
   public static List<ConfigError> warnings(Resources resources, boolean measure) {
     List<ConfigError> warnings = new ArrayList<>();
-    if (resources.authenticator() instanceof PasswdFileAuthenticator passwd) {
-      AuthConfig auth = resources.config().auth();
-      HashingQueue.heapProblem(auth.hashing(), passwd.largestCheckMemory(),
-          Runtime.getRuntime().maxMemory())
+    AuthConfig auth = resources.config().auth();
+    List<PasswdFileAuthenticator> files = new ArrayList<>();
+    if (unwrapped(resources.authenticator()) instanceof PasswdFileAuthenticator passwd) {
+      files.add(passwd);
+    }
+    if (resources.authenticator() instanceof MasterLogins master) {
+      files.add(master.masters());
+    }
+    if (!files.isEmpty()) {
+      long largest = files.stream().mapToLong(PasswdFileAuthenticator::largestCheckMemory).max()
+          .orElse(0);
+      HashingQueue.heapProblem(auth.hashing(), largest, Runtime.getRuntime().maxMemory())
           .ifPresent(p -> warnings.add(new ConfigError("auth.hashing.max-memory", p)));
+    }
+    for (PasswdFileAuthenticator passwd : files) {
       warnings.addAll(passwd.costProblems(auth, measure));
     }
     return warnings;
+  }
+
+  /** The configured source itself, without master users around it. */
+  private static Authenticator unwrapped(Authenticator authenticator) {
+    return authenticator instanceof MasterLogins master ? master.wrapped() : authenticator;
+  }
+
+  /**
+   * {@code source} with master users around it ({@code auth.master}); on a problem, reported
+   * under {@code auth.master.passwd-file}, {@code source} alone (which the caller closes).
+   */
+  private static Authenticator masterLogins(Vertx vertx, PosternConfig config,
+      Authenticator source, List<ConfigError> errors) {
+    try {
+      return MasterLogins.load(vertx, config.auth().master(), source, config.backends(),
+          config.auth().hashing(), config.limits()::isTrusted).await();
+    } catch (Exception e) {
+      errors.add(new ConfigError("auth.master.passwd-file", e.getMessage()));
+      return source;
+    }
   }
 
   /**
@@ -153,6 +190,9 @@ public final class PosternServer {
   public static Future<PosternServer> start(Vertx vertx, Resources resources, int instances,
       PosternMeters meters) {
     authServicesUp(meters, resources.authenticator());
+    if (resources.authenticator() instanceof MasterLogins master) {
+      master.backendMasters(resources.config().backends());
+    }
     Authenticator cached = new AuthCache(resources.authenticator(),
         resources.config().auth().cache(), new AuthCache.Counters(meters::authCacheHit,
         meters::authCacheMiss, meters::authAnswered));
@@ -344,6 +384,10 @@ public final class PosternServer {
     if (!sameAuth) {
       changes.add("auth source " + next.authenticator().source() + " loaded");
     }
+    if (next.authenticator() instanceof MasterLogins master) {
+      // A kept source keeps its master file; the backends' master users may have changed.
+      master.backendMasters(config.backends());
+    }
     boolean sameBackends = config.backends().equals(before.config().backends())
         && next.backendTls().equals(before.backendTls());
     BackendPools pools = sameBackends ? old.backends()
@@ -391,7 +435,7 @@ public final class PosternServer {
   /** {@code postern_auth_service_up} for each URL of an HTTP auth source (none for others). */
   private static void authServicesUp(PosternMeters meters, Authenticator authenticator) {
     Map<String, java.util.function.BooleanSupplier> up = new java.util.LinkedHashMap<>();
-    if (authenticator instanceof HttpAuthenticator http) {
+    if (unwrapped(authenticator) instanceof HttpAuthenticator http) {
       http.urls().forEach(url -> up.put(HttpAuthenticator.where(url), () -> http.up(url)));
     }
     meters.authServicesUp(up);

@@ -99,6 +99,12 @@ public final class AuthCache implements Authenticator {
     });
   }
 
+  /** Not cached: master logins, its only users, are rare, and each must see the user as now. */
+  @Override
+  public Future<AuthResult> lookup(AuthRequest request) {
+    return source.lookup(request);
+  }
+
   /** Forgets every answer, e.g. when the passwd-file has changed. */
   public void clear() {
     generation.incrementAndGet();

@@ -16,6 +16,11 @@ public record AuthRequest(
     String tlsCipher,
     int attempt) {
 
+  /** The same attempt with other credentials (a master login: the master, then the customer). */
+  public AuthRequest withCredentials(Credentials other) {
+    return new AuthRequest(protocol, mechanism, other, clientIp, tlsProtocol, tlsCipher, attempt);
+  }
+
   public boolean secured() {
     return tlsProtocol != null;
   }

@@ -8,6 +8,18 @@ public interface Authenticator {
   /** Never fails: problems of the source itself come back as {@link AuthResult.Unavailable}. */
   Future<AuthResult> authenticate(AuthRequest request);
 
+  /**
+   * A userdb-style lookup: where {@code request}'s user lives (route, backend name, whether the
+   * account is disabled) without checking a password; {@code request}'s password is ignored.
+   * Accepted answers carry no backend password. Master logins use it to find the customer. A
+   * source that cannot look users up answers {@link AuthResult.Unavailable}; unknown users are
+   * {@link AuthResult.Rejected}.
+   */
+  default Future<AuthResult> lookup(AuthRequest request) {
+    return Future.succeededFuture(
+        new AuthResult.Unavailable("this source (" + source() + ") cannot look up users"));
+  }
+
   /** The {@code source} label of the auth meters: {@code passwd-file}, {@code http}, … */
   String source();
 

@@ -11,7 +11,31 @@ import java.util.List;
  */
 public record BackendConfig(
     String name, List<Server> servers, Endpoint imap, Endpoint pop3, boolean tlsVerify, Path ca,
-    Balance balance, HealthCheck healthCheck, ClientIp clientIp) {
+    Balance balance, HealthCheck healthCheck, ClientIp clientIp, Master master) {
+
+  /**
+   * {@code backends.<name>.master}: the backend's master user, with which Postern opens a
+   * customer's mailbox for a master login (SASL PLAIN with the customer as the authorization
+   * identity). {@code password} is read from {@code passwordFile} when the configuration is
+   * loaded (null until then); it never appears in {@code toString()}.
+   */
+  public record Master(String user, Path passwordFile, io.postern.credentials.Secret password) {
+
+    public Master withPassword(io.postern.credentials.Secret value) {
+      return new Master(user, passwordFile, value);
+    }
+
+    @Override
+    public String toString() {
+      return "Master[user=" + user + ", passwordFile=" + passwordFile + "]";
+    }
+  }
+
+  /** Without a master user. */
+  public BackendConfig(String name, List<Server> servers, Endpoint imap, Endpoint pop3,
+      boolean tlsVerify, Path ca, Balance balance, HealthCheck healthCheck, ClientIp clientIp) {
+    this(name, servers, imap, pop3, tlsVerify, ca, balance, healthCheck, clientIp, null);
+  }
 
   /** The port and TLS mode for one protocol. */
   public record Endpoint(int port, TlsMode tls) {}
@@ -112,10 +136,16 @@ public record BackendConfig(
 
   public BackendConfig withClientIp(ClientIp value) {
     return new BackendConfig(name, servers, imap, pop3, tlsVerify, ca, balance, healthCheck,
-        value);
+        value, master);
   }
 
   public BackendConfig withHealthCheck(HealthCheck value) {
-    return new BackendConfig(name, servers, imap, pop3, tlsVerify, ca, balance, value, clientIp);
+    return new BackendConfig(name, servers, imap, pop3, tlsVerify, ca, balance, value, clientIp,
+        master);
+  }
+
+  public BackendConfig withMaster(Master value) {
+    return new BackendConfig(name, servers, imap, pop3, tlsVerify, ca, balance, healthCheck,
+        clientIp, value);
   }
 }

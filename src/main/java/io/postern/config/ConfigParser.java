@@ -47,6 +47,7 @@ public final class ConfigParser {
     LoggingConfig logging = logging(root.section("logging"));
     root.rejectUnknownKeys();
     checkListeners(listeners, tls, auth, limits.trustedNetworks());
+    checkMasters(auth, backends);
     return new PosternConfig(listeners, tls, auth, backends, limits, admin, logging);
   }
 
@@ -175,7 +176,7 @@ public final class ConfigParser {
     AuthConfig.Hashing hashing = hashing(s.section("hashing"));
     LdapConfig ldap = ldap(s.section("ldap"), source == AuthConfig.Source.LDAP);
     OAuth2Config oauth2 = oauth2(s.section("oauth2"), source == AuthConfig.Source.OAUTH2);
-    MasterConfig master = master(s.section("master"));
+    MasterConfig master = master(s.has("master"), s.section("master"));
     s.rejectUnknownKeys();
     return new AuthConfig(source, passwdFile, http, cleartext, failureDelay, maxAttempts, cache,
         throttle, hashing, ldap, oauth2, master);
@@ -186,10 +187,42 @@ public final class ConfigParser {
     return ThrottleStoreConfig.MEMORY;
   }
 
-  /** {@code auth.master}: null when absent (no master users). */
-  private MasterConfig master(ConfigSection m) {
+  /** {@code auth.master}: null when absent or null (no master users). */
+  private MasterConfig master(boolean present, ConfigSection m) {
+    if (!present) {
+      m.rejectUnknownKeys();
+      return null;
+    }
+    String separator = m.string("separator", MasterConfig.DEFAULT_SEPARATOR);
+    String problem = MasterConfig.separatorProblem(separator);
+    if (problem != null) {
+      m.error("separator", problem);
+    }
+    Path file = m.path("passwd-file", null);
+    if (file == null) {
+      m.error("passwd-file", "is required: the master users' passwd-file");
+    }
     m.rejectUnknownKeys();
-    return null;
+    return new MasterConfig(separator, file);
+  }
+
+  /** {@code backends.<name>.master}: the backend's master user; null when absent. */
+  private BackendConfig.Master backendMaster(ConfigSection parent) {
+    if (!parent.has("master")) {
+      parent.section("master").rejectUnknownKeys();
+      return null;
+    }
+    ConfigSection m = parent.section("master");
+    String user = m.requiredString("user");
+    if (user != null && (user.chars().anyMatch(c -> c <= 0x20 || c == 0x7f))) {
+      m.error("user", "must be printable characters other than space");
+    }
+    Path file = m.path("password-file", null);
+    if (file == null) {
+      m.error("password-file", "is required: a file holding the master user's password");
+    }
+    m.rejectUnknownKeys();
+    return new BackendConfig.Master(user, file, null);
   }
 
   private AuthConfig.Hashing hashing(ConfigSection h) {
@@ -288,6 +321,16 @@ public final class ConfigParser {
     return null;
   }
 
+  /** Master users need a backend that takes them: without one, no master login could work. */
+  private void checkMasters(AuthConfig auth, Map<String, BackendConfig> backends) {
+    if (auth.master() != null && !backends.isEmpty()
+        && backends.values().stream().allMatch(b -> b.master() == null)) {
+      errors.add(new ConfigError("auth.master", "no backend has a master user"
+          + " (backends.<name>.master: { user: ..., password-file: ... }): master logins"
+          + " could never open a mailbox"));
+    }
+  }
+
   private Map<String, BackendConfig> backends(ConfigSection root) {
     Map<String, BackendConfig> out = new LinkedHashMap<>();
     if (!root.has("backends")) {
@@ -322,8 +365,10 @@ public final class ConfigParser {
         servers.size() > 1 ? BackendConfig.HealthCheck.DEFAULT : BackendConfig.HealthCheck.OFF);
     BackendConfig.ClientIp clientIp =
         s.choice("client-ip", BackendConfig.ClientIp.class, BackendConfig.ClientIp.NONE);
+    BackendConfig.Master master = backendMaster(s);
     s.rejectUnknownKeys();
-    return new BackendConfig(name, servers, imap, pop3, verify, ca, balance, check, clientIp);
+    return new BackendConfig(name, servers, imap, pop3, verify, ca, balance, check, clientIp,
+        master);
   }
 
   /** {@code host} for one server, or {@code servers} for a pool; never both. */

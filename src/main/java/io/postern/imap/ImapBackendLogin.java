@@ -207,10 +207,51 @@ public final class ImapBackendLogin {
     return sendLogin(userBytes, password);
   }
 
-  /** A master user's login into another user's mailbox. */
+  /**
+   * A master user's login into another user's mailbox: AUTHENTICATE PLAIN with the mailbox's
+   * owner as the authorization identity (RFC 4616), in the command with SASL-IR, else after the
+   * continuation. LOGIN has no place for it, so a backend without AUTH=PLAIN is a configuration
+   * error, never a wrong password.
+   */
   private Future<ImapReply> authenticateAs(BackendCredentials credentials) {
-    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
-        "master logins at IMAP backends are not built yet"));
+    if (!capabilities.has("AUTH=PLAIN")) {
+      String tls = !conn.secured() && capabilities.has("STARTTLS")
+          ? " before TLS; configure imap: { tls: starttls } (or implicit) for it, or" : ";";
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " does not offer AUTH=PLAIN, which master logins need" + tls + " enable PLAIN"
+          + " there, or remove backends." + conn.target().backend() + ".master"));
+    }
+    String response = SaslPlain.encode(credentials.authorizeAs(), credentials.user(),
+        credentials.secret());
+    conn.credentialsSent();
+    if (capabilities.has("SASL-IR")) {
+      return conn.send("L1 AUTHENTICATE PLAIN " + response + "\r\n")
+          .compose(v -> ImapBackendReader.reply(conn, "L1"));
+    }
+    return conn.send("L1 AUTHENTICATE PLAIN\r\n")
+        .compose(v -> plainContinuation(0))
+        .compose(reply -> reply != null ? Future.succeededFuture(reply)
+            : conn.send(response + "\r\n").compose(v -> ImapBackendReader.reply(conn, "L1")));
+  }
+
+  /** Untagged lines a backend may send before its continuation; more is not IMAP. */
+  private static final int MAX_LINES_BEFORE_CONTINUATION = 10;
+
+  /** Null at the {@code +} continuation; the tagged reply if the backend refused at once. */
+  private Future<ImapReply> plainContinuation(int skipped) {
+    return conn.readLine().compose(line -> {
+      if (line.startsWith("+")) {
+        return Future.succeededFuture(null);
+      }
+      if (line.startsWith("L1 ")) {
+        return Future.succeededFuture(new ImapReply(List.of(), line));
+      }
+      if (line.startsWith("* ") && skipped < MAX_LINES_BEFORE_CONTINUATION) {
+        return plainContinuation(skipped + 1);
+      }
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " answered AUTHENTICATE PLAIN with: " + BackendLoginException.excerpt(line)));
+    });
   }
 
   /** The client's bearer token, replayed with its own mechanism. */

@@ -134,6 +134,15 @@ public final class PosternMeters {
     }
   }
 
+  /** A master login ({@code customer*master}) ended: {@code success} or {@code failure}. */
+  public void masterLogin(boolean success) {
+    Counter.builder("postern.master.logins")
+        .description("Master logins (customer*master), by result")
+        .tag("result", success ? "success" : "failure")
+        .register(registry)
+        .increment();
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }

@@ -156,10 +156,32 @@ public final class Pop3BackendLogin {
         });
   }
 
-  /** A master user's login into another user's mailbox. */
+  /**
+   * A master user's login into another user's mailbox: AUTH PLAIN with the mailbox's owner as
+   * the authorization identity (RFC 4616), as an initial response (RFC 5034). USER/PASS has no
+   * place for it, so a backend that does not list SASL PLAIN in CAPA is a configuration error,
+   * never a wrong password.
+   */
   private Future<String> authenticateAs(BackendCredentials credentials) {
-    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
-        "master logins at POP3 backends are not built yet"));
+    if (!offersPlain()) {
+      if (!conn.secured() && capabilities.contains("STLS")) {
+        return conn.failWith(tlsRequired("offers no SASL PLAIN before STLS, which master logins"
+            + " need"));
+      }
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " does not offer SASL PLAIN, which master logins need; enable PLAIN there, or"
+          + " remove backends." + conn.target().backend() + ".master"));
+    }
+    String response = SaslPlain.encode(credentials.authorizeAs(), credentials.user(),
+        credentials.secret());
+    conn.credentialsSent();
+    return conn.send("AUTH PLAIN " + response + "\r\n").compose(v -> conn.readLine())
+        .compose(this::verdict);
+  }
+
+  private boolean offersPlain() {
+    return capabilities.stream()
+        .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
   }
 
   /** The client's bearer token, replayed with its own mechanism. */

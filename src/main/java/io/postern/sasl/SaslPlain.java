@@ -13,11 +13,22 @@ public final class SaslPlain implements SaslMechanism {
 
   /** The client side: base64 of {@code NUL user NUL password}, for logging in at a backend. */
   public static String encode(String user, Secret password) {
-    byte[] u = user.getBytes(StandardCharsets.UTF_8);
+    return encode("", user, password);
+  }
+
+  /**
+   * The client side with an authorization identity (RFC 4616 §2): base64 of
+   * {@code authzid NUL authcid NUL password}; a master user ({@code authcid}) opening
+   * {@code authzid}'s mailbox. An empty {@code authzid} is none.
+   */
+  public static String encode(String authzid, String authcid, Secret password) {
+    byte[] z = authzid.getBytes(StandardCharsets.UTF_8);
+    byte[] u = authcid.getBytes(StandardCharsets.UTF_8);
     byte[] pw = password.bytes();
-    byte[] message = new byte[u.length + pw.length + 2];
-    System.arraycopy(u, 0, message, 1, u.length);
-    System.arraycopy(pw, 0, message, u.length + 2, pw.length);
+    byte[] message = new byte[z.length + u.length + pw.length + 2];
+    System.arraycopy(z, 0, message, 0, z.length);
+    System.arraycopy(u, 0, message, z.length + 1, u.length);
+    System.arraycopy(pw, 0, message, z.length + u.length + 2, pw.length);
     Arrays.fill(pw, (byte) 0);
     String base64 = java.util.Base64.getEncoder().encodeToString(message);
     Arrays.fill(message, (byte) 0);

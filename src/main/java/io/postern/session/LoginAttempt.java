@@ -3,10 +3,12 @@ package io.postern.session;
 import io.postern.auth.AuthRequest;
 import io.postern.auth.AuthResult;
 import io.postern.auth.LoginGate;
+import io.postern.auth.MasterName;
 import io.postern.backend.BackendLoginException;
 import io.postern.backend.BackendPools;
 import io.postern.backend.BackendSession;
 import io.postern.backend.BackendTarget;
+import io.postern.config.MasterConfig;
 import io.postern.config.Protocol;
 import io.postern.credentials.BackendCredentials;
 import io.postern.credentials.Credentials;
@@ -39,6 +41,7 @@ import org.slf4j.LoggerFactory;
 final class LoginAttempt {
 
   private static final Logger LOG = LoggerFactory.getLogger("postern.login");
+  private static final Logger MASTER_LOG = LoggerFactory.getLogger("postern.master");
 
   /** A user name longer than this is not a user name. */
   static final int MAX_USER_BYTES = 256;
@@ -66,6 +69,8 @@ final class LoginAttempt {
   /** When a refusal is answered, before any delay the source asks for. */
   private long answerAt;
   private boolean penalized;
+  /** Why the login failed, as its "login failed" line says. */
+  private String failure;
 
   /** {@code number} counts the connection's attempts from 1 (nginx's Auth-Login-Attempt). */
   LoginAttempt(ListenerContext context, SessionRecord record, Protocol protocol,
@@ -109,6 +114,7 @@ final class LoginAttempt {
         })
         .andThen(ar -> {
           ticket.release();
+          logMasterLogin(ar.result());
           LoginResult result = resultOf(ar.result());
           context.meters().protocol(protocol).login(mechanism,
               result == LoginResult.FAILURE && penalized ? LoginResult.THROTTLED : result);
@@ -300,7 +306,36 @@ final class LoginAttempt {
         && !credentials.password().hasLineBreakOrNul();
   }
 
+  /**
+   * The audit line of a master login ({@code auth.master}), one per attempt, success or not, on
+   * {@code postern.master}; a failure also gets the usual "login failed" line.
+   */
+  private void logMasterLogin(LoginOutcome outcome) {
+    MasterConfig master = context.config().auth().master();
+    MasterName name = master == null ? null
+        : MasterName.split(credentials.user(), master.separator());
+    if (name == null) {
+      return;
+    }
+    boolean success = outcome instanceof LoginOutcome.LoggedIn;
+    context.meters().masterLogin(success);
+    LogLine line = new LogLine()
+        .text("session", record.id())
+        .text("listener", record.listener().name())
+        .text("client", record.clientIp())
+        .text("customer", name.customer())
+        .text("master", name.master())
+        .text("mechanism", mechanism)
+        .text("backend", record.backend());
+    if (success) {
+      line.info(MASTER_LOG, "master login:");
+    } else {
+      line.text("reason", failure, 400).info(MASTER_LOG, "master login failed:");
+    }
+  }
+
   private void logFailure(String why) {
+    failure = why;
     new LogLine()
         .text("session", record.id())
         .text("listener", record.listener().name())
