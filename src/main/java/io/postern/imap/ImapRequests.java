@@ -49,7 +49,7 @@ public final class ImapRequests {
 
   private static ImapRequest login(String tag, ImapTokenizer words) throws SyntaxError {
     words.space();
-    byte[] user = words.astring();
+    byte[] user = words.userName();
     words.space();
     byte[] password = words.astring();
     return new ImapRequest.Login(tag, user, Secret.of(password));

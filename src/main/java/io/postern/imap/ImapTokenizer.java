@@ -92,6 +92,25 @@ final class ImapTokenizer {
     return atom().getBytes(StandardCharsets.US_ASCII);
   }
 
+  /**
+   * LOGIN's user name: an astring whose atom form may also hold the list wildcards {@code *}
+   * and {@code %}, as Dovecot's login accepts them, because clients (Python's imaplib among
+   * them) send a master login's {@code customer*master} unquoted.
+   */
+  byte[] userName() throws SyntaxError {
+    if (atEnd() || peek() == '"' || peek() == '{') {
+      return astring();
+    }
+    int start = offset;
+    while (!atEnd() && (isAtomChar(peek()) || peek() == '*' || peek() == '%')) {
+      offset++;
+    }
+    if (offset == start) {
+      throw new SyntaxError("Invalid argument.");
+    }
+    return java.util.Arrays.copyOfRange(text(), start, offset);
+  }
+
   /** An astring, or null for NIL. */
   byte[] nstring() throws SyntaxError {
     if (!atEnd() && peek() != '"' && peek() != '{') {

@@ -44,6 +44,17 @@ class ImapRequestsTest {
   }
 
   @Test
+  void loginShouldTakeAMasterLoginsNameUnquotedAsDovecotDoes() {
+    // imaplib sends LOGIN's user as it is; '*' and '%' are list wildcards, not atom chars.
+    ImapRequest.Login login = (ImapRequest.Login) parse("a LOGIN alice*support \"pw\"\r\n");
+    assertThat(text(login.user())).isEqualTo("alice*support");
+    assertThat(text(((ImapRequest.Login) parse("a LOGIN a%b pw\r\n")).user())).isEqualTo("a%b");
+    // Only there: the password and other atoms stay strict.
+    assertThat(parse("a LOGIN alice pw*\r\n")).isInstanceOf(ImapRequest.Invalid.class);
+    assertThat(parse("a LOGIN alice(x pw\r\n")).isInstanceOf(ImapRequest.Invalid.class);
+  }
+
+  @Test
   void parseShouldRefuseLoginWithoutTwoArguments() {
     assertThat(parse("a LOGIN\r\n")).isInstanceOf(ImapRequest.Invalid.class);
     assertThat(parse("a LOGIN onlyuser\r\n")).isInstanceOf(ImapRequest.Invalid.class);
