@@ -217,6 +217,9 @@ public final class ImapBackendLogin {
     if (!capabilities.has("AUTH=PLAIN")) {
       String tls = !conn.secured() && capabilities.has("STARTTLS")
           ? " before TLS; configure imap: { tls: starttls } (or implicit) for it, or" : ";";
+      // This login's own answer, not the server's fault: other logins work there, so a pool
+      // must neither take the server out (passive health) nor try the next one.
+      conn.credentialsSent();
       return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
           + " does not offer AUTH=PLAIN, which master logins need" + tls + " enable PLAIN"
           + " there, or remove backends." + conn.target().backend() + ".master"));

@@ -168,6 +168,9 @@ public final class Pop3BackendLogin {
         return conn.failWith(tlsRequired("offers no SASL PLAIN before STLS, which master logins"
             + " need"));
       }
+      // This login's own answer, not the server's fault: other logins work there, so a pool
+      // must neither take the server out (passive health) nor try the next one.
+      conn.credentialsSent();
       return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
           + " does not offer SASL PLAIN, which master logins need; enable PLAIN there, or"
           + " remove backends." + conn.target().backend() + ".master"));
