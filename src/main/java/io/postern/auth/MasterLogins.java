@@ -151,7 +151,8 @@ public final class MasterLogins implements Authenticator {
         return new AuthResult.Unavailable("backend '" + backend + "' has no master user"
             + " (backends." + backend + ".master): master logins cannot open its mailboxes");
       }
-      return new AuthResult.Accepted(customer.route(), master.user(), master.password(),
+      return new AuthResult.Accepted(customer.route(), master.user(),
+          Secret.of(master.password()),
           BackendCredentials.Mechanism.PASSWORD, customer.backendUser(),
           request.credentials().user());
     });

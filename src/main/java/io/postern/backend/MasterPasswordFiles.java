@@ -3,7 +3,6 @@ package io.postern.backend;
 import io.postern.config.BackendConfig;
 import io.postern.config.ConfigError;
 import io.postern.config.PosternConfig;
-import io.postern.credentials.Secret;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +55,7 @@ public final class MasterPasswordFiles {
     return any ? config.withBackends(backends) : config;
   }
 
-  static Secret read(Path file) throws IOException {
+  static String read(Path file) throws IOException {
     byte[] bytes;
     try (InputStream in = Files.newInputStream(file)) {
       bytes = in.readNBytes(MAX_BYTES + 1);
@@ -75,7 +74,7 @@ public final class MasterPasswordFiles {
     if (text.chars().anyMatch(c -> c == 0 || c == '\r' || c == '\n')) {
       throw new IOException(file + " holds more than one line; a password is one line");
     }
-    return Secret.of(text);
+    return text;
   }
 
   private static void warnIfReadable(String backend, Path file) {

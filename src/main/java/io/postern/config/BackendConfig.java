@@ -17,11 +17,12 @@ public record BackendConfig(
    * {@code backends.<name>.master}: the backend's master user, with which Postern opens a
    * customer's mailbox for a master login (SASL PLAIN with the customer as the authorization
    * identity). {@code password} is read from {@code passwordFile} when the configuration is
-   * loaded (null until then); it never appears in {@code toString()}.
+   * loaded (null until then). The configuration is plain data, so it is a String here (the
+   * auth layer wraps it in a {@code Secret}); it never appears in {@code toString()}.
    */
-  public record Master(String user, Path passwordFile, io.postern.credentials.Secret password) {
+  public record Master(String user, Path passwordFile, String password) {
 
-    public Master withPassword(io.postern.credentials.Secret value) {
+    public Master withPassword(String value) {
       return new Master(user, passwordFile, value);
     }
 

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MasterLoginsTest {
 
   private static final Secret BACKEND_MASTER_PW = Secret.of("backend-master-secret");
+  private static final String BACKEND_MASTER_TEXT = "backend-master-secret";
 
   @TempDir
   Path dir;
@@ -52,9 +53,9 @@ class MasterLoginsTest {
         + line("ops*night", "night-pw", "") + "\n");
     backends = new LinkedHashMap<>();
     backends.put("default", backend("default").withMaster(new BackendConfig.Master(
-        "postern-master", dir.resolve("pass"), BACKEND_MASTER_PW)));
+        "postern-master", dir.resolve("pass"), BACKEND_MASTER_TEXT)));
     backends.put("archive", backend("archive").withMaster(new BackendConfig.Master(
-        "archive-master", dir.resolve("pass2"), Secret.of("archive-secret"))));
+        "archive-master", dir.resolve("pass2"), "archive-secret")));
     backends.put("plain", backend("plain"));
   }
 
@@ -231,7 +232,7 @@ class MasterLoginsTest {
     assertThat(cleared[0]).isZero();
     Map<String, BackendConfig> rotated = new LinkedHashMap<>(backends);
     rotated.put("default", backends.get("default").withMaster(
-        backends.get("default").master().withPassword(Secret.of("rotated"))));
+        backends.get("default").master().withPassword("rotated")));
     auth.backendMasters(rotated);
     assertThat(cleared[0]).isEqualTo(1);
 

@@ -29,6 +29,16 @@ class SaslMechanismTest {
   }
 
   @Test
+  void plainEncodeShouldCarryAnAuthorizationIdentityForMasterLogins() {
+    String encoded = SaslPlain.encode("alice", "postern-master",
+        io.postern.credentials.Secret.of("pässword"));
+    assertThat(new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8))
+        .isEqualTo("alice\0postern-master\0pässword");
+    assertThat(new String(Base64.getDecoder().decode(SaslPlain.encode("bob",
+        io.postern.credentials.Secret.of("pw"))), StandardCharsets.UTF_8)).isEqualTo("\0bob\0pw");
+  }
+
+  @Test
   void plainShouldNeverLetOneUserActAsAnother() {
     assertThat(SaslMechanism.named("PLAIN").start(b64("victim\0attacker\0attackerpw")))
         .isInstanceOf(SaslStep.Malformed.class);
