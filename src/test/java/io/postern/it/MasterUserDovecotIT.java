@@ -13,12 +13,16 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * clients.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MasterUserDovecotIT {
 
   private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
@@ -41,6 +46,8 @@ class MasterUserDovecotIT {
   private DovecotServer dovecot;
   private PosternJar postern;
   private OpensslCertificates.Pair cert;
+  private Path dovecotMasterFile;
+  private Path backendMasterPass;
 
   @BeforeAll
   void start() throws Exception {
@@ -52,7 +59,7 @@ class MasterUserDovecotIT {
     // own directory (which must start empty), readable by its auth process.
     Path dovecotMasters = Files.createDirectories(dir.resolve("dovecot-masters"));
     Files.setPosixFilePermissions(dovecotMasters, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path dovecotMasterFile = dovecotMasters.resolve("masters");
+    dovecotMasterFile = dovecotMasters.resolve("masters");
     Files.writeString(dovecotMasterFile, "postern-master:{PLAIN}" + BACKEND_MASTER_PW + "\n");
     Files.setPosixFilePermissions(dovecotMasterFile, PosixFilePermissions.fromString("rw-r--r--"));
     dovecot = DovecotServer.start(dir.resolve("dovecot"), users, String.join("\n",
@@ -79,7 +86,7 @@ class MasterUserDovecotIT {
         PosternFixture.passwdLine("dave", "dave-pw", "nologin reason=Closed"), ""));
     Path masters = dir.resolve("masters.passwd");
     Files.writeString(masters, PosternFixture.passwdLine("support", "support-pw", "") + "\n");
-    Path backendMasterPass = dir.resolve("backend-master.pass");
+    backendMasterPass = dir.resolve("backend-master.pass");
     Files.writeString(backendMasterPass, BACKEND_MASTER_PW + "\n");
     Files.setPosixFilePermissions(backendMasterPass, PosixFilePermissions.fromString("rw-------"));
     Path config = dir.resolve("postern.yaml");
@@ -140,6 +147,7 @@ class MasterUserDovecotIT {
   }
 
   @Test
+  @Order(1)
   void supportShouldReadAlicesMailboxWithTheMastersPasswordOverImapAndPop3() throws Exception {
     JsonObject login = imap("alice*support", "support-pw");
     assertThat(login.getString("login")).as("%s\n%s", login, dovecot.logText()).isEqualTo("ok");
@@ -162,7 +170,7 @@ class MasterUserDovecotIT {
     awaitOutput("customer=bob master=support");
     String output = postern.output();
     assertThat(output).containsPattern("master login: session=\\S+ listener=imaps"
-            + " client=127.0.0.1 customer=alice master=support")
+            + " client=127.0.0.1 customer=alice master=support mechanism=LOGIN backend=default")
         .containsPattern("master login: session=\\S+ listener=pop3s"
             + " client=127.0.0.1 customer=alice master=support")
         .doesNotContain("support-pw").doesNotContain(BACKEND_MASTER_PW);
@@ -175,6 +183,7 @@ class MasterUserDovecotIT {
   }
 
   @Test
+  @Order(2)
   void aWrongMasterPasswordOrAnUnknownCustomerShouldBeRefused() throws Exception {
     JsonObject wrong = imap("alice*support", "alice-pw", "--expect-login-failure");
     assertThat(wrong.getString("login")).as(wrong.toString()).isEqualTo("failed");
@@ -198,12 +207,31 @@ class MasterUserDovecotIT {
     awaitOutput("backends.nomaster.master");
     assertThat(postern.output())
         .containsPattern("master login failed: session=\\S+ listener=imaps client=127.0.0.1"
-            + " customer=alice master=support .*reason=\"bad credentials \\(passwd-file: master"
+            + " customer=alice master=support mechanism=LOGIN backend=- reason=\"bad credentials"
+            + " \\(passwd-file: master"
             + " 'support' unknown or wrong master password\\)\"")
         .contains("customer=mallory master=support")
         .contains("unknown customer 'mallory'");
     String metrics = Clients.curl(CLIENT_TIMEOUT, "-s", postern.adminUrl() + "/metrics").stdout();
     assertThat(metrics).contains("postern_master_logins_total{result=\"failure\"}");
+  }
+
+  @Test
+  @Order(3)
+  void aReloadShouldTakeTheBackendsRotatedMasterPassword() throws Exception {
+    assertThat(imap("alice*support", "support-pw").getInteger("exists")).isEqualTo(2);
+    // Rotated at Dovecot and in Postern's file; SIGHUP reads the file again.
+    Files.writeString(dovecotMasterFile, "postern-master:{PLAIN}rotated-pw\n");
+    Files.writeString(backendMasterPass, "rotated-pw\n");
+    Process kill = new ProcessBuilder(List.of("kill", "-HUP", Long.toString(postern.pid())))
+        .inheritIO().start();
+    assertThat(kill.waitFor()).isZero();
+    awaitOutput("configuration reloaded (SIGHUP)");
+
+    // The login cached before the reload held the old password: the cache was emptied.
+    JsonObject login = imap("alice*support", "support-pw");
+    assertThat(login.getInteger("exists")).as("%s\n%s", login, postern.output()).isEqualTo(2);
+    assertThat(postern.output()).doesNotContain("rotated-pw");
   }
 
   private void awaitOutput(String text) throws Exception {
