@@ -315,6 +315,10 @@ public final class ConfigParser {
     for (String key : List.of("jwks-url", "introspection-url")) {
       String url = key.equals("jwks-url") ? jwksUrl : introspectionUrl;
       String problem = url == null ? null : httpUrlProblem(url);
+      if (problem != null && problem.startsWith("must not hold a user")) {
+        problem = "must not hold a user or password (client-id and client-secret-file are"
+            + " sent in HTTP Basic auth)";
+      }
       if (problem != null) {
         o.error(key, "'" + url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1…@")
             + "' " + problem);
