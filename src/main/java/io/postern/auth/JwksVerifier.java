@@ -1,7 +1,9 @@
 package io.postern.auth;
 
 import io.postern.config.OAuth2Config;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
@@ -50,6 +52,7 @@ final class JwksVerifier implements AutoCloseable {
   private final Vertx vertx;
   private final OAuth2Config config;
   private final HttpClient client;
+  private final Context context;
   private final long refreshTimer;
   /** Guarded by this. */
   private JWTAuth verifier;
@@ -65,6 +68,7 @@ final class JwksVerifier implements AutoCloseable {
     this.vertx = vertx;
     this.config = config;
     this.client = client;
+    this.context = vertx.getOrCreateContext();
     fetch();
     this.refreshTimer = vertx.setPeriodic(config.jwksRefresh().toMillis(), id -> fetch());
   }
@@ -195,20 +199,11 @@ final class JwksVerifier implements AutoCloseable {
     fetchedOnce = true;
     fetches++;
     long timeout = config.timeout().toMillis();
-    Future<JWTAuth> f = client.request(new RequestOptions().setMethod(HttpMethod.GET)
-            .setAbsoluteURI(config.jwksUrl()).setFollowRedirects(false)
-            .putHeader("Accept", "application/jwk-set+json, application/json")
-            .setConnectTimeout(timeout).setIdleTimeout(timeout))
-        .compose(request -> request.send())
-        .compose(response -> {
-          if (response.statusCode() != 200) {
-            response.request().reset();
-            return Future.failedFuture("HTTP " + response.statusCode());
-          }
-          return TokenEndpoints.body(response, MAX_JWKS_BYTES);
-        })
-        .timeout(timeout, TimeUnit.MILLISECONDS)
-        .map(body -> verifier(body.toJsonObject()));
+    // On the source's own event loop: a login may come from any thread (a test's, a worker's),
+    // and a response read from elsewhere could end before its handlers are set.
+    Promise<JWTAuth> keys = Promise.promise();
+    context.runOnContext(v -> request(timeout).onComplete(keys));
+    Future<JWTAuth> f = keys.future();
     fetching = f;
     f.onComplete(ar -> {
       synchronized (this) {
@@ -226,6 +221,24 @@ final class JwksVerifier implements AutoCloseable {
       }
     });
     return f;
+  }
+
+  /** One GET of the JWKS, bounded by {@code timeout} and {@link #MAX_JWKS_BYTES}. */
+  private Future<JWTAuth> request(long timeout) {
+    return client.request(new RequestOptions().setMethod(HttpMethod.GET)
+            .setAbsoluteURI(config.jwksUrl()).setFollowRedirects(false)
+            .putHeader("Accept", "application/jwk-set+json, application/json")
+            .setConnectTimeout(timeout).setIdleTimeout(timeout))
+        .compose(request -> request.send())
+        .compose(response -> {
+          if (response.statusCode() != 200) {
+            response.request().reset();
+            return Future.failedFuture("HTTP " + response.statusCode());
+          }
+          return TokenEndpoints.body(response, MAX_JWKS_BYTES);
+        })
+        .timeout(timeout, TimeUnit.MILLISECONDS)
+        .map(body -> verifier(body.toJsonObject()));
   }
 
   /** A verifier for the signing keys of {@code jwks}; fails if none is usable. */

@@ -1,12 +1,15 @@
 package io.postern.auth;
 
 import io.postern.config.OAuth2Config;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.oauth2.OAuth2Auth;
 import io.vertx.ext.auth.oauth2.OAuth2Options;
@@ -32,11 +35,13 @@ final class TokenIntrospection implements AutoCloseable {
 
   private final OAuth2Config config;
   private final OAuth2Auth oauth2;
+  private final Context context;
   private volatile long lastAnswer = System.nanoTime() - READY_FOR.toNanos() - 1;
 
   TokenIntrospection(Vertx vertx, OAuth2Config config, HttpClientOptions http,
       String clientSecret) {
     this.config = config;
+    this.context = vertx.getOrCreateContext();
     this.oauth2 = OAuth2Auth.create(vertx, new OAuth2Options()
         .setClientId(config.clientId())
         .setClientSecret(clientSecret)
@@ -47,7 +52,12 @@ final class TokenIntrospection implements AutoCloseable {
   }
 
   Future<TokenCheck> check(String token) {
-    return oauth2.authenticate(new TokenCredentials(token))
+    // On the source's own event loop: a login may come from any thread, and a response read
+    // from elsewhere could end before its handlers are set.
+    Promise<User> asked = Promise.promise();
+    context.runOnContext(v -> oauth2.authenticate(new TokenCredentials(token))
+        .onComplete(asked));
+    return asked.future()
         .timeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
         .transform(ar -> {
           if (ar.failed()) {
@@ -82,7 +92,7 @@ final class TokenIntrospection implements AutoCloseable {
   @Override
   public void close() {
     if (oauth2 instanceof io.vertx.core.Closeable closeable) {
-      closeable.close(io.vertx.core.Promise.promise());
+      closeable.close(Promise.promise());
     }
   }
 

@@ -305,4 +305,22 @@ class OAuth2AuthenticatorTest {
     String token = token(rsa, claims("alice@example.net\r\na LOGOUT"));
     assertRejected(login("XOAUTH2", "", token), "not a usable login name", token);
   }
+
+  @Test
+  void anHttpsJwksShouldBeVerifiedAgainstTheConfiguredCa() throws Exception {
+    io.postern.testing.TestTls tls = io.postern.testing.TestTls.shared("localhost");
+    try (TestIssuer https = TestIssuer.startHttps(tls)) {
+      https.publish(rsa);
+      String token = token(rsa, claims("alice@example.net"));
+      start(new OAuth2Config(https.jwksUrl(), null, ISSUER, List.of(AUDIENCE), "email",
+          Duration.ofHours(1), tls.certPath(), TIMEOUT, Duration.ofSeconds(30), null, null,
+          "default"));
+      assertThat(login("XOAUTH2", "", token)).isInstanceOf(AuthResult.Accepted.class);
+      await(auth.close());
+      // Without the CA, the system's CAs do not know this certificate: no keys.
+      start(new OAuth2Config(https.jwksUrl(), null, ISSUER, List.of(AUDIENCE), "email",
+          Duration.ofHours(1), null, TIMEOUT, Duration.ofSeconds(30), null, null, "default"));
+      assertThat(login("XOAUTH2", "", token)).isInstanceOf(AuthResult.Unavailable.class);
+    }
+  }
 }

@@ -114,14 +114,29 @@ public final class TestIssuer implements AutoCloseable {
     }
   }
 
-  private TestIssuer(HttpServer server) {
+  private final String scheme;
+
+  private TestIssuer(HttpServer server, String scheme) {
     this.server = server;
+    this.scheme = scheme;
   }
 
   public static TestIssuer start() throws IOException {
-    HttpServer server = HttpServer.create(
+    return start(HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0),
+        "http");
+  }
+
+  /** Over https, with the certificate of {@code tls} (for {@code localhost}). */
+  public static TestIssuer startHttps(TestTls tls) throws IOException {
+    com.sun.net.httpserver.HttpsServer server = com.sun.net.httpserver.HttpsServer.create(
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    TestIssuer issuer = new TestIssuer(server);
+    server.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(
+        tls.serverContext()));
+    return start(server, "https");
+  }
+
+  private static TestIssuer start(HttpServer server, String scheme) {
+    TestIssuer issuer = new TestIssuer(server, scheme);
     server.createContext("/jwks", issuer::jwks);
     server.createContext("/introspect", issuer::introspect);
     server.setExecutor(issuer.threads);
@@ -138,7 +153,8 @@ public final class TestIssuer implements AutoCloseable {
   }
 
   private String base() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return scheme + "://" + (scheme.equals("https") ? "localhost" : "127.0.0.1") + ":"
+        + server.getAddress().getPort();
   }
 
   /** The keys {@code /jwks} serves from now on. */
