@@ -25,7 +25,8 @@ import javax.crypto.spec.SecretKeySpec;
  * client's password" instead of it. A yes that names another backend password (the service's
  * {@code Auth-Pass}, a passwd-file {@code pass=}) keeps that one until it expires, as the
  * source's answer held it. A different password is a different key: a wrong one never finds a
- * right one's answer.
+ * right one's answer. A yes for credentials that end (a token's {@code exp}, in
+ * {@link AuthResult.Accepted#validUntil()}) is kept no longer than they last.
  */
 public final class AuthCache implements Authenticator {
 
