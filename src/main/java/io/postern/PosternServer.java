@@ -8,6 +8,7 @@ import io.postern.auth.Authenticator;
 import io.postern.auth.HashingQueue;
 import io.postern.auth.HttpAuthenticator;
 import io.postern.auth.MasterLogins;
+import io.postern.auth.OAuth2Authenticator;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.backend.BackendPools;
 import io.postern.backend.MasterPasswordFiles;
@@ -514,8 +515,17 @@ public final class PosternServer {
       return null;
     }
     if (config.auth().source() == AuthConfig.Source.OAUTH2) {
-      errors.add(new ConfigError("auth.source", "oauth2 is not built yet"));
-      return null;
+      if (!config.backends().containsKey(config.auth().oauth2().backend())) {
+        errors.add(new ConfigError("auth.oauth2.backend", "names no configured backend ('"
+            + config.auth().oauth2().backend() + "')"));
+        return null;
+      }
+      try {
+        return OAuth2Authenticator.create(vertx, config.auth().oauth2());
+      } catch (OAuth2Authenticator.ConfigProblem e) {
+        errors.add(new ConfigError(e.key(), e.getMessage()));
+        return null;
+      }
     }
     if (config.auth().source() == AuthConfig.Source.HTTP) {
       try {

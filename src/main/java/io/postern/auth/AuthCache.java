@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -24,7 +25,8 @@ import javax.crypto.spec.SecretKeySpec;
  * client's password" instead of it. A yes that names another backend password (the service's
  * {@code Auth-Pass}, a passwd-file {@code pass=}) keeps that one until it expires, as the
  * source's answer held it. A different password is a different key: a wrong one never finds a
- * right one's answer.
+ * right one's answer. A yes for credentials that end (a token's {@code exp}, in
+ * {@link AuthResult.Accepted#validUntil()}) is kept no longer than they last.
  */
 public final class AuthCache implements Authenticator {
 
@@ -38,7 +40,8 @@ public final class AuthCache implements Authenticator {
    * What is kept: the answer, with the backend password left out when it is the client's, and
    * the generation it was asked in.
    */
-  private record Entry(AuthResult result, boolean clientPassword, long generation) {}
+  private record Entry(AuthResult result, boolean clientPassword, long generation,
+      long lifetime) {}
 
   private final Authenticator source;
   private final Cache<Key, Entry> entries;
@@ -55,7 +58,8 @@ public final class AuthCache implements Authenticator {
     this.entries = config.maxEntries() == 0 ? null : Caffeine.newBuilder()
         .maximumSize(config.maxEntries())
         .expireAfter(Expiry.<Key, Entry>creating((k, e) -> Duration.ofNanos(
-            e.result() instanceof AuthResult.Accepted ? positive : negative)))
+            e.result() instanceof AuthResult.Accepted ? Math.min(positive, e.lifetime())
+                : negative)))
         .build();
     // A changed passwd-file must be seen at once, not after the TTL.
     source.onChange(this::clear);
@@ -121,10 +125,19 @@ public final class AuthCache implements Authenticator {
 
   private void remember(Key k, AuthResult result, AuthRequest request, long generation) {
     if (result instanceof AuthResult.Accepted a) {
+      // A token is not served from the cache past its expiry.
+      Duration left = a.validUntil() == null ? null
+          : Duration.between(Instant.now(), a.validUntil());
+      // Saturated: an exp centuries away does not overflow the nanoseconds.
+      long lifetime = left == null || left.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L
+          ? Long.MAX_VALUE : left.toNanos();
+      if (lifetime <= 0) {
+        return;
+      }
       boolean same = a.backendPassword().equals(request.credentials().password());
-      entries.put(k, new Entry(same ? a.withPassword(null) : a, same, generation));
+      entries.put(k, new Entry(same ? a.withPassword(null) : a, same, generation, lifetime));
     } else if (result instanceof AuthResult.Rejected) {
-      entries.put(k, new Entry(result, false, generation));
+      entries.put(k, new Entry(result, false, generation, 0));
     }
     // Unavailable is never remembered: the next login asks again.
   }

@@ -315,10 +315,73 @@ public final class ConfigParser {
     }
   }
 
-  /** {@code auth.oauth2}; null unless {@code used} (auth.source: oauth2). */
+  /**
+   * {@code auth.oauth2}; null unless {@code used} (auth.source: oauth2). A JWKS needs the issuer
+   * and audience (else any token the issuer signs for any client would do); introspection needs
+   * the client's id and secret.
+   */
   private OAuth2Config oauth2(ConfigSection o, boolean used) {
+    String jwksUrl = o.string("jwks-url", null);
+    String introspectionUrl = o.string("introspection-url", null);
+    String issuer = o.string("issuer", null);
+    List<String> audience = o.strings("audience");
+    String userClaim = o.string("user-claim", null);
+    Duration refresh = positive(o, "jwks-refresh", OAuth2Config.DEFAULT_JWKS_REFRESH,
+        Duration.ofDays(7));
+    Path ca = o.path("ca", null);
+    Duration timeout = positive(o, "timeout", OAuth2Config.DEFAULT_TIMEOUT, Duration.ofMinutes(1));
+    Duration skew = o.duration("clock-skew", OAuth2Config.DEFAULT_CLOCK_SKEW);
+    if (skew.compareTo(Duration.ofMinutes(10)) > 0) {
+      o.error("clock-skew", "must be at most 10m");
+    }
+    String clientId = o.string("client-id", null);
+    Path secretFile = o.path("client-secret-file", null);
+    String backend = o.string("backend", PosternConfig.DEFAULT_BACKEND);
     o.rejectUnknownKeys();
-    return null;
+    if (!used) {
+      return null;
+    }
+    if ((jwksUrl == null) == (introspectionUrl == null)) {
+      o.error(jwksUrl == null ? "jwks-url" : "introspection-url", jwksUrl == null
+          ? "is required (or introspection-url)" : "must not be set with jwks-url; pick one");
+    }
+    for (String key : List.of("jwks-url", "introspection-url")) {
+      String url = key.equals("jwks-url") ? jwksUrl : introspectionUrl;
+      String problem = url == null ? null : httpUrlProblem(url);
+      if (problem != null && problem.startsWith("must not hold a user")) {
+        problem = "must not hold a user or password (client-id and client-secret-file are"
+            + " sent in HTTP Basic auth)";
+      }
+      if (problem != null) {
+        o.error(key, "'" + url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1…@")
+            + "' " + problem);
+      }
+    }
+    if (jwksUrl != null) {
+      if (issuer == null || issuer.isBlank()) {
+        o.error("issuer", "is required with jwks-url (the iss every token must carry)");
+      }
+      if (audience == null || audience.isEmpty() || audience.stream().anyMatch(String::isBlank)) {
+        o.error("audience", "is required with jwks-url (one or more aud values; a token must"
+            + " name one of them)");
+      }
+    }
+    if (introspectionUrl != null) {
+      if (clientId == null || clientId.isBlank()) {
+        o.error("client-id", "is required with introspection-url");
+      }
+      if (secretFile == null) {
+        o.error("client-secret-file", "is required with introspection-url");
+      }
+    }
+    if (userClaim == null) {
+      userClaim = jwksUrl != null ? OAuth2Config.DEFAULT_JWT_USER_CLAIM
+          : OAuth2Config.DEFAULT_INTROSPECTION_USER_CLAIM;
+    } else if (userClaim.isBlank()) {
+      o.error("user-claim", "must name a claim, e.g. email or sub");
+    }
+    return new OAuth2Config(jwksUrl, introspectionUrl, issuer, audience, userClaim, refresh, ca,
+        timeout, skew, clientId, secretFile, backend);
   }
 
   /** Master users need a backend that takes them: without one, no master login could work. */
