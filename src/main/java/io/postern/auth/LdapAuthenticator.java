@@ -267,7 +267,7 @@ public final class LdapAuthenticator implements Authenticator {
 
   /** The result code and the SDK's message, short; never a password (the SDK holds none). */
   static String describe(LDAPException e) {
-    String m = e.getExceptionMessage();
+    String m = e.getMessage();
     ResultCode code = e.getResultCode();
     String text = code.getName() + (m == null ? "" : ": " + m);
     return text.length() > 160 ? text.substring(0, 160) : text;
