@@ -5,10 +5,6 @@ import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SimpleBindRequest;
-import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
-import com.unboundid.util.ssl.JVMDefaultTrustManager;
-import com.unboundid.util.ssl.PEMFileTrustManager;
-import com.unboundid.util.ssl.SSLUtil;
 import io.postern.config.LdapConfig;
 import io.postern.config.LdapUrls;
 import io.postern.credentials.Credentials;
@@ -28,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,13 +82,12 @@ public final class LdapAuthenticator implements Authenticator {
    * at start-up or from the reload thread. Fails with a message for the key it names.
    */
   public static LdapAuthenticator create(Vertx vertx, LdapConfig config) throws Problem {
-    SSLUtil ssl;
+    SSLSocketFactory tls;
     try {
-      TrustManager trust = config.ca() == null ? JVMDefaultTrustManager.getInstance()
-          : new PEMFileTrustManager(config.ca().toFile());
-      ssl = new SSLUtil(trust);
-    } catch (GeneralSecurityException e) {
-      throw new Problem("ca", "cannot use " + config.ca() + " as the CA: " + e.getMessage());
+      tls = LdapTls.sockets(config.ca());
+    } catch (GeneralSecurityException | IOException e) {
+      throw new Problem("ca", config.ca() == null ? "cannot use the system's CAs: "
+          + e.getMessage() : "cannot use " + config.ca() + " as the CA: " + e.getMessage());
     }
     BindRequest serviceBind = null;
     if (config.bindDn() != null && !config.directBind()) {
@@ -105,24 +99,17 @@ public final class LdapAuthenticator implements Authenticator {
     options.setAbandonOnTimeout(true);
     // An empty password is an unauthenticated bind, which succeeds: the SDK refuses it too.
     options.setBindWithDNRequiresPassword(true);
-    options.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
     Map<String, LdapServer> servers = new LinkedHashMap<>();
-    try {
-      for (String url : config.urls()) {
-        LdapUrls.Server server = LdapUrls.parse(url);
-        SocketFactory sockets = server.secure() ? ssl.createSSLSocketFactory()
-            : SocketFactory.getDefault();
-        SSLSocketFactory startTls = !server.secure() && config.startTls()
-            ? ssl.createSSLSocketFactory() : null;
-        if (!server.secure() && !config.startTls()) {
-          LOG.warn("auth.ldap: {} is plain LDAP without start-tls: users' passwords cross the"
-              + " network in the clear", url);
-        }
-        servers.put(url, new LdapServer(server, sockets, startTls, options, serviceBind,
-            config.poolSize(), config.timeout().toMillis()));
+    for (String url : config.urls()) {
+      LdapUrls.Server server = LdapUrls.parse(url);
+      SocketFactory sockets = server.secure() ? tls : SocketFactory.getDefault();
+      SSLSocketFactory startTls = !server.secure() && config.startTls() ? tls : null;
+      if (!server.secure() && !config.startTls()) {
+        LOG.warn("auth.ldap: {} is plain LDAP without start-tls: users' passwords cross the"
+            + " network in the clear", url);
       }
-    } catch (GeneralSecurityException e) {
-      throw new Problem("ca", "cannot set up TLS: " + e.getMessage());
+      servers.put(url, new LdapServer(server, sockets, startTls, options, serviceBind,
+          config.poolSize(), config.timeout().toMillis()));
     }
     return new LdapAuthenticator(vertx, config, servers);
   }
