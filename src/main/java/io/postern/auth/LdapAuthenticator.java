@@ -254,7 +254,13 @@ public final class LdapAuthenticator implements Authenticator {
 
   /** The result code and the SDK's message, short; never a password (the SDK holds none). */
   static String describe(LDAPException e) {
-    String m = e.getMessage();
+    // The deepest cause says what went wrong (a refused connection, a certificate's name).
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String m = root == e ? e.getMessage()
+        : root.getClass().getSimpleName() + ": " + root.getMessage();
     ResultCode code = e.getResultCode();
     String text = code.getName() + (m == null ? "" : ": " + m);
     return text.length() > 160 ? text.substring(0, 160) : text;

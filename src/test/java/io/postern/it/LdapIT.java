@@ -190,6 +190,8 @@ class LdapIT {
     LdapConfig systemCas = new LdapConfig(List.of("ldaps://localhost:" + slapd.ldapsPort()),
         false, null, null, LdapConfig.DEFAULT_FILTER, "uid=%u," + SlapdServer.PEOPLE, null,
         null, LdapConfig.DEFAULT_DISABLED_REASON, 1, Duration.ofSeconds(2));
+    Map<LdapConfig, String> why = Map.of(byAddress, "No subject alternative names matching IP"
+        + " address 127.0.0.1", systemCas, "unable to find valid certification path");
     for (LdapConfig config : List.of(byAddress, systemCas)) {
       LdapAuthenticator ldap = LdapAuthenticator.create(direct.vertx(), config);
       try {
@@ -197,6 +199,7 @@ class LdapIT {
             new Credentials("alice", Secret.of("alice-pw")), "127.0.0.1", null, null, 1)).await();
         assertThat(result).as(config.urls().toString())
             .isInstanceOf(AuthResult.Unavailable.class);
+        assertThat(((AuthResult.Unavailable) result).why()).contains(why.get(config));
       } finally {
         ldap.close().await();
       }
