@@ -52,7 +52,25 @@ final class LdapEntryAnswer {
     this.timeLimitSeconds = (int) Math.max(1, config.timeout().toSeconds());
   }
 
+  /** A user whose password is right but whose entry cannot route them (not the server's fault). */
+  static final class Unroutable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Unroutable(String why) {
+      super(why, null, false, false);
+    }
+  }
+
   AuthResult check(LdapServer server, Credentials credentials) throws LDAPException {
+    try {
+      return find(server, credentials);
+    } catch (Unroutable e) {
+      LOG.warn("ldap: {}", e.getMessage());
+      return new AuthResult.Unavailable(e.getMessage());
+    }
+  }
+
+  private AuthResult find(LdapServer server, Credentials credentials) throws LDAPException {
     String filter = LdapTemplate.filter(config.filter(), credentials.user());
     Entry entry;
     if (config.directBind()) {
@@ -68,8 +86,23 @@ final class LdapEntryAnswer {
             LdapConfig.DEFAULT_FILTER.equals(config.filter()) ? "(objectClass=*)" : filter),
             attributes);
         read.setTimeLimitSeconds(timeLimitSeconds);
-        // Bound as the user, who may read their own entry; one that cannot is not routed.
-        return connection.searchForEntry(read);
+        Entry own;
+        try {
+          own = connection.searchForEntry(read);
+        } catch (LDAPException e) {
+          if (e.getResultCode() != ResultCode.NO_SUCH_OBJECT
+              && e.getResultCode() != ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
+            throw e;
+          }
+          own = null;
+        }
+        if (own == null && LdapConfig.DEFAULT_FILTER.equals(config.filter())) {
+          // This user's entry, not the server: the server stays in use for everybody else.
+          throw new Unroutable("user " + printable(credentials.user()) + " may not read"
+              + " their own entry " + dn + " to be routed");
+        }
+        // With a filter of the operator's, no entry means the filter refuses this user.
+        return own;
       });
     } else {
       SearchRequest search = new SearchRequest(config.base(), SearchScope.SUB,

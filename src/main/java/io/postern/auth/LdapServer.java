@@ -89,6 +89,9 @@ final class LdapServer implements AutoCloseable {
         if (attempt > 1 || e.getResultCode() != ResultCode.SERVER_DOWN) {
           throw e;
         }
+      } catch (LdapEntryAnswer.Unroutable e) {
+        pool.releaseConnection(connection);
+        throw e;
       } catch (RuntimeException e) {
         pool.releaseDefunctConnection(connection);
         throw e;

@@ -170,6 +170,23 @@ class LdapAuthenticatorTest {
   }
 
   @Test
+  void anEntryTheUserCannotReadShouldFailThatLoginOnlyAndKeepTheServer() throws Exception {
+    // cn=postern binds (an extra credential of the directory) but has no entry to read.
+    LdapConfig config = new LdapConfig(List.of(url()), false, null, null,
+        LdapConfig.DEFAULT_FILTER, "cn=%u,dc=example,dc=org", null,
+        new LdapConfig.Attributes("mailBackend", null, null, null),
+        LdapConfig.DEFAULT_DISABLED_REASON, 2, Duration.ofSeconds(2));
+    LdapAuthenticator ldap = LdapAuthenticator.create(vertx, config);
+    try {
+      assertThat(ask(ldap, "postern", "service-pw")).isInstanceOf(AuthResult.Unavailable.class);
+      assertThat(ldap.up(url())).isTrue();
+      assertThat(ask(ldap, "postern", "wrong")).isEqualTo(AuthResult.Rejected.badCredentials());
+    } finally {
+      ldap.close().await();
+    }
+  }
+
+  @Test
   void aDeadFirstServerShouldFailOverAndNoServerShouldBeUnavailable() throws Exception {
     String dead = "ldap://127.0.0.1:" + Ports.closed();
     LdapAuthenticator ldap = LdapAuthenticator.create(vertx, searchConfig(List.of(dead, url())));
