@@ -28,8 +28,10 @@ class LdapTemplateTest {
   void dnSpecialsShouldBeEscapedAsRfc4514Says() {
     assertThat(LdapTemplate.dn("uid=%u,ou=people,dc=example,dc=org", "a,ou=admins"))
         .isEqualTo("uid=a\\,ou\\=admins,ou=people,dc=example,dc=org");
-    assertThat(LdapTemplate.dn("uid=%u,dc=x", "+\"\\<>;")).isEqualTo("uid=\\+\\\"\\\\\\<\\>\\;,dc=x");
-    assertThat(LdapTemplate.dn("uid=%u,dc=x", " #lead trail ")).isEqualTo("uid=\\ #lead trail\\ ,dc=x");
+    assertThat(LdapTemplate.dn("uid=%u,dc=x", "+\"\\<>;"))
+        .isEqualTo("uid=\\+\\\"\\\\\\<\\>\\;,dc=x");
+    assertThat(LdapTemplate.dn("uid=%u,dc=x", " #lead trail "))
+        .isEqualTo("uid=\\ #lead trail\\ ,dc=x");
     assertThat(LdapTemplate.dn("uid=%u,dc=x", "#x")).isEqualTo("uid=\\#x,dc=x");
     assertThat(LdapTemplate.dn("uid=%u,dc=x", "nul\0")).isEqualTo("uid=nul\\00,dc=x");
   }

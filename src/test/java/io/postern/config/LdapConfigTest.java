@@ -116,7 +116,8 @@ class LdapConfigTest {
             + " filter are auth.ldap.base and auth.ldap.filter",
         "auth.ldap.url: 'ldap://u@h' must hold only a host and a port; the base DN and the"
             + " filter are auth.ldap.base and auth.ldap.filter");
-    assertThat(errors("auth: { source: ldap, ldap: { base: dc=x, url: ldaps://h, start-tls: true } }\n"))
+    assertThat(errors(
+        "auth: { source: ldap, ldap: { base: dc=x, url: ldaps://h, start-tls: true } }\n"))
         .containsExactly("auth.ldap.start-tls: applies to ldap:// URLs, and every URL is ldaps://");
   }
 
