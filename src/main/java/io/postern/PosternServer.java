@@ -9,6 +9,7 @@ import io.postern.auth.HashingQueue;
 import io.postern.auth.HttpAuthenticator;
 import io.postern.auth.MasterLogins;
 import io.postern.auth.OAuth2Authenticator;
+import io.postern.auth.LdapAuthenticator;
 import io.postern.auth.PasswdFileAuthenticator;
 import io.postern.backend.BackendPools;
 import io.postern.backend.MasterPasswordFiles;
@@ -433,11 +434,14 @@ public final class PosternServer {
         && before.tls().certificates().size() > 1 != next.tls().certificates().size() > 1;
   }
 
-  /** {@code postern_auth_service_up} for each URL of an HTTP auth source (none for others). */
+  /** {@code postern_auth_service_up} for each URL of an HTTP or LDAP source (none for others). */
   private static void authServicesUp(PosternMeters meters, Authenticator authenticator) {
     Map<String, java.util.function.BooleanSupplier> up = new java.util.LinkedHashMap<>();
     if (unwrapped(authenticator) instanceof HttpAuthenticator http) {
       http.urls().forEach(url -> up.put(HttpAuthenticator.where(url), () -> http.up(url)));
+    }
+    if (unwrapped(authenticator) instanceof LdapAuthenticator ldap) {
+      ldap.urls().forEach(url -> up.put(url, () -> ldap.up(url)));
     }
     meters.authServicesUp(up);
   }
@@ -511,8 +515,12 @@ public final class PosternServer {
   private static Authenticator authenticator(Vertx vertx, PosternConfig config,
       List<ConfigError> errors) {
     if (config.auth().source() == AuthConfig.Source.LDAP) {
-      errors.add(new ConfigError("auth.source", "ldap is not built yet"));
-      return null;
+      try {
+        return LdapAuthenticator.create(vertx, config.auth().ldap());
+      } catch (LdapAuthenticator.Problem e) {
+        errors.add(new ConfigError(e.key(), e.getMessage()));
+        return null;
+      }
     }
     if (config.auth().source() == AuthConfig.Source.OAUTH2) {
       if (!config.backends().containsKey(config.auth().oauth2().backend())) {

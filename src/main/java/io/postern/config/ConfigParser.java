@@ -242,8 +242,89 @@ public final class ConfigParser {
 
   /** {@code auth.ldap}; null unless {@code used} (auth.source: ldap). */
   private LdapConfig ldap(ConfigSection l, boolean used) {
+    List<String> urls = new ArrayList<>();
+    List<String> given = l.strings("url");
+    if (given != null) {
+      // A space-separated string, as OpenLDAP's tools and Dovecot take it, or a list.
+      given.forEach(g -> urls.addAll(List.of(g.trim().split("\\s+"))));
+      urls.removeIf(String::isEmpty);
+    }
+    if (used && urls.isEmpty()) {
+      l.error("url", "needs at least one ldap:// or ldaps:// URL");
+    }
+    for (String url : urls) {
+      String problem = LdapUrls.problem(url);
+      if (problem != null) {
+        l.error("url", "'" + url + "' " + problem);
+      }
+    }
+    boolean startTls = l.bool("start-tls", false);
+    if (startTls && !urls.isEmpty() && urls.stream().noneMatch(u -> u.startsWith("ldap://"))) {
+      l.error("start-tls", "applies to ldap:// URLs, and every URL is ldaps://");
+    }
+    Path ca = l.path("ca", null);
+    String bindDn = l.string("bind-dn", null);
+    Path bindPasswordFile = l.path("bind-password-file", null);
+    boolean direct = bindDn != null && LdapConfig.isTemplate(bindDn);
+    if (bindDn != null && !com.unboundid.ldap.sdk.DN.isValidDN(LdapUrls.sample(bindDn))) {
+      l.error("bind-dn", "is not a DN (e.g. uid=%u,ou=people,dc=example,dc=org)");
+    }
+    if (direct && bindPasswordFile != null) {
+      l.error("bind-password-file", "is for a service account's bind-dn; a bind-dn with %u binds"
+          + " as the user with the user's own password");
+    }
+    if (bindDn != null && !direct && bindPasswordFile == null) {
+      l.error("bind-password-file", "is required with a service account's bind-dn (a bind-dn"
+          + " without %u)");
+    }
+    if (bindDn == null && bindPasswordFile != null) {
+      l.error("bind-dn", "is required with bind-password-file");
+    }
+    String base = l.string("base", null);
+    if (base != null && !com.unboundid.ldap.sdk.DN.isValidDN(base)) {
+      l.error("base", "is not a DN (e.g. ou=people,dc=example,dc=org)");
+    }
+    if (used && !direct && base == null) {
+      l.error("base", "is required to search for users (or give a bind-dn with %u)");
+    }
+    String filter = l.string("filter", LdapConfig.DEFAULT_FILTER);
+    if (!direct && !LdapConfig.isTemplate(filter)) {
+      l.error("filter", "must name the user with %u (or %n, %d)");
+    }
+    try {
+      com.unboundid.ldap.sdk.Filter.create(LdapUrls.sample(filter));
+    } catch (com.unboundid.ldap.sdk.LDAPException e) {
+      l.error("filter", "is not an LDAP filter (e.g. (uid=%u)): " + e.getExceptionMessage());
+    }
+    ConfigSection a = l.section("attributes");
+    LdapConfig.Attributes attributes = new LdapConfig.Attributes(attribute(a, "backend"),
+        attribute(a, "host"), attribute(a, "user"), attribute(a, "disabled"));
+    a.rejectUnknownKeys();
+    String disabledReason = l.string("disabled-reason", LdapConfig.DEFAULT_DISABLED_REASON);
+    if (disabledReason.isBlank() || disabledReason.length() > 200
+        || disabledReason.chars().anyMatch(ch -> ch < 0x20 || ch > 0x7e)) {
+      l.error("disabled-reason", "must be 1 to 200 printable ASCII characters");
+    }
+    int poolSize = l.integer("pool-size", LdapConfig.DEFAULT_POOL_SIZE, 1,
+        LdapConfig.MAX_POOL_SIZE);
+    Duration timeout = positive(l, "timeout", LdapConfig.DEFAULT_TIMEOUT,
+        LdapConfig.MAX_TIMEOUT);
     l.rejectUnknownKeys();
-    return null;
+    if (!used) {
+      return null;
+    }
+    return new LdapConfig(urls, startTls, ca, base, filter, bindDn, bindPasswordFile, attributes,
+        disabledReason, poolSize, timeout);
+  }
+
+  /** An attribute's name (or OID) under {@code auth.ldap.attributes}; null when not given. */
+  private static String attribute(ConfigSection a, String name) {
+    String value = a.string(name, null);
+    if (value != null && !value.matches("[A-Za-z][A-Za-z0-9-]{0,127}|[0-9]+(\\.[0-9]+)+")) {
+      a.error(name, "must be an attribute's name, e.g. mailHost (is '" + value + "')");
+      return null;
+    }
+    return value;
   }
 
   private AuthConfig.Http http(ConfigSection s) {

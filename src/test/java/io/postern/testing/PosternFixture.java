@@ -128,6 +128,7 @@ public final class PosternFixture implements AutoCloseable {
     private List<String> authUrls = List.of("http://127.0.0.1:9/auth");
     private Duration authTimeout = Duration.ofSeconds(5);
     private Map<String, String> authHeaders = Map.of();
+    private io.postern.config.LdapConfig ldap;
     // Off unless a test asks: most tests log in repeatedly and count what the source sees.
     private AuthConfig.Cache cache = new AuthConfig.Cache(Duration.ofSeconds(60),
         Duration.ofSeconds(5), 0);
@@ -351,6 +352,13 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code auth.source: ldap} with these settings. */
+    public Builder ldapAuth(io.postern.config.LdapConfig settings) {
+      authSource = AuthConfig.Source.LDAP;
+      ldap = settings;
+      return this;
+    }
+
     public Builder authCache(Duration ttl, Duration negativeTtl, long maxEntries) {
       cache = new AuthConfig.Cache(ttl, negativeTtl, maxEntries);
       return this;
@@ -406,7 +414,7 @@ public final class PosternFixture implements AutoCloseable {
           new AuthConfig(authSource, passwd,
               new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,
-              cache, throttle, hashing),
+              cache, throttle, hashing, ldap, null, null),
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
