@@ -182,16 +182,14 @@ public final class ConfigParser {
   }
 
   /**
-   * {@code auth.throttle.store} and, for {@code redis}, {@code redis} (the URL),
-   * {@code redis-timeout} (each call) and {@code redis-connections} (count
-   * {@code limits.max-connections-per-ip} across the instances).
+   * {@code auth.throttle.store} and, for {@code redis}, {@code redis} (the URL) and
+   * {@code redis-timeout} (each call).
    */
   private ThrottleStoreConfig throttleStore(ConfigSection t) {
     ThrottleStoreConfig.Store store =
         t.choice("store", ThrottleStoreConfig.Store.class, ThrottleStoreConfig.Store.MEMORY);
     String url = t.string("redis", null);
     Duration timeout = t.duration("redis-timeout", ThrottleStoreConfig.DEFAULT_TIMEOUT);
-    boolean connections = t.bool("redis-connections", false);
     if (store != ThrottleStoreConfig.Store.REDIS) {
       // The redis keys may stay: going back to memory during a Redis outage is a one-line edit.
       return ThrottleStoreConfig.MEMORY;
@@ -209,7 +207,7 @@ public final class ConfigParser {
       t.error("redis-timeout", "must be between 10ms and 5s");
     }
     return new ThrottleStoreConfig(ThrottleStoreConfig.Store.REDIS,
-        url == null ? null : url.trim(), timeout, connections);
+        url == null ? null : url.trim(), timeout);
   }
 
   /** Why {@code url} is no Redis URL Postern can use, or null. */

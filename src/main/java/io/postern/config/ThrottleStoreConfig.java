@@ -7,17 +7,15 @@ import java.time.Duration;
  * {@code auth.throttle.store}: where the login penalty's failure counts are kept, this
  * instance's memory or a Redis (Valkey) shared by every instance. With {@code REDIS},
  * {@code redisUrl} ({@code redis://} or {@code rediss://}, perhaps with a password) names the
- * server and each call to it is given up after {@code timeout}; {@code clusterConnections}
- * counts {@code limits.max-connections-per-ip} across the instances too.
+ * server and each call to it is given up after {@code timeout}.
  */
-public record ThrottleStoreConfig(Store store, String redisUrl, Duration timeout,
-    boolean clusterConnections) {
+public record ThrottleStoreConfig(Store store, String redisUrl, Duration timeout) {
 
   /** Each Redis call: long enough for a loaded server nearby, short enough for a login. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(250);
 
   public static final ThrottleStoreConfig MEMORY =
-      new ThrottleStoreConfig(Store.MEMORY, null, DEFAULT_TIMEOUT, false);
+      new ThrottleStoreConfig(Store.MEMORY, null, DEFAULT_TIMEOUT);
 
   /** Where the penalty lives. */
   public enum Store {
@@ -27,7 +25,7 @@ public record ThrottleStoreConfig(Store store, String redisUrl, Duration timeout
 
   /** A shared store at {@code redisUrl}, calls bounded by {@code timeout}. */
   public static ThrottleStoreConfig redis(String redisUrl, Duration timeout) {
-    return new ThrottleStoreConfig(Store.REDIS, redisUrl, timeout, false);
+    return new ThrottleStoreConfig(Store.REDIS, redisUrl, timeout);
   }
 
   public boolean shared() {
@@ -60,6 +58,6 @@ public record ThrottleStoreConfig(Store store, String redisUrl, Duration timeout
   @Override
   public String toString() {
     return "ThrottleStoreConfig[store=" + store + ", redis=" + where() + ", timeout=" + timeout
-        + ", clusterConnections=" + clusterConnections + "]";
+        + "]";
   }
 }
