@@ -130,8 +130,8 @@ class RedisThrottleIT {
   void whenRedisStopsLoginsShouldGoOnWithTheLocalPenaltyAndRecoverByThemselves()
       throws Exception {
     double errorsBefore = MetricsReader.value(a, "postern_throttle_store_errors_total");
-    int downBefore = lines("is down").size();
-    int upBefore = lines("answers again").size();
+    int downBefore = lines("is down (").size();
+    int upBefore = lines("answers again, after").size();
     redis.stop();
     await().atMost(AWAIT).until(() -> storeUp(a) == 0 && storeUp(b) == 0);
     assertThat(MetricsReader.value(a, "postern_throttle_store_errors_total"))
@@ -146,15 +146,15 @@ class RedisThrottleIT {
     assertThat(second.millis()).isGreaterThanOrEqualTo(INITIAL.toMillis());
     assertThat(logins(b, "throttled")).isEqualTo(throttled + 1);
     // One line per instance (both run in this JVM), however many logins came meanwhile.
-    List<String> down = lines("is down");
+    List<String> down = lines("is down (");
     assertThat(down).hasSize(downBefore + 2);
     assertThat(down.subList(downBefore, down.size()))
         .allSatisfy(line -> assertThat(line).contains(redis.url()));
 
     redis.restart();
     await().atMost(AWAIT).until(() -> storeUp(a) == 1 && storeUp(b) == 1);
-    assertThat(lines("answers again")).hasSize(upBefore + 2);
-    assertThat(lines("is down")).hasSize(downBefore + 2);
+    assertThat(lines("answers again, after")).hasSize(upBefore + 2);
+    assertThat(lines("is down (")).hasSize(downBefore + 2);
     // Failures are shared again: one at A is on record in the new Redis.
     assertThat(login(a, "127.0.0.5", "victim3", "wrong").reply()).startsWith("a NO");
     await().atMost(AWAIT).untilAsserted(() ->
