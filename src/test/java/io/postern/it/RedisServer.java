@@ -65,6 +65,25 @@ public final class RedisServer implements AutoCloseable {
     launch();
   }
 
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung Redis). */
+  public void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}: it answers again, the calls it held first. */
+  public void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid()))
+        .redirectErrorStream(true).start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill " + signal + " " + process + " failed: "
+          + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
   /** Sends one command (inline form) and returns the raw reply's first line. */
   public String command(String inline) throws IOException {
     try (Socket socket = new Socket()) {

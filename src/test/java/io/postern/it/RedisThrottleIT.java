@@ -29,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One login penalty for two Postern instances through a real {@code redis-server}: wrong
  * passwords guessed in turn at instance A and instance B are slowed as if they all hit one
- * instance, where with {@code store: memory} each instance knows only its own half. Then Redis
- * is stopped mid-run: logins go on (a right password logs in at a real Dovecot, a wrong one is
+ * instance, where with {@code store: memory} each instance knows only its own half. A hung
+ * Redis (SIGSTOP) holds a login no longer than {@code redis-timeout}. Then Redis is stopped
+ * mid-run: logins go on (a right password logs in at a real Dovecot, a wrong one is
  * still slowed by the instance's own penalty), {@code postern_throttle_store_up} says 0 and
  * each instance says so in one log line; restarted on its port, Redis is found again by itself.
  */
@@ -127,6 +128,24 @@ class RedisThrottleIT {
 
   @Test
   @Order(3)
+  void aRedisThatHangsShouldHoldALoginNoLongerThanItsTimeout() throws Exception {
+    int downBefore = lines("is down (no answer in time)").size();
+    redis.pause();
+    try {
+      // Asked before either instance noticed: the read of the counts is given up after 250 ms.
+      Timed login = login(a, "127.0.0.6", "alice", PASSWORD);
+      assertThat(login.reply()).startsWith("a OK");
+      assertThat(login.millis()).isLessThan(AWAIT.toMillis() / 2);
+      await().atMost(AWAIT).until(() -> storeUp(a) == 0 && storeUp(b) == 0);
+      assertThat(lines("is down (no answer in time)")).hasSize(downBefore + 2);
+    } finally {
+      redis.resume();
+    }
+    await().atMost(AWAIT).until(() -> storeUp(a) == 1 && storeUp(b) == 1);
+  }
+
+  @Test
+  @Order(4)
   void whenRedisStopsLoginsShouldGoOnWithTheLocalPenaltyAndRecoverByThemselves()
       throws Exception {
     double errorsBefore = MetricsReader.value(a, "postern_throttle_store_errors_total");
