@@ -175,7 +175,8 @@ public final class LoginThrottle {
     if (clearName) {
       byUser.invalidate(name);
     }
-    if (shared != null && !exempt(client)) {
+    // As here: a success from a trusted network (a webmail) clears the name's count too.
+    if (shared != null && !off()) {
       sharedByAddress.invalidate(address);
       if (clearName) {
         sharedByUser.invalidate(name);

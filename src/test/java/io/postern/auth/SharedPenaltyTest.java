@@ -206,15 +206,18 @@ class SharedPenaltyTest {
   }
 
   @Test
-  void trustedClientsShouldNeverReachTheStore() throws Exception {
+  void trustedClientsShouldNotBeCountedButTheirSuccessClearsTheName() throws Exception {
     FakeStore store = new FakeStore();
     LoginThrottle t = throttle(store, Duration.ZERO);
     InetAddress webmail = ip("10.1.2.3");
     t.failed(webmail, "amy");
     t.refresh(webmail, "amy").await();
-    t.succeeded(webmail, "amy");
     assertThat(store.counts).isEmpty();
-    assertThat(store.deleted).isEmpty();
+    // As with the local count: amy logging in through the webmail clears the guesses at her.
+    store.elsewhere(ip("198.51.100.7"), "amy", 3);
+    t.succeeded(webmail, "amy");
+    assertThat(store.counts).containsOnlyKeys(
+        ThrottleKeys.address(LoginThrottle.addressKey(ip("198.51.100.7"))));
   }
 
   // --- the gate -----------------------------------------------------------------------------
