@@ -345,6 +345,7 @@ public final class PosternServer {
         .eventually(() -> shared.authenticator().close())
         .eventually(() -> Future.join(retired.stream().map(Authenticator::close).toList()))
         .eventually(() -> health == null ? Future.succeededFuture() : health.stop())
+        .eventually(() -> shared.closeThrottleStore())
         .andThen(ar -> shared.stopped())
         .mapEmpty();
     return stopped;

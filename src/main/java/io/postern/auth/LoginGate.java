@@ -27,6 +27,10 @@ import java.util.function.Supplier;
  * networks, or the throttle off) pass without a lane. A lane lives only while logins are in it,
  * so memory follows the logins in flight, not the addresses ever seen.
  *
+ * <p>With a shared store, a login first reads its address's and name's counts from it (at
+ * most the store's timeout, counted in the login's penalty, which runs from its command), then
+ * joins its lanes; the client may leave meanwhile.
+ *
  * <p>Thread-safe: every listener instance's sessions share one gate; its state changes under one
  * lock held for a few map operations, and each login's future completes on its own context.
  */
@@ -57,7 +61,7 @@ public final class LoginGate {
    */
   public record Pass(boolean penalized, long admittedNanos) {}
 
-  private enum Stage { AT_ADDRESS, AT_NAME, ADMITTED, DONE }
+  private enum Stage { READING, AT_ADDRESS, AT_NAME, ADMITTED, DONE }
 
   /** One login's way through the gate. */
   public final class Ticket {
@@ -66,7 +70,7 @@ public final class LoginGate {
     private final Promise<Pass> promise = Promise.promise();
     private Lane address;
     private Lane name;
-    private Stage stage = Stage.AT_ADDRESS;
+    private Stage stage = Stage.READING;
     private boolean penalized;
 
     private Ticket(Context context, long commandNanos) {
@@ -136,8 +140,17 @@ public final class LoginGate {
       admit(ticket);
       return ticket;
     }
+    // Without a shared store this completes at once, and the login joins its lanes now.
+    throttle.refresh(client, user).onComplete(read -> join(ticket, client, user));
+    return ticket;
+  }
+
+  private void join(Ticket ticket, InetAddress client, String user) {
     AuthConfig.Throttle limits = throttle.config();
     synchronized (this) {
+      if (ticket.stage != Stage.READING) {
+        return; // the client left while the shared counts were read
+      }
       Lane address = lane("address " + LoginThrottle.addressKey(client),
           () -> throttle.addressPenalty(client));
       Lane name = throttle.known(client, user) ? null
@@ -151,10 +164,11 @@ public final class LoginGate {
         ticket.stage = Stage.DONE;
         Refused refused = new Refused("too many logins at once " + full);
         ticket.complete(() -> ticket.promise.tryFail(refused));
-        return ticket;
+        return;
       }
       ticket.address = address;
       ticket.name = name;
+      ticket.stage = Stage.AT_ADDRESS;
       address.inFlight++;
       if (name != null) {
         name.inFlight++;
@@ -162,7 +176,6 @@ public final class LoginGate {
       address.waiting.add(ticket);
       pump(address);
     }
-    return ticket;
   }
 
   /** How many lanes are live (tests: none may outlive its logins). */
@@ -226,7 +239,7 @@ public final class LoginGate {
     boolean gaveUp;
     synchronized (this) {
       Stage stage = ticket.stage;
-      gaveUp = stage == Stage.AT_ADDRESS || stage == Stage.AT_NAME;
+      gaveUp = stage == Stage.READING || stage == Stage.AT_ADDRESS || stage == Stage.AT_NAME;
       if (stage == Stage.DONE || onlyIfWaiting && !gaveUp) {
         return;
       }

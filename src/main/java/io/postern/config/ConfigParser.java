@@ -182,9 +182,57 @@ public final class ConfigParser {
         throttle, hashing, ldap, oauth2, master);
   }
 
-  /** {@code auth.throttle.store} and its {@code redis} URL. */
+  /**
+   * {@code auth.throttle.store} and, for {@code redis}, {@code redis} (the URL) and
+   * {@code redis-timeout} (each call).
+   */
   private ThrottleStoreConfig throttleStore(ConfigSection t) {
-    return ThrottleStoreConfig.MEMORY;
+    ThrottleStoreConfig.Store store =
+        t.choice("store", ThrottleStoreConfig.Store.class, ThrottleStoreConfig.Store.MEMORY);
+    String url = t.string("redis", null);
+    Duration timeout = t.duration("redis-timeout", ThrottleStoreConfig.DEFAULT_TIMEOUT);
+    if (store != ThrottleStoreConfig.Store.REDIS) {
+      // The redis keys may stay: going back to memory during a Redis outage is a one-line edit.
+      return ThrottleStoreConfig.MEMORY;
+    }
+    if (url == null || url.isBlank()) {
+      t.error("redis", "is required with store: redis (e.g. redis://127.0.0.1:6379)");
+    } else {
+      String problem = redisUrlProblem(url.trim());
+      if (problem != null) {
+        t.error("redis", problem + " (is '" + ThrottleStoreConfig.where(url.trim()) + "')");
+      }
+    }
+    if (timeout.compareTo(Duration.ofMillis(10)) < 0 || timeout.compareTo(Duration.ofSeconds(5))
+        > 0) {
+      t.error("redis-timeout", "must be between 10ms and 5s");
+    }
+    return new ThrottleStoreConfig(ThrottleStoreConfig.Store.REDIS,
+        url == null ? null : url.trim(), timeout);
+  }
+
+  /** Why {@code url} is no Redis URL Postern can use, or null. */
+  private static String redisUrlProblem(String url) {
+    try {
+      URI uri = new URI(url);
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+      if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+        return "must be a redis:// or rediss:// URL";
+      }
+      if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        return "must name a host";
+      }
+      if (uri.getPort() == 0 || uri.getPort() > 65_535) {
+        return "must have a port between 1 and 65535";
+      }
+      String path = uri.getPath() == null ? "" : uri.getPath();
+      if (!path.isEmpty() && !path.matches("/\\d{0,2}")) {
+        return "may name only a database number as its path";
+      }
+      return null;
+    } catch (java.net.URISyntaxException e) {
+      return "must be a redis:// or rediss:// URL";
+    }
   }
 
   /** {@code auth.master}: null when absent or null (no master users). */

@@ -3,7 +3,10 @@ package io.postern.listener;
 import io.postern.auth.Authenticator;
 import io.postern.auth.LoginGate;
 import io.postern.auth.LoginThrottle;
+import io.postern.auth.RedisFailures;
+import io.postern.auth.SharedFailures;
 import io.postern.backend.BackendPools;
+import io.postern.config.AuthConfig;
 import io.postern.config.LimitsConfig;
 import io.postern.config.PosternConfig;
 import io.postern.metrics.PosternMeters;
@@ -12,6 +15,7 @@ import io.postern.session.LiveSessions;
 import io.postern.session.ShutdownSignal;
 import io.postern.tls.CurrentTls;
 import io.postern.tls.ServerTls;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
 import java.util.Map;
@@ -45,7 +49,8 @@ public record SharedServices(
         new BackendPools(config.backends().values(), backendTls), authenticator,
         new ConnectionLimits(config.limits().maxConnections(),
             config.limits().maxConnectionsPerIp()), meters,
-        new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits())));
+        new LoginGate(vertx, new LoginThrottle(config.auth().throttle(), config.limits(),
+            sharedFailures(vertx, config, meters, null))));
   }
 
   private SharedServices(Vertx vertx, PosternConfig config, CurrentTls tls, BackendPools backends,
@@ -76,9 +81,38 @@ public record SharedServices(
     boolean samePenalties = next.auth().throttle().equals(config.auth().throttle())
         && l.trustedNetworks().equals(config.limits().trustedNetworks());
     LoginGate nextGate = samePenalties ? gate
-        : new LoginGate(vertx, new LoginThrottle(next.auth().throttle(), l));
+        : new LoginGate(vertx, new LoginThrottle(next.auth().throttle(), l,
+            sharedFailures(vertx, next, meters, gate.throttle())));
     return new SharedServices(next, nextTls, nextBackends, nextAuthenticator, limits, shutdown,
         boundPorts, meters, nextGate, connectionRates, handshakeRates, descriptors, sessions);
+  }
+
+  /**
+   * The store of failure counts shared by every instance for {@code config}'s throttle, or null
+   * ({@code store: memory}): {@code previous}'s when its settings are the same, else a new one,
+   * and {@code previous}'s is closed.
+   */
+  private static SharedFailures sharedFailures(Vertx vertx, PosternConfig config,
+      PosternMeters meters, LoginThrottle previous) {
+    AuthConfig.Throttle throttle = config.auth().throttle();
+    SharedFailures old = previous == null ? null : previous.shared();
+    if (old != null && previous.config().store().equals(throttle.store())
+        && previous.config().forgetAfter().equals(throttle.forgetAfter())) {
+      return old;
+    }
+    if (old != null) {
+      old.close();
+    }
+    SharedFailures store = !throttle.store().shared() ? null : new RedisFailures(vertx,
+        throttle.store(), throttle.forgetAfter(), meters::throttleStoreError);
+    meters.throttleStoreUp(store == null ? null : store::up);
+    return store;
+  }
+
+  /** Closes the shared throttle store, if there is one (at shutdown). */
+  public Future<Void> closeThrottleStore() {
+    SharedFailures store = gate.throttle().shared();
+    return store == null ? Future.succeededFuture() : store.close();
   }
 
   /** STARTTLS's share of {@code limits.handshake-rate-per-ip}; trusted networks are exempt. */

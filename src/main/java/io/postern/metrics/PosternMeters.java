@@ -58,6 +58,9 @@ public final class PosternMeters {
   /** Expiry of each certificate file served, by file; the gauges read these. */
   private final Map<String, AtomicLong> expiries = new ConcurrentHashMap<>();
   private final Map<String, Gauge> expiryGauges = new ConcurrentHashMap<>();
+  private final Counter throttleStoreErrors;
+  /** {@code postern_throttle_store_up}, while a shared store is configured; guarded by this. */
+  private Gauge throttleStoreUp;
 
   /** Meters for this configuration, on {@code registry} (shared with Vert.x's own meters). */
   public PosternMeters(PrometheusMeterRegistry registry, PosternConfig config, String authSource,
@@ -90,6 +93,10 @@ public final class PosternMeters {
     Gauge.builder("postern.config.last.reload.success.timestamp", lastReloadAt, AtomicLong::get)
         .description("When the running configuration was loaded (Unix time)")
         .baseUnit("seconds")
+        .register(registry);
+    throttleStoreErrors = Counter.builder("postern.throttle.store.errors")
+        .description("Calls to the shared throttle store (auth.throttle.store: redis) that"
+            + " failed or timed out, and checks of it while down")
         .register(registry);
     cacheHits = cacheCounter(registry, "hit");
     cacheMisses = cacheCounter(registry, "miss");
@@ -253,6 +260,28 @@ public final class PosternMeters {
             .description("Whether logins ask this auth service URL (0: skipped after a failure)")
             .tag("url", url)
             .register(registry)));
+  }
+
+  /** A call to the shared throttle store failed or timed out. */
+  public void throttleStoreError() {
+    throttleStoreErrors.increment();
+  }
+
+  /**
+   * Whether the shared throttle store answers ({@code postern_throttle_store_up} 1, or 0 while
+   * logins go on with each instance's own penalty); null when there is none (the series goes).
+   */
+  public synchronized void throttleStoreUp(BooleanSupplier up) {
+    if (throttleStoreUp != null) {
+      registry.remove(throttleStoreUp);
+      throttleStoreUp = null;
+    }
+    if (up != null) {
+      throttleStoreUp = Gauge.builder("postern.throttle.store.up", () -> up.getAsBoolean() ? 1 : 0)
+          .description("Whether the shared throttle store (auth.throttle.store: redis) answers;"
+              + " 0: each instance applies its own penalty alone")
+          .register(registry);
+    }
   }
 
   /** The Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

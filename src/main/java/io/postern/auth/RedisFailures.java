@@ -1,0 +1,215 @@
+package io.postern.auth;
+
+import io.postern.config.ThrottleStoreConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The failure counts of every instance, in a Redis (or Valkey) by Vert.x's client: one small Lua
+ * script counts a failure (INCR and PEXPIRE of the address's and the name's key, atomically),
+ * another reads both, and DEL forgets them after a success.
+ *
+ * <p>Each call is given up after {@code redis-timeout}. A PING every {@link #CHECK} keeps the
+ * state current on an instance without logins. The first call or PING that fails or times out
+ * marks the store down, in one log line: from then on logins do not ask it (their penalty is
+ * this instance's alone, with the shared counts last read), and the first PING answered brings
+ * it back, said in one more line. Every failed call is counted
+ * ({@code postern_throttle_store_errors_total}); {@link #up} feeds
+ * {@code postern_throttle_store_up}.
+ */
+public final class RedisFailures implements SharedFailures {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RedisFailures.class);
+
+  /** How often the store is checked (PING), up or down. */
+  static final Duration CHECK = Duration.ofSeconds(1);
+  /**
+   * The first check: it opens the first connection (and loads the client's classes), which on a
+   * loaded machine outlasts a call's timeout, and a store "down" for that alone would be noise.
+   */
+  static final Duration FIRST_CHECK_TIMEOUT = Duration.ofSeconds(5);
+  /** Connections to the store: a login costs one short call, a failure one more. */
+  static final int MAX_CONNECTIONS = 8;
+  /** Calls waiting for a connection beyond these fail at once (and mark the store down). */
+  static final int MAX_WAITING_CALLS = 256;
+
+  /** KEYS: address, user; ARGV: forget-after in ms. Returns both counts after this failure. */
+  static final String COUNT_FAILURE = """
+      local a = redis.call('INCR', KEYS[1])
+      redis.call('PEXPIRE', KEYS[1], ARGV[1])
+      local u = redis.call('INCR', KEYS[2])
+      redis.call('PEXPIRE', KEYS[2], ARGV[1])
+      return {a, u}""";
+  /** KEYS: address, user. Returns both counts, 0 for none. */
+  static final String READ_COUNTS = """
+      return {tonumber(redis.call('GET', KEYS[1]) or '0'),
+              tonumber(redis.call('GET', KEYS[2]) or '0')}""";
+
+  private static final Exception SKIPPED =
+      new IllegalStateException("the throttle store is down") {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+          return this;
+        }
+      };
+
+  private final Vertx vertx;
+  private final Redis client;
+  private final String where;
+  private final long timeoutMs;
+  private final long forgetAfterMs;
+  private final Runnable onError;
+  private final AtomicBoolean up = new AtomicBoolean(true);
+  private final AtomicBoolean checking = new AtomicBoolean();
+  private volatile boolean closed;
+  private volatile long downSince;
+  private final long checkTimer;
+
+  /**
+   * A store at {@code config}'s URL; counts are forgotten {@code forgetAfter} after the last
+   * failure; {@code onError} is told of every call that failed. Checks the store at once.
+   */
+  public RedisFailures(Vertx vertx, ThrottleStoreConfig config, Duration forgetAfter,
+      Runnable onError) {
+    this.vertx = vertx;
+    this.where = config.where();
+    this.timeoutMs = Math.max(1, config.timeout().toMillis());
+    this.forgetAfterMs = Math.max(1, forgetAfter.toMillis());
+    this.onError = onError;
+    this.client = Redis.createClient(vertx, options(config));
+    check(Math.max(timeoutMs, FIRST_CHECK_TIMEOUT.toMillis()));
+    this.checkTimer = vertx.setPeriodic(CHECK.toMillis(), id -> check(timeoutMs));
+  }
+
+  static RedisOptions options(ThrottleStoreConfig config) {
+    String scheme = URI.create(config.redisUrl()).getScheme().toLowerCase(Locale.ROOT);
+    NetClientOptions net = new NetClientOptions()
+        .setConnectTimeout((int) Math.max(1, config.timeout().toMillis()))
+        .setTcpNoDelay(true);
+    if (scheme.equals("rediss")) {
+      // The JVM's CAs, and the URL's host name checked against the certificate.
+      net.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
+    }
+    return new RedisOptions()
+        .setConnectionString(config.redisUrl())
+        .setNetClientOptions(net)
+        .setMaxPoolSize(MAX_CONNECTIONS)
+        .setMaxPoolWaiting(MAX_WAITING_CALLS)
+        .setMaxWaitingHandlers(MAX_WAITING_CALLS);
+  }
+
+  @Override
+  public Future<Counts> counts(String addressKey, String userKey) {
+    return call(Request.cmd(Command.EVAL).arg(READ_COUNTS).arg(2)
+        .arg(ThrottleKeys.address(addressKey)).arg(ThrottleKeys.user(userKey)),
+        RedisFailures::counts);
+  }
+
+  @Override
+  public Future<Counts> failed(String addressKey, String userKey) {
+    return call(Request.cmd(Command.EVAL).arg(COUNT_FAILURE).arg(2)
+        .arg(ThrottleKeys.address(addressKey)).arg(ThrottleKeys.user(userKey))
+        .arg(forgetAfterMs), RedisFailures::counts);
+  }
+
+  @Override
+  public void succeeded(String addressKey, String userKeyOrNull) {
+    Request del = Request.cmd(Command.DEL).arg(ThrottleKeys.address(addressKey));
+    if (userKeyOrNull != null) {
+      del.arg(ThrottleKeys.user(userKeyOrNull));
+    }
+    call(del, r -> r);
+  }
+
+  @Override
+  public boolean up() {
+    return up.get();
+  }
+
+  /** Where the store is, without a password, for logs. */
+  public String where() {
+    return where;
+  }
+
+  @Override
+  public Future<Void> close() {
+    closed = true;
+    vertx.cancelTimer(checkTimer);
+    return client.close();
+  }
+
+  /** A call to the store, unless it is down; bounded by the timeout. */
+  private <T> Future<T> call(Request request, Function<Response, T> answer) {
+    if (closed || !up.get()) {
+      return Future.failedFuture(SKIPPED);
+    }
+    return send(request, answer, timeoutMs).onFailure(this::wentDown);
+  }
+
+  private <T> Future<T> send(Request request, Function<Response, T> answer, long timeout) {
+    return client.send(request).timeout(timeout, TimeUnit.MILLISECONDS).map(answer);
+  }
+
+  private static Counts counts(Response r) {
+    return new Counts(r.get(0).toLong(), r.get(1).toLong());
+  }
+
+  private void wentDown(Throwable e) {
+    if (closed) {
+      return;
+    }
+    onError.run();
+    if (!up.compareAndSet(true, false)) {
+      return;
+    }
+    downSince = System.nanoTime();
+    LOG.warn("throttle store {} is down ({}); logins go on with this instance's penalty alone"
+        + " until it answers again", where, problem(e));
+  }
+
+  /** One PING at a time; a failure marks the store down, an answer brings it back. */
+  private void check(long timeout) {
+    if (closed || !checking.compareAndSet(false, true)) {
+      return;
+    }
+    send(Request.cmd(Command.PING), r -> r, timeout).onComplete(ar -> {
+      checking.set(false);
+      if (ar.failed()) {
+        wentDown(ar.cause());
+        return;
+      }
+      if (!closed && up.compareAndSet(false, true)) {
+        LOG.info("throttle store {} answers again, after {}s down; failed logins count on"
+            + " every instance again", where,
+            Duration.ofNanos(System.nanoTime() - downSince).toSeconds());
+      }
+    });
+  }
+
+  /** What went wrong, in words that carry no password. */
+  private static String problem(Throwable e) {
+    if (e instanceof java.util.concurrent.TimeoutException || e.getClass().getSimpleName()
+        .contains("Timeout")) {
+      return "no answer in time";
+    }
+    String message = e.getMessage();
+    return message == null ? e.getClass().getSimpleName()
+        : message.replaceAll("[\\r\\n]", " ").replaceAll("//[^@/\\s]*@", "//");
+  }
+}
