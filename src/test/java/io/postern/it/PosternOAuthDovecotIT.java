@@ -25,8 +25,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bearer tokens end to end: curl logs in through Postern with XOAUTH2 and OAUTHBEARER over
- * IMAPS and POP3S. Postern asks its {@code auth_http} service (a small HTTP server here, which
+ * Bearer tokens end to end: curl logs in through Postern with OAUTHBEARER, Python's imaplib
+ * and poplib with XOAUTH2, over IMAPS and POP3S. Postern asks its {@code auth_http} service (a small HTTP server here, which
  * sees {@code Auth-Method} and the token in {@code Auth-Pass}) and replays the token to a real
  * Dovecot with its {@code oauth2} passdb, which asks an RFC 7662 introspection endpoint
  * ({@code introspection_mode = post}) run by the test. A token the endpoint calls inactive is
@@ -147,44 +147,62 @@ class PosternOAuthDovecotIT {
     exchange.close();
   }
 
-  private ProcessResult curl(String mechanism, String token, String url) throws Exception {
+  /** curl 7.88 picks OAUTHBEARER whenever it is offered, whatever AUTH= it is given. */
+  private ProcessResult curl(String token, String url) throws Exception {
     return Clients.curl(CLIENT_TIMEOUT, "--cacert", postern.tls().certPath().toString(),
-        "--login-options", "AUTH=" + mechanism, "-u", "alice:", "--oauth2-bearer", token, url);
+        "-u", "alice:", "--oauth2-bearer", token, url);
+  }
+
+  private ProcessResult python(String protocol, String token) throws Exception {
+    return Clients.python(CLIENT_TIMEOUT, "xoauth2_client.py", protocol, "localhost",
+        String.valueOf(postern.port(protocol + "s")), postern.tls().certPath().toString(),
+        "alice", token);
   }
 
   @Test
-  void curlShouldReadMailWithEitherMechanismOverImapsAndPop3s() throws Exception {
-    for (String mechanism : List.of("XOAUTH2", "OAUTHBEARER")) {
-      authAsked.clear();
-      introspected.clear();
-      ProcessResult imap = curl(mechanism, GOOD,
-          "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
-      assertThat(imap.exitCode()).as("%s\n%s", imap, dovecot.logText()).isZero();
-      assertThat(imap.stdout()).contains("Subject: for alice");
-      ProcessResult pop3 = curl(mechanism, GOOD,
-          "pop3s://localhost:" + postern.port("pop3s") + "/1");
-      assertThat(pop3.exitCode()).as("%s\n%s", pop3, dovecot.logText()).isZero();
-      assertThat(pop3.stdout()).contains("Subject: for alice");
-      // The service saw the mechanism and the token; Dovecot asked the endpoint about it.
-      assertThat(authAsked).containsOnly(
-          List.of(mechanism.toLowerCase(java.util.Locale.ROOT), "alice", GOOD));
-      assertThat(introspected).hasSize(2).containsOnly(GOOD);
+  void curlShouldReadMailWithOauthBearerOverImapsAndPop3s() throws Exception {
+    authAsked.clear();
+    introspected.clear();
+    ProcessResult imap = curl(GOOD, "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
+    assertThat(imap.exitCode()).as("%s\n%s", imap, dovecot.logText()).isZero();
+    assertThat(imap.stdout()).contains("Subject: for alice");
+    ProcessResult pop3 = curl(GOOD, "pop3s://localhost:" + postern.port("pop3s") + "/1");
+    assertThat(pop3.exitCode()).as("%s\n%s", pop3, dovecot.logText()).isZero();
+    assertThat(pop3.stdout()).contains("Subject: for alice");
+    // The service saw the mechanism and the token; Dovecot asked the endpoint about it.
+    assertThat(authAsked).containsOnly(List.of("oauthbearer", "alice", GOOD)).hasSize(2);
+    assertThat(introspected).containsOnly(GOOD).hasSize(2);
+  }
+
+  @Test
+  void pythonShouldReadMailWithXoauth2OverImapsAndPop3s() throws Exception {
+    authAsked.clear();
+    introspected.clear();
+    for (String protocol : List.of("imap", "pop3")) {
+      ProcessResult result = python(protocol, GOOD);
+      assertThat(result.exitCode()).as("%s\n%s", result, dovecot.logText()).isZero();
+      assertThat(result.stdout()).isEqualTo("OK Subject: for alice\n");
     }
+    assertThat(authAsked).containsOnly(List.of("xoauth2", "alice", GOOD)).hasSize(2);
+    assertThat(introspected).containsOnly(GOOD).hasSize(2);
   }
 
   @Test
   void aTokenTheEndpointCallsInactiveShouldBeRefusedAfterTheErrorChallenge() throws Exception {
-    for (String mechanism : List.of("XOAUTH2", "OAUTHBEARER")) {
-      introspected.clear();
-      ProcessResult imap = curl(mechanism, BAD,
-          "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
-      // 67: curl's "login denied"; it got the refusal, not a broken exchange.
-      assertThat(imap.exitCode()).as("%s", imap).isEqualTo(67);
-      ProcessResult pop3 = curl(mechanism, BAD,
-          "pop3s://localhost:" + postern.port("pop3s") + "/1");
-      assertThat(pop3.exitCode()).as("%s", pop3).isEqualTo(67);
-      assertThat(introspected).containsOnly(BAD).hasSize(2);
+    introspected.clear();
+    ProcessResult imap = curl(BAD, "imaps://localhost:" + postern.port("imaps") + "/INBOX;UID=1");
+    // 67: curl's "login denied"; it got the refusal, not a broken exchange.
+    assertThat(imap.exitCode()).as("%s", imap).isEqualTo(67);
+    ProcessResult pop3 = curl(BAD, "pop3s://localhost:" + postern.port("pop3s") + "/1");
+    assertThat(pop3.exitCode()).as("%s", pop3).isEqualTo(67);
+    for (String protocol : List.of("imap", "pop3")) {
+      ProcessResult result = python(protocol, BAD);
+      assertThat(result.exitCode()).as("%s", result).isEqualTo(2);
+      assertThat(result.stdout()).startsWith(
+          "challenge {\"status\":\"401\",\"schemes\":\"bearer\"}\nNO ")
+          .contains("Authentication failed.");
     }
+    assertThat(introspected).containsOnly(BAD).hasSize(4);
     // As a client sees it on the wire: the error challenge, the dummy response, then NO.
     try (io.postern.testing.Conversation c = io.postern.testing.MailClient.implicitTls(
         postern.port("imaps"), postern.tls())) {

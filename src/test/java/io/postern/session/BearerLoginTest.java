@@ -49,6 +49,7 @@ class BearerLoginTest {
 
   private FakeBackend backend;
   private FakeBackend legacy;
+  private FakeBackend noSaslIr;
   private FakeBackend pop3;
   private FakeBackend legacyPop3;
   private PosternFixture postern;
@@ -59,7 +60,8 @@ class BearerLoginTest {
   @BeforeAll
   void start() throws Exception {
     TestTls tls = TestTls.shared("localhost");
-    backend = FakeBackend.start(this::imapBackend, tls);
+    backend = FakeBackend.start(c -> imapBackend(c, IMAP_CAPS), tls);
+    noSaslIr = FakeBackend.start(c -> imapBackend(c, "IMAP4rev1 AUTH=OAUTHBEARER"), tls);
     legacy = FakeBackend.start(BackendScripts.imap("IMAP4rev1 SASL-IR AUTH=PLAIN", "alice",
         "alice-pw", BackendScripts.imapCommands("alice")), tls);
     pop3 = FakeBackend.start(this::pop3Backend, tls);
@@ -69,6 +71,8 @@ class BearerLoginTest {
         .user("carol", "carol-pw")
         .backend(backend.port(), pop3.port())
         .backend("legacy", "127.0.0.1", legacy.port(), io.postern.config.TlsMode.NONE,
+            legacyPop3.port(), io.postern.config.TlsMode.NONE, true, null)
+        .backend("nosaslir", "127.0.0.1", noSaslIr.port(), io.postern.config.TlsMode.NONE,
             legacyPop3.port(), io.postern.config.TlsMode.NONE, true, null)
         .maxAttempts(10)
         .wrapAuthenticator(source::around)
@@ -86,6 +90,7 @@ class BearerLoginTest {
     postern.close();
     backend.close();
     legacy.close();
+    noSaslIr.close();
     pop3.close();
     legacyPop3.close();
   }
@@ -121,7 +126,8 @@ class BearerLoginTest {
       }
       asked.add(request);
       String token = request.credentials().password().text();
-      Route route = Route.to(token.startsWith("legacy") ? "legacy" : "default");
+      Route route = Route.to(token.startsWith("legacy") ? "legacy"
+          : token.startsWith("good-noir") ? "nosaslir" : "default");
       if (token.startsWith("good") || token.startsWith("legacy") || token.equals("refused-later")) {
         return Future.succeededFuture(new AuthResult.Accepted(route, "alice",
             request.credentials().password(), request.secretMechanism(), null, "alice"));
@@ -136,14 +142,14 @@ class BearerLoginTest {
 
   // ---- The scripted backends.
 
-  private void imapBackend(Conversation c) throws Exception {
+  private void imapBackend(Conversation c, String caps) throws Exception {
     c.send("* OK hello\r\n");
     while (true) {
       String line = c.readLine();
       String[] words = line.split(" ");
       String tag = words[0];
       if (words[1].equals("CAPABILITY")) {
-        c.send("* CAPABILITY " + IMAP_CAPS + "\r\n" + tag + " OK done\r\n");
+        c.send("* CAPABILITY " + caps + "\r\n" + tag + " OK done\r\n");
       } else if (words[1].equals("AUTHENTICATE") && words[2].equals("PLAIN")) {
         replayed.put("PLAIN", new String(Base64.getDecoder().decode(words[3]),
             StandardCharsets.UTF_8).replace('\0', ' ').trim());
@@ -151,7 +157,12 @@ class BearerLoginTest {
         BackendScripts.imapCommands("alice").run(c);
         return;
       } else if (words[1].equals("AUTHENTICATE")) {
-        String message = new String(Base64.getDecoder().decode(words[3]), StandardCharsets.UTF_8);
+        String response = words.length > 3 ? words[3] : null;
+        if (response == null) {
+          c.send("+ \r\n");
+          response = c.readLine();
+        }
+        String message = new String(Base64.getDecoder().decode(response), StandardCharsets.UTF_8);
         replayed.put(words[2], message);
         if (message.contains("auth=Bearer good")) {
           c.send(tag + " OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n");
@@ -328,6 +339,16 @@ class BearerLoginTest {
     }
     // Postern answered the backend's own error challenge with the dummy response.
     assertThat(replayed).containsEntry("dummy", "AQ==");
+  }
+
+  @Test
+  void aBackendWithoutSaslIrShouldGetTheTokenAfterItsChallenge() throws Exception {
+    try (Conversation c = imaps()) {
+      c.send("a AUTHENTICATE OAUTHBEARER " + oauthBearer("alice", "good-noir") + "\r\n");
+      assertThat(c.readLine()).startsWith("a OK");
+    }
+    assertThat(replayed).containsEntry("OAUTHBEARER",
+        "n,a=alice,\u0001auth=Bearer good-noir\u0001\u0001");
   }
 
   @Test
