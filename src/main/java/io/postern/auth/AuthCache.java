@@ -19,7 +19,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Remembers an auth source's answers: yes for {@code ttl}, no for {@code negative-ttl}, at most
  * {@code max-entries} of them. The key is an HMAC of protocol, kind of secret (password or the
- * token's mechanism), user, password or token, client address and TLS protocol and cipher under a key made at start-up, so the cache holds no client's
+ * token's mechanism), user, password or token, client address and TLS protocol and cipher
+ * under a key made at start-up, so the cache holds no client's
  * password; a cached yes that hands the client's own password to the backend stores "the
  * client's password" instead of it. A yes that names another backend password (the service's
  * {@code Auth-Pass}, a passwd-file {@code pass=}) keeps that one until it expires, as the

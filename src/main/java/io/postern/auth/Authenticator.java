@@ -11,7 +11,7 @@ public interface Authenticator {
   /** The {@code source} label of the auth meters: {@code passwd-file}, {@code http}, … */
   String source();
 
-  /** True if this source verifies OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER), not only passwords. */
+  /** True if this source verifies OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER) too. */
   default boolean verifiesTokens() {
     return false;
   }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bearer tokens end to end: curl logs in through Postern with OAUTHBEARER, Python's imaplib
- * and poplib with XOAUTH2, over IMAPS and POP3S. Postern asks its {@code auth_http} service (a small HTTP server here, which
+ * and poplib with XOAUTH2, over IMAPS and POP3S. Postern asks its {@code auth_http} service
+ * (a small HTTP server here, which
  * sees {@code Auth-Method} and the token in {@code Auth-Pass}) and replays the token to a real
  * Dovecot with its {@code oauth2} passdb, which asks an RFC 7662 introspection endpoint
  * ({@code introspection_mode = post}) run by the test. A token the endpoint calls inactive is
