@@ -14,8 +14,7 @@ final class BearerMessage {
 
   /** The separator of the pairs, {@code ^A}. */
   static final byte KVSEP = 0x01;
-  /** Longest bearer token taken (JWTs are usually 1 to 4 KB); a longer one is refused. */
-  static final int MAX_TOKEN_BYTES = 8 * 1024;
+  static final int MAX_TOKEN_BYTES = SaslMechanism.MAX_TOKEN_BYTES;
   /** Most pairs in one message: RFC 7628 defines three keys (auth, host, port). */
   static final int MAX_PAIRS = 16;
 

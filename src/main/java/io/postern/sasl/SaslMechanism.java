@@ -33,6 +33,9 @@ public interface SaslMechanism {
    */
   List<String> TOKEN_NAMES = List.of(SaslXoauth2.NAME, SaslOAuthBearer.NAME);
 
+  /** Longest bearer token taken (JWTs are usually 1 to 4 KB); a longer one is refused. */
+  int MAX_TOKEN_BYTES = 8 * 1024;
+
   /** True for XOAUTH2 and OAUTHBEARER (any case): the secret is a bearer token. */
   static boolean carriesToken(String name) {
     // equalsIgnoreCase folds char by char, and these names hold no letter that a non-ASCII

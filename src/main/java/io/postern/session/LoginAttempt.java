@@ -54,7 +54,7 @@ final class LoginAttempt {
    * base64-encoded, so the default {@code limits.max-line} (8192) takes tokens of about 6 KB;
    * the limit lets a larger max-line take larger ones.
    */
-  static final int MAX_TOKEN_BYTES = 8 * 1024;
+  static final int MAX_TOKEN_BYTES = SaslMechanism.MAX_TOKEN_BYTES;
 
   /** The protocol's part: log in at a backend. */
   @FunctionalInterface
