@@ -19,8 +19,9 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Remembers an auth source's answers: yes for {@code ttl}, no for {@code negative-ttl}, at most
- * {@code max-entries} of them. The key is an HMAC of protocol, user, password, client address
- * and TLS protocol and cipher under a key made at start-up, so the cache holds no client's
+ * {@code max-entries} of them. The key is an HMAC of protocol, kind of secret (password or the
+ * token's mechanism), user, password or token, client address and TLS protocol and cipher
+ * under a key made at start-up, so the cache holds no client's
  * password; a cached yes that hands the client's own password to the backend stores "the
  * client's password" instead of it. A yes that names another backend password (the service's
  * {@code Auth-Pass}, a passwd-file {@code pass=}) keeps that one until it expires, as the
@@ -73,6 +74,11 @@ public final class AuthCache implements Authenticator {
   @Override
   public Future<Void> ready() {
     return source.ready();
+  }
+
+  @Override
+  public boolean verifiesTokens() {
+    return source.verifiesTokens();
   }
 
   @Override
@@ -161,7 +167,9 @@ public final class AuthCache implements Authenticator {
       byte[] tls = (request.secured() ? request.tlsProtocol() + " " + request.tlsCipher() : "")
           .getBytes(StandardCharsets.US_ASCII);
       // Lengths first, so that no two different requests give the same input.
-      mac.update(ByteBuffer.allocate(17).put((byte) request.protocol().ordinal())
+      // The kind of secret too: a token is never taken for a password of the same bytes.
+      mac.update(ByteBuffer.allocate(18).put((byte) request.protocol().ordinal())
+          .put((byte) request.secretMechanism().ordinal())
           .putInt(user.length).putInt(password.length).putInt(client.length)
           .putInt(tls.length).array());
       mac.update(user);

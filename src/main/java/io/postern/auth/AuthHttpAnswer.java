@@ -4,6 +4,7 @@ import io.netty.util.NetUtil;
 import io.postern.backend.Route;
 import io.postern.config.PosternConfig;
 import io.postern.config.TlsMode;
+import io.postern.credentials.BackendCredentials;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
 import io.vertx.core.MultiMap;
@@ -40,6 +41,17 @@ sealed interface AuthHttpAnswer {
   record Malformed(String why) implements AuthHttpAnswer {}
 
   static AuthHttpAnswer parse(MultiMap headers, Credentials credentials, Set<String> backends) {
+    return parse(headers, credentials, BackendCredentials.Mechanism.PASSWORD, backends);
+  }
+
+  /**
+   * {@code secret} says what the client's secret is. For a bearer token, an answer with
+   * {@code Auth-Pass} is logged in at the backend with that password; one without replays the
+   * token with the client's mechanism. Either way {@code Auth-User}, when given, is who logged
+   * in (the service names the user from the token).
+   */
+  static AuthHttpAnswer parse(MultiMap headers, Credentials credentials,
+      BackendCredentials.Mechanism secret, Set<String> backends) {
     String status = status(headers.getAll("Auth-Status"));
     if (status == null) {
       return new Malformed("no Auth-Status header");
@@ -60,7 +72,7 @@ sealed interface AuthHttpAnswer {
     if (!status.equals("OK")) {
       return new Failed(status, wait);
     }
-    return ok(headers, credentials, backends);
+    return ok(headers, credentials, secret, backends);
   }
 
   /**
@@ -107,7 +119,7 @@ sealed interface AuthHttpAnswer {
   }
 
   private static AuthHttpAnswer ok(MultiMap headers, Credentials credentials,
-      Set<String> backends) {
+      BackendCredentials.Mechanism secret, Set<String> backends) {
     String backend = headers.get("Auth-Backend");
     if (backend != null && !backends.contains(backend.trim())) {
       return new Malformed("Auth-Backend names no configured backend");
@@ -166,7 +178,19 @@ sealed interface AuthHttpAnswer {
     }
     Route route = new Route(backend != null ? backend.trim() : PosternConfig.DEFAULT_BACKEND,
         server, port, tls);
-    return new Ok(new AuthResult.Accepted(route, user, password));
+    if (secret == BackendCredentials.Mechanism.PASSWORD) {
+      return new Ok(new AuthResult.Accepted(route, user, password));
+    }
+    if (passHeader == null) {
+      // No password to use instead: the backend gets the token, with the client's mechanism.
+      return new Ok(new AuthResult.Accepted(route, user, password, secret, null, userHeader == null
+          ? null : user));
+    }
+    if (user.isEmpty()) {
+      return new Malformed("Auth-Pass for a token without Auth-User to log in as");
+    }
+    return new Ok(new AuthResult.Accepted(route, user, password,
+        BackendCredentials.Mechanism.PASSWORD, null, userHeader == null ? null : user));
   }
 
   /**

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * The headers of one nginx {@code auth_http} request, as nginx's mail module writes them, in its
- * order: method, user and password (%-escaped the nginx way), protocol, attempt, client address
+ * order: method ({@code plain}, or {@code xoauth2}/{@code oauthbearer} with the bearer token as
+ * the password), user and password (%-escaped the nginx way), protocol, attempt, client address
  * and the TLS facts, then the configured extra headers.
  */
 final class AuthHttpRequest {
@@ -25,8 +26,10 @@ final class AuthHttpRequest {
 
   static Map<String, String> headers(AuthRequest request, Map<String, String> extra) {
     Map<String, String> h = new LinkedHashMap<>();
-    // Postern offers only mechanisms that carry the password itself, as nginx's "plain" does.
-    h.put("Auth-Method", "plain");
+    // Passwords come as nginx's "plain"; a bearer token names its mechanism in lower case,
+    // with the token in Auth-Pass, as nginx's derivatives send it.
+    h.put("Auth-Method", request.bearerToken()
+        ? request.secretMechanism().name().toLowerCase(Locale.ROOT) : "plain");
     h.put("Auth-User", escape(request.credentials().user().getBytes(StandardCharsets.UTF_8)));
     h.put("Auth-Pass", escape(request.credentials().password().bytes()));
     h.put("Auth-Protocol", request.protocol().id().toLowerCase(Locale.ROOT));

@@ -1,6 +1,7 @@
 package io.postern.auth;
 
 import io.postern.config.Protocol;
+import io.postern.credentials.BackendCredentials;
 import io.postern.credentials.Credentials;
 
 /**
@@ -23,5 +24,24 @@ public record AuthRequest(
 
   public boolean secured() {
     return tlsProtocol != null;
+  }
+
+  /**
+   * What the client's secret is: {@code XOAUTH2} or {@code OAUTHBEARER} for a bearer token
+   * (which a backend is given again with that mechanism), else {@code PASSWORD}.
+   */
+  public BackendCredentials.Mechanism secretMechanism() {
+    if (mechanism.equalsIgnoreCase("XOAUTH2")) {
+      return BackendCredentials.Mechanism.XOAUTH2;
+    }
+    if (mechanism.equalsIgnoreCase("OAUTHBEARER")) {
+      return BackendCredentials.Mechanism.OAUTHBEARER;
+    }
+    return BackendCredentials.Mechanism.PASSWORD;
+  }
+
+  /** True when the client's secret is a bearer token, not a password. */
+  public boolean bearerToken() {
+    return secretMechanism() != BackendCredentials.Mechanism.PASSWORD;
   }
 }

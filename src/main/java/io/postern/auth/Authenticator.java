@@ -23,6 +23,11 @@ public interface Authenticator {
   /** The {@code source} label of the auth meters: {@code passwd-file}, {@code http}, … */
   String source();
 
+  /** True if this source verifies OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER) too. */
+  default boolean verifiesTokens() {
+    return false;
+  }
+
   /** Succeeds while the source can answer logins; {@code /health/ready} asks it. */
   default Future<Void> ready() {
     return Future.succeededFuture();

@@ -101,6 +101,12 @@ public final class HttpAuthenticator implements Authenticator {
     return "http";
   }
 
+  /** Tokens go to the service as nginx's derivatives send them: see {@link AuthHttpRequest}. */
+  @Override
+  public boolean verifiesTokens() {
+    return true;
+  }
+
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
     return ask(request, urls.order(), 0, 0, null);
@@ -199,7 +205,8 @@ public final class HttpAuthenticator implements Authenticator {
         urls.failed(url, describe(ar.cause()));
         return ask(request, order, index + 1, waits, problem);
       }
-      AuthHttpAnswer answer = AuthHttpAnswer.parse(ar.result(), request.credentials(), backends);
+      AuthHttpAnswer answer = AuthHttpAnswer.parse(ar.result(), request.credentials(),
+          request.secretMechanism(), backends);
       if (answer instanceof AuthHttpAnswer.Malformed malformed) {
         String problem = where(url) + " gave a malformed answer: " + malformed.why();
         LOG.warn("auth service {}", problem);

@@ -12,6 +12,7 @@ import io.postern.backend.ClientAddressWarnings;
 import io.postern.backend.ClientOrigin;
 import io.postern.config.BackendConfig.ClientIp;
 import io.postern.config.TlsMode;
+import io.postern.sasl.BearerReplay;
 import io.postern.sasl.SaslPlain;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -257,10 +258,30 @@ public final class ImapBackendLogin {
     });
   }
 
-  /** The client's bearer token, replayed with its own mechanism. */
+  /**
+   * The client's bearer token, replayed with its own mechanism: with SASL-IR when offered, else
+   * after the empty challenge. A refused token comes back as an error challenge, answered with
+   * the mechanism's dummy response, and then the tagged NO.
+   */
   private Future<ImapReply> authenticateWithToken(BackendCredentials credentials) {
-    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
-        credentials.mechanism() + " logins at IMAP backends are not built yet"));
+    String mechanism = credentials.mechanism().name();
+    if (!capabilities.has("AUTH=" + mechanism)) {
+      // A configuration error, not the user's: nothing was sent.
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " does not offer AUTH=" + mechanism + ", and the auth source asked for the token"
+          + " to be replayed: enable " + mechanism + " there, or have the source answer with a"
+          + " password"));
+    }
+    String response = BearerReplay.response(credentials);
+    conn.credentialsSent();
+    if (capabilities.has("SASL-IR")) {
+      return conn.send("L1 AUTHENTICATE " + mechanism + " " + response + "\r\n")
+          .compose(v -> ImapBackendReader.saslReply(conn, "L1",
+              List.of(BearerReplay.afterError(credentials))));
+    }
+    return conn.send("L1 AUTHENTICATE " + mechanism + "\r\n")
+        .compose(v -> ImapBackendReader.saslReply(conn, "L1",
+            List.of(response, BearerReplay.afterError(credentials))));
   }
 
   /** LOGIN with quoted strings when plain ASCII, else literals (never re-parsable as commands). */

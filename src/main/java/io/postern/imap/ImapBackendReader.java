@@ -29,6 +29,34 @@ final class ImapBackendReader {
     return new ImapBackendReader(conn).collect(tag, new ArrayList<>());
   }
 
+  /**
+   * Reads up to the line tagged {@code tag} of an AUTHENTICATE, answering each {@code +}
+   * challenge before it with the next of {@code answers}; one challenge more than answers is a
+   * protocol error.
+   */
+  static Future<ImapReply> saslReply(BackendConnection conn, String tag, List<String> answers) {
+    return new ImapBackendReader(conn).collectSasl(tag, new ArrayList<>(), answers, 0);
+  }
+
+  private Future<ImapReply> collectSasl(String tag, List<String> untagged, List<String> answers,
+      int answered) {
+    return line().compose(line -> {
+      if (!line.startsWith("+")) {
+        if (!line.startsWith("* ")) {
+          return collect(line, tag, untagged);
+        }
+        untagged.add(line);
+        return skipLiteral(line).compose(v -> collectSasl(tag, untagged, answers, answered));
+      }
+      if (answered >= answers.size()) {
+        return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+            + " sent one SASL challenge too many: " + BackendLoginException.excerpt(line)));
+      }
+      return conn.send(answers.get(answered) + "\r\n")
+          .compose(v -> collectSasl(tag, untagged, answers, answered + 1));
+    });
+  }
+
   /** Waits for a {@code +} continuation; a tagged line instead means the command was refused. */
   static Future<Void> continuation(BackendConnection conn, String tag) {
     return new ImapBackendReader(conn).awaitContinuation(tag);
@@ -48,17 +76,19 @@ final class ImapBackendReader {
   }
 
   private Future<ImapReply> collect(String tag, List<String> untagged) {
-    return line().compose(line -> {
-      if (line.startsWith(tag + " ")) {
-        return Future.succeededFuture(new ImapReply(untagged, line));
-      }
-      if (!line.startsWith("* ")) {
-        return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
-            + " sent an unexpected line: " + BackendLoginException.excerpt(line)));
-      }
-      untagged.add(line);
-      return skipLiteral(line).compose(v -> collect(tag, untagged));
-    });
+    return line().compose(line -> collect(line, tag, untagged));
+  }
+
+  private Future<ImapReply> collect(String line, String tag, List<String> untagged) {
+    if (line.startsWith(tag + " ")) {
+      return Future.succeededFuture(new ImapReply(untagged, line));
+    }
+    if (!line.startsWith("* ")) {
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " sent an unexpected line: " + BackendLoginException.excerpt(line)));
+    }
+    untagged.add(line);
+    return skipLiteral(line).compose(v -> collect(tag, untagged));
   }
 
   /** A line ending in {@code {n}} is followed by n bytes and then the rest of the response. */

@@ -62,6 +62,9 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
       caps.append(" LOGINDISABLED");
     } else {
       SaslMechanism.NAMES.forEach(name -> caps.append(" AUTH=").append(name));
+      if (session.tokensOffered()) {
+        SaslMechanism.TOKEN_NAMES.forEach(name -> caps.append(" AUTH=").append(name));
+      }
     }
     session.backendCapabilities(Set.of(), ImapProtocol::passable).forEach(capability ->
         caps.append(' ').append(capability.equals("IMAP4REV2") ? "IMAP4rev2" : capability));

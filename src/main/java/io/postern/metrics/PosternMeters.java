@@ -300,7 +300,7 @@ public final class PosternMeters {
   static String mechanism(String name) {
     String lower = name == null ? "" : name.toLowerCase(Locale.ROOT);
     return switch (lower) {
-      case "login", "plain", "user" -> lower;
+      case "login", "plain", "user", "xoauth2", "oauthbearer" -> lower;
       default -> "other";
     };
   }

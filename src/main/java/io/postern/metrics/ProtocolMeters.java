@@ -26,7 +26,8 @@ public final class ProtocolMeters {
     }
   }
 
-  private static final List<String> MECHANISMS = List.of("login", "plain", "user", "other");
+  private static final List<String> MECHANISMS = List.of("login", "plain", "user", "xoauth2",
+      "oauthbearer", "other");
 
   private final AtomicInteger active = new AtomicInteger();
   private final Timer duration;

@@ -12,6 +12,7 @@ import io.postern.backend.ClientAddressWarnings;
 import io.postern.backend.ClientOrigin;
 import io.postern.config.BackendConfig.ClientIp;
 import io.postern.config.TlsMode;
+import io.postern.sasl.BearerReplay;
 import io.postern.sasl.SaslPlain;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -31,6 +32,8 @@ public final class Pop3BackendLogin {
 
   /** CAPA answers are short; a longer one is not a POP3 server we want to talk to. */
   private static final int MAX_CAPA_LINES = 100;
+  /** RFC 5034 §4: an AUTH line with its initial response is at most 255 octets. */
+  static final int MAX_AUTH_LINE = 255;
 
   private final BackendConnection conn;
   private List<String> capabilities = List.of();
@@ -187,10 +190,51 @@ public final class Pop3BackendLogin {
         .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains("PLAIN"));
   }
 
-  /** The client's bearer token, replayed with its own mechanism. */
+  /**
+   * The client's bearer token, replayed with its own mechanism: {@code AUTH <mechanism>} with
+   * the initial response when the line stays within RFC 5034's 255 octets, else after the empty
+   * challenge. A refused token comes back as an error challenge, answered with the mechanism's
+   * dummy response, and then {@code -ERR}.
+   */
   private Future<String> authenticateWithToken(BackendCredentials credentials) {
-    return conn.failWith(new BackendLoginException(Kind.PROTOCOL,
-        credentials.mechanism() + " logins at POP3 backends are not built yet"));
+    String mechanism = credentials.mechanism().name();
+    boolean offered = capabilities.stream()
+        .anyMatch(c -> c.startsWith("SASL ") && List.of(c.split(" ")).contains(mechanism));
+    if (!offered) {
+      // A configuration error, not the user's: nothing was sent.
+      return conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+          + " does not list " + mechanism + " in its CAPA SASL line, and the auth source asked"
+          + " for the token to be replayed: enable " + mechanism + " there, or have the source"
+          + " answer with a password"));
+    }
+    String response = BearerReplay.response(credentials);
+    String withResponse = "AUTH " + mechanism + " " + response;
+    conn.credentialsSent();
+    if (withResponse.length() <= MAX_AUTH_LINE) {
+      return conn.send(withResponse + "\r\n").compose(v -> conn.readLine())
+          .compose(line -> tokenVerdict(line, credentials));
+    }
+    return conn.send("AUTH " + mechanism + "\r\n").compose(v -> conn.readLine())
+        .compose(line -> {
+          if (!line.startsWith("+ ") && !line.equals("+")) {
+            return verdict(line);
+          }
+          return conn.send(response + "\r\n").compose(v -> conn.readLine())
+              .compose(next -> tokenVerdict(next, credentials));
+        });
+  }
+
+  /** The answer to the token: an error challenge is answered once, then comes {@code -ERR}. */
+  private Future<String> tokenVerdict(String line, BackendCredentials credentials) {
+    if (!line.startsWith("+ ") && !line.equals("+")) {
+      return verdict(line);
+    }
+    return conn.send(BearerReplay.afterError(credentials) + "\r\n")
+        .compose(v -> conn.readLine())
+        .compose(last -> last.startsWith("+ ") || last.equals("+")
+            ? conn.failWith(new BackendLoginException(Kind.PROTOCOL, conn.target()
+                + " sent one SASL challenge too many: " + BackendLoginException.excerpt(last)))
+            : verdict(last));
   }
 
   private Future<String> authenticate(BackendCredentials credentials) {

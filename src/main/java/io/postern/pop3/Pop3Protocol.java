@@ -92,7 +92,7 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
       out.append("STLS\r\n");
     }
     if (!session.cleartextRefused()) {
-      out.append("USER\r\nSASL ").append(String.join(" ", SaslMechanism.NAMES)).append("\r\n");
+      out.append("USER\r\nSASL ").append(String.join(" ", mechanisms(session))).append("\r\n");
     }
     out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\n");
     session.backendCapabilities(ASSUMED, Pop3Protocol::passable)
@@ -129,8 +129,18 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
       // Only asks which mechanisms exist: no password was offered, so no attempt is spent.
       session.write(cleartextRefused());
     } else {
-      session.write("+OK\r\n" + String.join("\r\n", SaslMechanism.NAMES) + "\r\n.\r\n");
+      session.write("+OK\r\n" + String.join("\r\n", mechanisms(session)) + "\r\n.\r\n");
     }
+  }
+
+  /** The SASL mechanisms offered here: the bearer-token ones after TLS, where verified. */
+  private static java.util.List<String> mechanisms(ClientSession<Pop3Request> session) {
+    if (!session.tokensOffered()) {
+      return SaslMechanism.NAMES;
+    }
+    java.util.List<String> all = new java.util.ArrayList<>(SaslMechanism.NAMES);
+    all.addAll(SaslMechanism.TOKEN_NAMES);
+    return all;
   }
 
   private String cleartextRefused() {

@@ -17,10 +17,33 @@ public interface SaslMechanism {
   /** Continues with the client's base64 line ({@code *} cancellation is handled by the caller). */
   SaslStep next(byte[] response);
 
+  /**
+   * How a refusal of the credentials is told, for mechanisms that answer it with a challenge
+   * first; null (the default) where the command simply fails.
+   */
+  default SaslStep.Refusal refusal() {
+    return null;
+  }
+
   /** The mechanisms Postern offers clients, in the order it lists them. */
   List<String> NAMES = List.of("PLAIN", "LOGIN");
 
-  /** PLAIN or LOGIN, or null for a mechanism Postern does not offer. */
+  /**
+   * The bearer-token mechanisms, offered after TLS where the auth source verifies tokens.
+   */
+  List<String> TOKEN_NAMES = List.of(SaslXoauth2.NAME, SaslOAuthBearer.NAME);
+
+  /** Longest bearer token taken (JWTs are usually 1 to 4 KB); a longer one is refused. */
+  int MAX_TOKEN_BYTES = 8 * 1024;
+
+  /** True for XOAUTH2 and OAUTHBEARER (any case): the secret is a bearer token. */
+  static boolean carriesToken(String name) {
+    // equalsIgnoreCase folds char by char, and these names hold no letter that a non-ASCII
+    // character (dotless i, long s, Kelvin sign) folds to.
+    return name.equalsIgnoreCase(SaslXoauth2.NAME) || name.equalsIgnoreCase(SaslOAuthBearer.NAME);
+  }
+
+  /** PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER, or null for a mechanism Postern does not offer. */
   static SaslMechanism named(String name) {
     // Names are ASCII: Unicode case mapping would take "pla\u0131n" (dotless i) for PLAIN.
     // A loop, not name.chars(): this runs on every AUTHENTICATE (a stream costs ~100 B each).
@@ -32,6 +55,8 @@ public interface SaslMechanism {
     return switch (name.toUpperCase(Locale.ROOT)) {
       case "PLAIN" -> new SaslPlain();
       case "LOGIN" -> new SaslLogin();
+      case SaslXoauth2.NAME -> new SaslXoauth2();
+      case SaslOAuthBearer.NAME -> new SaslOAuthBearer();
       default -> null;
     };
   }

@@ -57,6 +57,12 @@ public final class ClientSession<R> {
   private final ClientSocket socket;
   private State state = State.COMMANDS;
   private SaslExchange sasl;
+  /**
+   * A token mechanism's refusal challenge was sent for this failed login: the client's answer
+   * to it is awaited (state SASL), then this failure is the reply. Else null.
+   */
+  private Failed refusedAfterChallenge;
+  private String refusedTag;
   /** The login under way (state LOGIN), else null. */
   private LoginAttempt login;
   /** The relay (state RELAY), else null. */
@@ -138,6 +144,14 @@ public final class ClientSession<R> {
         && context.config().auth().cleartext() == AuthConfig.Cleartext.TLS_ONLY;
   }
 
+  /**
+   * True when the bearer-token mechanisms (XOAUTH2, OAUTHBEARER) are announced: after TLS, and
+   * only where the auth source verifies tokens.
+   */
+  public boolean tokensOffered() {
+    return socket.secured() && context.authenticator().verifiesTokens();
+  }
+
   /** True while STARTTLS (STLS) may still be used here. */
   public boolean startTlsOffered() {
     return context.listener().tls() == TlsMode.STARTTLS && !socket.secured();
@@ -213,7 +227,8 @@ public final class ClientSession<R> {
   /** Starts a SASL exchange (IMAP AUTHENTICATE, POP3 AUTH); {@code initialResponse} may be null. */
   public void authenticate(String tag, String mechanismName, byte[] initialResponse) {
     SaslMechanism mechanism = SaslMechanism.named(mechanismName);
-    if (mechanism == null) {
+    if (mechanism == null || SaslMechanism.carriesToken(mechanismName)
+        && !context.authenticator().verifiesTokens()) {
       write(protocol.no(tag, "Unsupported authentication mechanism."));
     } else if (cleartextRefused()) {
       refuseCleartext(tag, mechanismName);
@@ -225,6 +240,12 @@ public final class ClientSession<R> {
 
   /** Logs in with {@code credentials}, unless a password may not be sent here yet. */
   public void login(String tag, String mechanism, Credentials credentials) {
+    login(tag, mechanism, credentials, null);
+  }
+
+  /** {@code refusal}: how the SASL mechanism tells refused credentials, or null. */
+  private void login(String tag, String mechanism, Credentials credentials,
+      SaslStep.Refusal refusal) {
     if (cleartextRefused()) {
       refuseCleartext(tag, mechanism);
       return;
@@ -235,7 +256,7 @@ public final class ClientSession<R> {
         credentials, ++attempts);
     login.run((target, backendCredentials) ->
             protocol.backendLogin(context.backends(), target, tag, backendCredentials))
-        .onComplete(ar -> guarded(() -> loginDone(tag, ar.result())));
+        .onComplete(ar -> guarded(() -> loginDone(tag, ar.result(), refusal)));
   }
 
   /** A password came before TLS: refused, never checked, and counted as an attempt. */
@@ -300,6 +321,16 @@ public final class ClientSession<R> {
   }
 
   private void saslResponse(byte[] line) {
+    if (refusedAfterChallenge != null) {
+      // The answer to the refusal challenge (^A, or anything, even *): now the failure.
+      Failed failed = refusedAfterChallenge;
+      String tag = refusedTag;
+      refusedAfterChallenge = null;
+      refusedTag = null;
+      state = State.COMMANDS;
+      loginFailed(tag, failed);
+      return;
+    }
     if (line.length == 1 && line[0] == '*') {
       String tag = sasl.tag();
       sasl = null;
@@ -320,13 +351,14 @@ public final class ClientSession<R> {
     sasl = null;
     state = State.COMMANDS;
     if (step instanceof SaslStep.Done credentials) {
-      login(done.tag(), done.mechanismName(), credentials.credentials());
+      login(done.tag(), done.mechanismName(), credentials.credentials(),
+          done.mechanism().refusal());
     } else {
       bad(done.tag(), ((SaslStep.Malformed) step).message());
     }
   }
 
-  private void loginDone(String tag, LoginOutcome outcome) {
+  private void loginDone(String tag, LoginOutcome outcome, SaslStep.Refusal refusal) {
     login = null;
     if (state != State.LOGIN) {
       // The client left (or Postern is stopping) while the backend was being asked.
@@ -343,7 +375,17 @@ public final class ClientSession<R> {
       return;
     }
     state = State.COMMANDS;
-    loginFailed(tag, (Failed) outcome);
+    Failed failed = (Failed) outcome;
+    if (refusal != null && (failed.failure() == LoginOutcome.Failure.BAD_CREDENTIALS
+        || failed.failure() == LoginOutcome.Failure.DISABLED)) {
+      // RFC 7628 §3.2.2: the error as a challenge; the command fails once the client answers.
+      state = State.SASL;
+      refusedAfterChallenge = failed;
+      refusedTag = tag;
+      write("+ " + refusal.base64() + "\r\n");
+    } else {
+      loginFailed(tag, failed);
+    }
     process();
   }
 

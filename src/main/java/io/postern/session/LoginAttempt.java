@@ -15,6 +15,8 @@ import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
 import io.postern.metrics.BackendMeters;
 import io.postern.metrics.ProtocolMeters.LoginResult;
+import io.postern.sasl.SaslMechanism;
+import io.postern.sasl.SaslOAuthBearer;
 import io.postern.session.LoginOutcome.Failed;
 import io.postern.session.LoginOutcome.Failure;
 import io.vertx.core.Future;
@@ -50,6 +52,12 @@ final class LoginAttempt {
    * service (nginx: 8 KB), whose refusal would look like an outage, not a wrong password.
    */
   static final int MAX_PASSWORD_BYTES = 1024;
+  /**
+   * A bearer token may be longer (JWTs are often 1 to 4 KB). A SASL-IR line holds the token
+   * base64-encoded, so the default {@code limits.max-line} (8192) takes tokens of about 6 KB;
+   * the limit lets a larger max-line take larger ones.
+   */
+  static final int MAX_TOKEN_BYTES = SaslMechanism.MAX_TOKEN_BYTES;
 
   /** The protocol's part: log in at a backend. */
   @FunctionalInterface
@@ -62,6 +70,13 @@ final class LoginAttempt {
   private final Protocol protocol;
   private final String mechanism;
   private final Credentials credentials;
+  /** The client's secret is a bearer token (XOAUTH2, OAUTHBEARER), not a password. */
+  private final boolean token;
+  /**
+   * The name the throttle counts failures under: the user, or for a token without one (an
+   * OAUTHBEARER without authzid) the token's hash, so that such logins do not all share a name.
+   */
+  private final String throttleName;
   private final int number;
   /** When the command (or the last SASL response) arrived. */
   private final long commandNanos = System.nanoTime();
@@ -80,6 +95,9 @@ final class LoginAttempt {
     this.protocol = protocol;
     this.mechanism = mechanism;
     this.credentials = credentials;
+    this.token = SaslMechanism.carriesToken(mechanism);
+    this.throttleName = token && credentials.user().isEmpty()
+        ? tokenName(credentials.password()) : credentials.user();
     this.number = number;
     this.answerAt = commandNanos + context.config().auth().failureDelay().toNanos();
   }
@@ -89,7 +107,7 @@ final class LoginAttempt {
     record.user(credentials.user());
     // Repeated failures from this address or for this name: the login waits its turn (Dovecot's
     // auth penalty). Waiting before asking, not after, holds no backend connection meanwhile.
-    ticket = context.gate().enter(record.clientAddress(), credentials.user(), commandNanos);
+    ticket = context.gate().enter(record.clientAddress(), throttleName, commandNanos);
     return ticket.admitted()
         .transform(admitted -> {
           if (admitted.succeeded()) {
@@ -161,6 +179,10 @@ final class LoginAttempt {
   }
 
   private Future<LoginOutcome> accepted(AuthResult.Accepted accepted, BackendLogin backendLogin) {
+    if (accepted.identity() != null) {
+      // Who logged in, as the source names them: the session's logs carry this name.
+      record.user(accepted.identity());
+    }
     String backend = accepted.route().backend();
     // The rewritten name places the user: it is the mailbox's name at the backend.
     List<BackendTarget> targets = context.backends().pools()
@@ -193,7 +215,11 @@ final class LoginAttempt {
         .<LoginOutcome>map(session -> {
           pools.succeeded(target, protocol);
           record.heldAtServer(pools.get(target.backend()).opened(target));
-          context.gate().throttle().succeeded(record.clientAddress(), credentials.user());
+          context.gate().throttle().succeeded(record.clientAddress(), throttleName);
+          if (accepted.identity() != null && !accepted.identity().equals(throttleName)) {
+            // The source named the user (from the token): that name's failures are forgiven.
+            context.gate().throttle().succeeded(record.clientAddress(), accepted.identity());
+          }
           return new LoginOutcome.LoggedIn(session);
         })
         .recover(e -> {
@@ -250,7 +276,7 @@ final class LoginAttempt {
   private Future<LoginOutcome> failAfterDelay(Failed outcome, Duration extraWait, String why) {
     logFailure(why);
     // Counted at once: logins waiting behind this one must see it when their turn comes.
-    context.gate().throttle().failed(record.clientAddress(), credentials.user());
+    context.gate().throttle().failed(record.clientAddress(), throttleName);
     return answerAt(answerAt + extraWait.toNanos()).map(v -> outcome);
   }
 
@@ -292,7 +318,10 @@ final class LoginAttempt {
   /** Names nobody can have and passwords no protocol can carry never reach the auth source. */
   private boolean plausible() {
     String user = credentials.user();
-    if (user.isEmpty() || user.getBytes(StandardCharsets.UTF_8).length > MAX_USER_BYTES) {
+    // OAUTHBEARER's authzid is optional: the source names the user from the token.
+    boolean nameless = token && mechanism.equalsIgnoreCase(SaslOAuthBearer.NAME);
+    if (user.isEmpty() && !nameless
+        || user.getBytes(StandardCharsets.UTF_8).length > MAX_USER_BYTES) {
       return false;
     }
     for (int i = 0; i < user.length(); i++) {
@@ -302,7 +331,7 @@ final class LoginAttempt {
       }
     }
     return !credentials.password().isEmpty()
-        && credentials.password().length() <= MAX_PASSWORD_BYTES
+        && credentials.password().length() <= (token ? MAX_TOKEN_BYTES : MAX_PASSWORD_BYTES)
         && !credentials.password().hasLineBreakOrNul();
   }
 
@@ -331,6 +360,16 @@ final class LoginAttempt {
       line.info(MASTER_LOG, "master login:");
     } else {
       line.text("reason", failure, 400).info(MASTER_LOG, "master login failed:");
+    }
+  }
+
+  /** A name for the throttle that is no secret: a short hash of the token. */
+  private static String tokenName(Secret token) {
+    try {
+      byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(token.bytes());
+      return "token:" + java.util.HexFormat.of().formatHex(hash, 0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
   }
 

@@ -68,6 +68,28 @@ class HttpAuthenticatorTest {
   }
 
   @Test
+  void aTokenWithoutUserShouldReachTheServiceWithItsMechanismAndComeBackToBeReplayed()
+      throws Exception {
+    List<FakeAuthService.Request> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    service.script(r -> {
+      seen.add(r);
+      return Reply.ok("127.0.0.1", 143).with("Auth-User", "alice");
+    });
+    AuthRequest token = new AuthRequest(Protocol.IMAP, "OAUTHBEARER",
+        new Credentials("", Secret.of("eyJ0b2tlbiJ9.e30.c2ln")), "192.0.2.7", "TLSv1.3",
+        "TLS_AES_128_GCM_SHA256", 1);
+    AuthResult.Accepted a = (AuthResult.Accepted) result(auth.authenticate(token));
+    assertThat(seen.get(0).header("Auth-Method")).isEqualTo("oauthbearer");
+    assertThat(seen.get(0).header("Auth-User")).isEmpty();
+    assertThat(seen.get(0).header("Auth-Pass")).isEqualTo("eyJ0b2tlbiJ9.e30.c2ln");
+    assertThat(a.credentials().mechanism())
+        .isEqualTo(io.postern.credentials.BackendCredentials.Mechanism.OAUTHBEARER);
+    assertThat(a.backendUser()).isEqualTo("alice");
+    assertThat(a.identity()).isEqualTo("alice");
+    assertThat(auth.verifiesTokens()).isTrue();
+  }
+
+  @Test
   void answersWhoseBodyNeverEndsShouldNotKeepThePoolsConnections() throws Exception {
     auth.close();
     // Long enough for 64 connections to be made on a slow machine.

@@ -246,6 +246,19 @@ class ImapSessionTest {
   }
 
   @Test
+  void tokenMechanismsShouldBeUnknownWhereTheSourceChecksOnlyPasswords() throws Exception {
+    try (Conversation c = imaps()) {
+      c.send("a AUTHENTICATE XOAUTH2 " + Base64.getEncoder().encodeToString(
+          "user=alice\u0001auth=Bearer tok\u0001\u0001".getBytes(StandardCharsets.UTF_8))
+          + "\r\n");
+      assertThat(c.readLine()).isEqualTo("a NO Unsupported authentication mechanism.");
+      c.send("b AUTHENTICATE OAUTHBEARER\r\n");
+      assertThat(c.readLine()).isEqualTo("b NO Unsupported authentication mechanism.");
+    }
+    assertThat(auth.calls()).isZero();
+  }
+
+  @Test
   void authenticatePlainShouldWorkWithContinuationAndCancel() throws Exception {
     try (Conversation c = imaps()) {
       c.send("a AUTHENTICATE PLAIN\r\n");

@@ -29,7 +29,8 @@ import java.util.Set;
 class SaslFuzzTest {
 
   private static final Set<String> ERRORS = Set.of("Invalid base64 data.",
-      "Invalid PLAIN message.", "Acting as another user is not supported.");
+      "Invalid PLAIN message.", "Acting as another user is not supported.",
+      "Invalid XOAUTH2 message.", "Invalid OAUTHBEARER message.");
 
   @FuzzTest
   void exchangesEndInCredentialsAsSentOrInPosternsOwnError(FuzzedDataProvider data) {
@@ -43,7 +44,8 @@ class SaslFuzzTest {
 
   private static void arbitraryExchange(FuzzedDataProvider data) {
     String name = data.consumeBoolean()
-        ? data.pickValue(new String[] {"PLAIN", "plain", "Login", "LOGIN", "CRAM-MD5"})
+        ? data.pickValue(new String[] {"PLAIN", "plain", "Login", "LOGIN", "CRAM-MD5",
+            "XOAUTH2", "oauthbearer"})
         : data.consumeString(12);
     SaslMechanism mechanism = SaslMechanism.named(name);
     checkName(name, mechanism);
@@ -71,8 +73,11 @@ class SaslFuzzTest {
       challenges.add(c.base64());
     }
     boolean plain = mechanism instanceof SaslPlain;
+    // A bearer-token mechanism, like PLAIN, asks with an empty challenge only.
+    boolean emptyChallenges = plain || mechanism instanceof SaslXoauth2
+        || mechanism instanceof SaslOAuthBearer;
     for (String challenge : challenges) {
-      assertTrue(plain ? challenge.isEmpty() : challenge.equals(SaslLogin.USERNAME_PROMPT)
+      assertTrue(emptyChallenges ? challenge.isEmpty() : challenge.equals(SaslLogin.USERNAME_PROMPT)
           || challenge.equals(SaslLogin.PASSWORD_PROMPT), "an unknown challenge " + challenge);
     }
     if (step instanceof SaslStep.Malformed m) {
@@ -161,7 +166,7 @@ class SaslFuzzTest {
     assertArrayEquals(password, credentials.password().bytes());
   }
 
-  /** A mechanism is PLAIN or LOGIN in any ASCII case, and nothing else. */
+  /** A mechanism is PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER in any ASCII case, and nothing else. */
   private static void checkName(String name, SaslMechanism mechanism) {
     boolean ascii = name.chars().allMatch(c -> c < 0x80);
     String upper = name.toUpperCase(Locale.ROOT);
@@ -169,6 +174,10 @@ class SaslFuzzTest {
       assertInstanceOf(SaslPlain.class, mechanism);
     } else if (ascii && upper.equals("LOGIN")) {
       assertInstanceOf(SaslLogin.class, mechanism);
+    } else if (ascii && upper.equals("XOAUTH2")) {
+      assertInstanceOf(SaslXoauth2.class, mechanism);
+    } else if (ascii && upper.equals("OAUTHBEARER")) {
+      assertInstanceOf(SaslOAuthBearer.class, mechanism);
     } else {
       assertNull(mechanism, "a mechanism for " + name);
     }
