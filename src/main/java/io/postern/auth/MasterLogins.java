@@ -87,6 +87,12 @@ public final class MasterLogins implements Authenticator {
     return source.source();
   }
 
+  /** As the source: a master login is a password login, and tokens go to the source. */
+  @Override
+  public boolean verifiesTokens() {
+    return source.verifiesTokens();
+  }
+
   @Override
   public Future<Void> ready() {
     return source.ready();
@@ -106,7 +112,9 @@ public final class MasterLogins implements Authenticator {
 
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
-    MasterName name = MasterName.split(request.credentials().user(), separator);
+    // A master proves who they are with a password; a token names its own user.
+    MasterName name = request.bearerToken() ? null
+        : MasterName.split(request.credentials().user(), separator);
     if (name == null) {
       return source.authenticate(request);
     }

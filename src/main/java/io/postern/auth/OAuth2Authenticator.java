@@ -104,6 +104,12 @@ public final class OAuth2Authenticator implements Authenticator {
     return "oauth2";
   }
 
+  /** Tokens only: password mechanisms are refused (see {@link #authenticate}). */
+  @Override
+  public boolean verifiesTokens() {
+    return true;
+  }
+
   @Override
   public Future<Void> ready() {
     return ready.get();

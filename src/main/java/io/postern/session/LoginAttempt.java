@@ -341,7 +341,7 @@ final class LoginAttempt {
    */
   private void logMasterLogin(LoginOutcome outcome) {
     MasterConfig master = context.config().auth().master();
-    MasterName name = master == null ? null
+    MasterName name = master == null || token ? null
         : MasterName.split(credentials.user(), master.separator());
     if (name == null) {
       return;
