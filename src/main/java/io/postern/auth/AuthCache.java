@@ -73,7 +73,9 @@ public final class AuthCache implements Authenticator {
 
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
-    Key k = entries == null ? null : key(request);
+    // Not with a client certificate: the answer may rest on it (the Auth-SSL-* headers), and
+    // EXTERNAL has no password to key it by.
+    Key k = entries == null || request.clientCertificate() != null ? null : key(request);
     long generation = this.generation.get();
     Entry cached = k == null ? null : entries.getIfPresent(k);
     if (cached != null && cached.generation() != generation) {

@@ -1,6 +1,8 @@
 package io.postern.session;
 
+import io.postern.auth.ClientCertificate;
 import io.postern.config.AuthConfig;
+import io.postern.config.ClientCertificateConfig;
 import io.postern.config.LimitsConfig;
 import io.postern.config.TlsMode;
 import io.postern.credentials.Credentials;
@@ -10,6 +12,7 @@ import io.postern.net.SocketEnds;
 import io.postern.relay.Relay;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
+import io.postern.tls.ClientCa;
 import io.postern.session.LoginOutcome.Failed;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
@@ -117,6 +120,9 @@ public final class ClientSession<R> {
       // Not a byte may go out in plaintext while the TLS upgrade is in flight (STL-09).
       end(Goodbye.PREAUTH_TIMEOUT);
     });
+    if (!certificateChecked()) {
+      return;
+    }
     if (context.shutdown().stopping()) {
       // Accepted while Postern stops: the goodbye instead of a greeting.
       shuttingDown();
@@ -195,7 +201,8 @@ public final class ClientSession<R> {
     state = State.STARTTLS;
     // Bytes held back while a login was under way are delivered now, and dropped in this state.
     socket.resume();
-    socket.upgrade(context.tls().options(), protocol.ok(tag, "Begin TLS negotiation now."))
+    socket.upgrade(context.tls().options(context.listener()),
+            protocol.ok(tag, "Begin TLS negotiation now."))
         .onComplete(ar -> guarded(() -> {
           if (ar.failed() || state != State.STARTTLS) {
             end(null, "tls_failed");
@@ -206,8 +213,34 @@ public final class ClientSession<R> {
           protocol = protocols.get();
           decoder = protocol.decoder(limits);
           state = State.COMMANDS;
+          if (!certificateChecked()) {
+            return;
+          }
           process();
         }));
+  }
+
+  /**
+   * Reads the client certificate of the TLS session, on a listener that asks for one; false
+   * when the session ends because the listener requires one and the session has none that its
+   * CAs verify (the engine refuses such handshakes; a session resumed from a ticket of another
+   * listener is what could get this far, as in nginx's CVE-2025-23419).
+   */
+  private boolean certificateChecked() {
+    ClientCa ca = context.tls() == null ? null : context.tls().clientCa(context.listener());
+    if (ca == null || !socket.secured()) {
+      return true;
+    }
+    ClientCertificate certificate = ClientCertificates.read(socket.sslSession(), ca);
+    record.clientCertificate(certificate);
+    if (!certificate.verified()
+        && context.listener().clientCertificates().mode() == ClientCertificateConfig.Mode.REQUIRED) {
+      LOG.info("session={} client={} refused: no client certificate verified by {} ({})",
+          record.id(), record.clientIp(), ca.file(), certificate.verify());
+      end(Goodbye.CERTIFICATE_REQUIRED);
+      return false;
+    }
+    return true;
   }
 
   /** Starts a SASL exchange (IMAP AUTHENTICATE, POP3 AUTH); {@code initialResponse} may be null. */
