@@ -67,6 +67,11 @@ public final class AuthCache implements Authenticator {
   }
 
   @Override
+  public boolean decidesExternal() {
+    return source.decidesExternal();
+  }
+
+  @Override
   public Future<Void> ready() {
     return source.ready();
   }

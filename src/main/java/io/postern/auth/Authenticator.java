@@ -11,6 +11,14 @@ public interface Authenticator {
   /** The {@code source} label of the auth meters: {@code passwd-file}, {@code http}, … */
   String source();
 
+  /**
+   * Whether the source can decide a login by client certificate alone (SASL EXTERNAL), without
+   * a password: only then is EXTERNAL offered.
+   */
+  default boolean decidesExternal() {
+    return false;
+  }
+
   /** Succeeds while the source can answer logins; {@code /health/ready} asks it. */
   default Future<Void> ready() {
     return Future.succeededFuture();

@@ -63,6 +63,9 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
     } else {
       SaslMechanism.NAMES.forEach(name -> caps.append(" AUTH=").append(name));
     }
+    if (session.externalOffered()) {
+      caps.append(" AUTH=EXTERNAL");
+    }
     session.backendCapabilities(Set.of(), ImapProtocol::passable).forEach(capability ->
         caps.append(' ').append(capability.equals("IMAP4REV2") ? "IMAP4rev2" : capability));
     return caps.toString();

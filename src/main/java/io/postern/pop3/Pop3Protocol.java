@@ -92,7 +92,8 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
       out.append("STLS\r\n");
     }
     if (!session.cleartextRefused()) {
-      out.append("USER\r\nSASL ").append(String.join(" ", SaslMechanism.NAMES)).append("\r\n");
+      out.append("USER\r\nSASL ").append(String.join(" ", SaslMechanism.NAMES))
+          .append(session.externalOffered() ? " EXTERNAL" : "").append("\r\n");
     }
     out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\n");
     session.backendCapabilities(ASSUMED, Pop3Protocol::passable)
@@ -129,7 +130,8 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
       // Only asks which mechanisms exist: no password was offered, so no attempt is spent.
       session.write(cleartextRefused());
     } else {
-      session.write("+OK\r\n" + String.join("\r\n", SaslMechanism.NAMES) + "\r\n.\r\n");
+      session.write("+OK\r\n" + String.join("\r\n", SaslMechanism.NAMES)
+          + (session.externalOffered() ? "\r\nEXTERNAL" : "") + "\r\n.\r\n");
     }
   }
 

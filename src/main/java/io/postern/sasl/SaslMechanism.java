@@ -32,6 +32,8 @@ public interface SaslMechanism {
     return switch (name.toUpperCase(Locale.ROOT)) {
       case "PLAIN" -> new SaslPlain();
       case "LOGIN" -> new SaslLogin();
+      // Offered only where the session has a verified certificate that maps to a user.
+      case "EXTERNAL" -> new SaslExternal();
       default -> null;
     };
   }

@@ -10,6 +10,7 @@ import io.postern.metrics.ProtocolMeters.LoginResult;
 import io.postern.net.Addresses;
 import io.postern.net.SocketEnds;
 import io.postern.relay.Relay;
+import io.postern.sasl.SaslExternal;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.tls.ClientCa;
@@ -246,6 +247,9 @@ public final class ClientSession<R> {
   /** Starts a SASL exchange (IMAP AUTHENTICATE, POP3 AUTH); {@code initialResponse} may be null. */
   public void authenticate(String tag, String mechanismName, byte[] initialResponse) {
     SaslMechanism mechanism = SaslMechanism.named(mechanismName);
+    if (mechanism instanceof SaslExternal && !externalOffered()) {
+      mechanism = null;
+    }
     if (mechanism == null) {
       write(protocol.no(tag, "Unsupported authentication mechanism."));
     } else if (cleartextRefused()) {
@@ -254,6 +258,18 @@ public final class ClientSession<R> {
       sasl = new SaslExchange(tag, mechanismName, mechanism);
       saslStep(mechanism.start(initialResponse));
     }
+  }
+
+  /**
+   * Whether EXTERNAL is offered: in a TLS session whose client certificate verified, on a
+   * listener that maps certificates to users, with an auth source that can decide a login
+   * without a password.
+   */
+  public boolean externalOffered() {
+    ClientCertificate certificate = record.clientCertificate();
+    return certificate != null && certificate.verified()
+        && context.listener().clientCertificates().user() != ClientCertificateConfig.UserMatch.NONE
+        && context.authenticator().decidesExternal();
   }
 
   /** Logs in with {@code credentials}, unless a password may not be sent here yet. */

@@ -74,9 +74,24 @@ final class LoginAttempt {
     this.record = record;
     this.protocol = protocol;
     this.mechanism = mechanism;
-    this.credentials = credentials;
+    this.credentials = AuthRequest.EXTERNAL.equals(mechanism)
+        ? externalUser(context, record, credentials) : credentials;
     this.number = number;
     this.answerAt = commandNanos + context.config().auth().failureDelay().toNanos();
+  }
+
+  /**
+   * EXTERNAL's user: the one the certificate names when the client gave no authorization
+   * identity; else the one it gave, which must then match the certificate like any login.
+   */
+  private static Credentials externalUser(ListenerContext context, SessionRecord record,
+      Credentials asked) {
+    if (!asked.user().isEmpty()) {
+      return asked;
+    }
+    String mapped = CertificateUser.of(context.listener().clientCertificates().user(),
+        record.clientCertificate());
+    return new Credentials(mapped == null ? "" : mapped, asked.password());
   }
 
   /** Never fails: a fault of Postern's own ends as {@link Failure#UNAVAILABLE}. */
@@ -127,8 +142,18 @@ final class LoginAttempt {
       return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
           "malformed user name or password");
     }
+    String mismatch = CertificateUser.mismatch(context.listener().clientCertificates().user(),
+        record.clientCertificate(), credentials.user());
+    if (mismatch != null) {
+      return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO, mismatch);
+    }
+    if (external() && CertificateUser.of(context.listener().clientCertificates().user(),
+        record.clientCertificate()) == null) {
+      return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
+          "EXTERNAL without a verified client certificate that names a user");
+    }
     AuthRequest request = new AuthRequest(protocol, mechanism, credentials, record.clientIp(),
-        record.tlsProtocol(), record.tlsCipher(), number);
+        record.tlsProtocol(), record.tlsCipher(), number, record.clientCertificate());
     return context.authenticator().authenticate(request).compose(result -> {
       if (result instanceof AuthResult.Rejected rejected) {
         return rejected(rejected);
@@ -155,6 +180,13 @@ final class LoginAttempt {
   }
 
   private Future<LoginOutcome> accepted(AuthResult.Accepted accepted, BackendLogin backendLogin) {
+    if (external() && accepted.credentials().secret() != null
+        && accepted.credentials().secret().isEmpty()) {
+      // The client gave no password: the source must say how to log in at the backend.
+      logFailure("EXTERNAL accepted by the auth source, but it gave no password (Auth-Pass)"
+          + " for the backend login");
+      return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+    }
     String backend = accepted.route().backend();
     // The rewritten name places the user: it is the mailbox's name at the backend.
     List<BackendTarget> targets = context.backends().pools()
@@ -295,9 +327,14 @@ final class LoginAttempt {
         return false;
       }
     }
-    return !credentials.password().isEmpty()
+    // EXTERNAL has no password: the certificate stands in for it.
+    return (!credentials.password().isEmpty() || external())
         && credentials.password().length() <= MAX_PASSWORD_BYTES
         && !credentials.password().hasLineBreakOrNul();
+  }
+
+  private boolean external() {
+    return AuthRequest.EXTERNAL.equals(mechanism);
   }
 
   private void logFailure(String why) {
