@@ -62,7 +62,7 @@ public record ClientCertificate(String verify, String subject, String issuer, St
     String subject = rfc2253(leaf.getSubjectX500Principal());
     return new ClientCertificate(ok ? SUCCESS : "FAILED:" + printable(failure),
         subject, rfc2253(leaf.getIssuerX500Principal()),
-        leaf.getSerialNumber().toString(16).toUpperCase(Locale.ROOT), fingerprint(leaf),
+        serial(leaf), fingerprint(leaf),
         ok ? attribute(leaf.getSubjectX500Principal(), "CN") : null,
         ok ? emails(leaf) : List.of());
   }
@@ -94,6 +94,12 @@ public record ClientCertificate(String verify, String subject, String issuer, St
       out.append(c < 0x20 || c >= 0x7f ? ' ' : c);
     }
     return out.toString();
+  }
+
+  /** As OpenSSL's {@code i2a_ASN1_INTEGER} (nginx's {@code $ssl_client_serial}): whole bytes. */
+  private static String serial(X509Certificate leaf) {
+    String hex = leaf.getSerialNumber().abs().toString(16).toUpperCase(Locale.ROOT);
+    return hex.length() % 2 == 0 ? hex : "0" + hex;
   }
 
   private static String fingerprint(X509Certificate leaf) {
