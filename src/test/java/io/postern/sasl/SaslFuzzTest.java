@@ -29,7 +29,8 @@ import java.util.Set;
 class SaslFuzzTest {
 
   private static final Set<String> ERRORS = Set.of("Invalid base64 data.",
-      "Invalid PLAIN message.", "Acting as another user is not supported.");
+      "Invalid PLAIN message.", "Acting as another user is not supported.",
+      "Invalid EXTERNAL message.");
 
   @FuzzTest
   void exchangesEndInCredentialsAsSentOrInPosternsOwnError(FuzzedDataProvider data) {
@@ -71,8 +72,9 @@ class SaslFuzzTest {
       challenges.add(c.base64());
     }
     boolean plain = mechanism instanceof SaslPlain;
+    boolean external = mechanism instanceof SaslExternal;
     for (String challenge : challenges) {
-      assertTrue(plain ? challenge.isEmpty() : challenge.equals(SaslLogin.USERNAME_PROMPT)
+      assertTrue(plain || external ? challenge.isEmpty() : challenge.equals(SaslLogin.USERNAME_PROMPT)
           || challenge.equals(SaslLogin.PASSWORD_PROMPT), "an unknown challenge " + challenge);
     }
     if (step instanceof SaslStep.Malformed m) {
@@ -169,6 +171,8 @@ class SaslFuzzTest {
       assertInstanceOf(SaslPlain.class, mechanism);
     } else if (ascii && upper.equals("LOGIN")) {
       assertInstanceOf(SaslLogin.class, mechanism);
+    } else if (ascii && upper.equals("EXTERNAL")) {
+      assertInstanceOf(SaslExternal.class, mechanism);
     } else {
       assertNull(mechanism, "a mechanism for " + name);
     }
