@@ -61,6 +61,8 @@ class ClientCertificateIT {
   private OpensslCa ca;
   private OpensslCertificates.Pair alice;
   private OpensslCertificates.Pair stranger;
+  /** The CA file of listener imaps-reloaded, which a test rewrites. */
+  private Path reloadedCa;
   private LogCapture logs;
 
   @BeforeAll
@@ -75,6 +77,7 @@ class ClientCertificateIT {
         "bob", BOB_PW));
     dovecot.deliver("alice", ("From: a@example.net\r\nTo: alice@example.net\r\nSubject: for"
         + " alice\r\n\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII));
+    reloadedCa = java.nio.file.Files.copy(ca.cert(), dir.resolve("pki/reloaded-ca.pem"));
     service = FakeAuthService.start(this::answer);
     logs = LogCapture.start();
     for (TlsConfig.Engine engine : ENGINES) {
@@ -86,6 +89,9 @@ class ClientCertificateIT {
           .listener(listener("imaps-optional", Protocol.IMAP, TlsMode.IMPLICIT, Mode.OPTIONAL))
           .listener(listener("imap-required", Protocol.IMAP, TlsMode.STARTTLS, Mode.REQUIRED))
           .listener(listener("pop3s-required", Protocol.POP3, TlsMode.IMPLICIT, Mode.REQUIRED))
+          .listener(new ListenerConfig("imaps-reloaded", Protocol.IMAP, "127.0.0.1", 0,
+              TlsMode.IMPLICIT, false, null, new ClientCertificateConfig(Mode.REQUIRED,
+                  reloadedCa, UserMatch.CN)))
           .start());
     }
   }
@@ -253,6 +259,27 @@ class ClientCertificateIT {
         "--login-options", "AUTH=EXTERNAL", "-u", "bob:");
     assertThat(other.exitCode()).as("%s", other).isEqualTo(67);
     assertThat(service.requestsFor("bob")).isEmpty();
+  }
+
+  /** The CA file is read again with the configuration (SIGHUP, POST /api/reload). */
+  @Test
+  void aConfigurationReloadShouldPutTheNewCaFileInUse() throws Exception {
+    PosternFixture postern = posterns.get(TlsConfig.Engine.JDK);
+    SClient.Target target = new SClient.Target("imaps-reloaded",
+        postern.port("imaps-reloaded"), null);
+    assertThat(session(target, certificate(alice)).served()).isTrue();
+    OpensslCa next = OpensslCa.create(dir.resolve("pki2"), "next-ca", "Next Clients CA");
+    OpensslCertificates.Pair carol = next.issue("carol", "/CN=carol", "05");
+    assertThat(session(target, certificate(carol)).served()).isFalse();
+
+    java.nio.file.Files.copy(next.cert(), reloadedCa,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    List<String> changes = postern.server().reload(io.postern.PosternServer.load(
+        postern.vertx(), postern.config(), postern.server().resources().authenticator()))
+        .await();
+    assertThat(changes).contains("TLS certificates loaded");
+    assertThat(session(target, certificate(carol)).served()).isTrue();
+    assertThat(session(target, certificate(alice)).served()).isFalse();
   }
 
   // ---- Helpers.
