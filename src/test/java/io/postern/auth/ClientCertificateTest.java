@@ -45,7 +45,7 @@ class ClientCertificateTest {
     // RFC 2253 specials, a leading '#', non-ASCII letters and a CR that must not end a header.
     tricky = ca.issue("tricky", "/O=Smith, Jones+Co\\; \"Ltd\"/OU=#Z\u00fcrich <x>/CN=a\\\\b",
         "81FF");
-    stranger = OpensslCertificates.selfSigned(dir, "stranger", "alice");
+    stranger = OpensslCertificates.selfSignedEc(dir, "stranger", "alice");
   }
 
   @Test

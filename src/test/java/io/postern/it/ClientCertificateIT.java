@@ -72,7 +72,7 @@ class ClientCertificateIT {
     ca = OpensslCa.create(dir.resolve("pki"), "clients-ca", "Clients CA");
     alice = ca.issue("alice", "/CN=alice/emailAddress=alice@example.org", "1A2B3C");
     // Says CN=alice too, but no CA of Postern's issued it.
-    stranger = OpensslCertificates.selfSigned(dir.resolve("pki"), "stranger", "alice");
+    stranger = OpensslCertificates.selfSignedEc(dir.resolve("pki"), "stranger", "alice");
     dovecot = DovecotServer.start(dir.resolve("dovecot"), Map.of("alice", ALICE_PW,
         "bob", BOB_PW));
     dovecot.deliver("alice", ("From: a@example.net\r\nTo: alice@example.net\r\nSubject: for"
