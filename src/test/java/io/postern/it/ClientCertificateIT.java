@@ -261,6 +261,36 @@ class ClientCertificateIT {
     assertThat(service.requestsFor("bob")).isEmpty();
   }
 
+  /**
+   * A resumed TLS session (a ticket) keeps its certificate: served as before, EXTERNAL still
+   * offered. (Without -brief: s_client says New or Reused.)
+   */
+  @ParameterizedTest
+  @EnumSource(names = {"OPENSSL", "JDK"})
+  void aResumedSessionShouldKeepItsCertificate(TlsConfig.Engine engine) throws Exception {
+    int port = posterns.get(engine).port("imaps-required");
+    Path saved = dir.resolve("session-" + engine + ".pem");
+    assertThat(resume(port, "-sess_out", saved)).contains("New, TLSv1.3");
+    String resumed = resume(port, "-sess_in", saved);
+    assertThat(resumed).contains("Reused, TLSv1.3").contains("a OK")
+        .contains("AUTH=EXTERNAL");
+  }
+
+  private String resume(int port, String option, Path file) throws Exception {
+    List<String> args = new ArrayList<>(List.of("s_client", "-connect", "127.0.0.1:" + port,
+        "-crlf", "-tls1_3", option, file.toString()));
+    args.addAll(certificate(alice));
+    try (OpensslTool client = OpensslTool.start(args)) {
+      // Tickets come before the greeting: once it is there, -sess_out has one.
+      client.await(t -> t.stdout().contains("* OK") || !t.alive(), SESSION_WAIT);
+      if (client.alive()) {
+        client.send("a CAPABILITY");
+        client.await(t -> t.stdout().contains("a OK") || !t.alive(), SESSION_WAIT);
+      }
+      return client.stdout() + "\n--- stderr:\n" + client.stderr();
+    }
+  }
+
   /** The CA file is read again with the configuration (SIGHUP, POST /api/reload). */
   @Test
   void aConfigurationReloadShouldPutTheNewCaFileInUse() throws Exception {
