@@ -92,7 +92,7 @@ public final class ConfigParser {
         clientCertificates);
   }
 
-  /** A listener's {@code client-certificates}, {@code client-ca}, {@code client-certificate-user}. */
+  /** A listener's client-certificates, client-ca and client-certificate-user. */
   private ClientCertificateConfig clientCertificates(ConfigSection s, TlsMode tls) {
     ClientCertificateConfig.Mode mode = s.choice("client-certificates",
         ClientCertificateConfig.Mode.class, ClientCertificateConfig.Mode.NONE);

@@ -12,7 +12,7 @@ final class ClientCertificates {
 
   private ClientCertificates() {}
 
-  /** {@code NONE} when the client sent none; else its details and whether {@code ca} verifies it. */
+  /** {@code NONE} when the client sent none; else its details, and whether {@code ca} agrees. */
   static ClientCertificate read(SSLSession session, ClientCa ca) {
     Certificate[] chain;
     try {

@@ -234,8 +234,8 @@ public final class ClientSession<R> {
     }
     ClientCertificate certificate = ClientCertificates.read(socket.sslSession(), ca);
     record.clientCertificate(certificate);
-    if (!certificate.verified()
-        && context.listener().clientCertificates().mode() == ClientCertificateConfig.Mode.REQUIRED) {
+    ClientCertificateConfig.Mode mode = context.listener().clientCertificates().mode();
+    if (!certificate.verified() && mode == ClientCertificateConfig.Mode.REQUIRED) {
       LOG.info("session={} client={} refused: no client certificate verified by {} ({})",
           record.id(), record.clientIp(), ca.file(), certificate.verify());
       end(Goodbye.CERTIFICATE_REQUIRED);

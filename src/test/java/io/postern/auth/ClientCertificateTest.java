@@ -59,7 +59,8 @@ class ClientCertificateTest {
           "-nameopt", "RFC2253"), "issuer=")).isEqualTo("CN=Test Clients CA");
       assertThat(c.serial()).isEqualTo(strip(OpensslCa.x509(pair.cert(), "-serial"), "serial="));
       assertThat(c.fingerprint()).isEqualTo(strip(OpensslCa.x509(pair.cert(), "-fingerprint",
-          "-sha1").toUpperCase(Locale.ROOT), "SHA1 FINGERPRINT=").replace(":", "").toLowerCase(Locale.ROOT))
+          "-sha1").toUpperCase(Locale.ROOT), "SHA1 FINGERPRINT=").replace(":", "")
+          .toLowerCase(Locale.ROOT))
           .matches("[0-9a-f]{40}");
       assertThat(c.subject()).doesNotContain("\r", "\n").matches("[\\x20-\\x7e]+");
     }

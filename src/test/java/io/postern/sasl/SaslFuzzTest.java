@@ -74,7 +74,8 @@ class SaslFuzzTest {
     boolean plain = mechanism instanceof SaslPlain;
     boolean external = mechanism instanceof SaslExternal;
     for (String challenge : challenges) {
-      assertTrue(plain || external ? challenge.isEmpty() : challenge.equals(SaslLogin.USERNAME_PROMPT)
+      assertTrue(plain || external ? challenge.isEmpty()
+          : challenge.equals(SaslLogin.USERNAME_PROMPT)
           || challenge.equals(SaslLogin.PASSWORD_PROMPT), "an unknown challenge " + challenge);
     }
     if (step instanceof SaslStep.Malformed m) {

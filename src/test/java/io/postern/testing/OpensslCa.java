@@ -13,6 +13,7 @@ import java.util.List;
 public final class OpensslCa {
 
   private static final Duration OPENSSL_TIMEOUT = Duration.ofSeconds(60);
+  private static final String P256 = "ec_paramgen_curve:P-256";
 
   private final Path dir;
   private final Path cert;
@@ -29,7 +30,7 @@ public final class OpensslCa {
     Files.createDirectories(dir);
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
-    OpensslTool.run(List.of("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256",
+    OpensslTool.run(List.of("req", "-x509", "-newkey", "ec", "-pkeyopt", P256, "-nodes", "-sha256",
         "-days", "30", "-keyout", key.toString(), "-out", cert.toString(), "-subj", "/CN=" + cn,
         "-addext", "basicConstraints=critical,CA:TRUE",
         "-addext", "keyUsage=critical,keyCertSign,cRLSign"), OPENSSL_TIMEOUT);
@@ -52,7 +53,7 @@ public final class OpensslCa {
     Path csr = dir.resolve(name + ".csr");
     Path out = dir.resolve(name + ".crt");
     Path outKey = dir.resolve(name + ".key");
-    OpensslTool.run(List.of("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256",
+    OpensslTool.run(List.of("req", "-new", "-newkey", "ec", "-pkeyopt", P256, "-nodes", "-sha256",
         "-utf8", "-keyout", outKey.toString(), "-out", csr.toString(), "-subj", subject),
         OPENSSL_TIMEOUT);
     List<String> args = new ArrayList<>(List.of("x509", "-req", "-in", csr.toString(),
