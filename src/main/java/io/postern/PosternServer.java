@@ -33,6 +33,7 @@ import io.postern.tls.AlpnGuardCheck;
 import io.postern.tls.BackendTls;
 import io.postern.tls.CaReload;
 import io.postern.tls.CertificatePair;
+import io.postern.tls.ClientCa;
 import io.postern.tls.CertificateReload;
 import io.postern.tls.CurrentTls;
 import io.postern.tls.ServerTls;
@@ -505,12 +506,36 @@ public final class PosternServer {
     if (!errors.isEmpty()) {
       return null;
     }
+    Map<String, ServerTls.ClientTrust> clientTrust = clientTrust(config, errors);
+    if (!errors.isEmpty()) {
+      return null;
+    }
     try {
-      return ServerTls.load(vertx, config.tls(), config.limits().handshakeTimeout());
+      return ServerTls.load(vertx, config.tls(), config.limits().handshakeTimeout())
+          .withClientTrust(clientTrust);
     } catch (CertificatePair.CertificateProblem e) {
       errors.add(new ConfigError("tls", e.getMessage()));
       return null;
     }
+  }
+
+  /** The CA files of the listeners that ask for client certificates (blocking). */
+  private static Map<String, ServerTls.ClientTrust> clientTrust(PosternConfig config,
+      List<ConfigError> errors) {
+    Map<String, ServerTls.ClientTrust> trust = new HashMap<>();
+    for (int i = 0; i < config.listeners().size(); i++) {
+      ListenerConfig listener = config.listeners().get(i);
+      if (listener.clientCertificates().requested()) {
+        try {
+          trust.put(listener.name(), new ServerTls.ClientTrust(
+              listener.clientCertificates().mode(),
+              ClientCa.load(listener.clientCertificates().ca())));
+        } catch (CertificatePair.CertificateProblem e) {
+          errors.add(new ConfigError("listeners[" + i + "].client-ca", e.getMessage()));
+        }
+      }
+    }
+    return trust;
   }
 
   private static Authenticator authenticator(Vertx vertx, PosternConfig config,

@@ -84,7 +84,8 @@ final class TlsWatch {
       // The first TLS listener: until now nothing was loaded from tls.certificates.
       changes.add("TLS certificates loaded");
       watchCertificates(new CurrentTls(next.tls()), now);
-    } else if (next.tls() != null && !now.tls().equals(was.tls())) {
+    } else if (next.tls() != null && (!now.tls().equals(was.tls())
+        || before.tls() == null || !next.tls().clientTrust().equals(before.tls().clientTrust()))) {
       changes.add("TLS certificates loaded");
       done = tls.replace(next.tls());
       if (!now.tls().watchInterval().equals(was.tls().watchInterval())) {

@@ -72,6 +72,11 @@ public final class AuthCache implements Authenticator {
   }
 
   @Override
+  public boolean decidesExternal() {
+    return source.decidesExternal();
+  }
+
+  @Override
   public Future<Void> ready() {
     return source.ready();
   }
@@ -83,7 +88,9 @@ public final class AuthCache implements Authenticator {
 
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
-    Key k = entries == null ? null : key(request);
+    // Not with a client certificate: the answer may rest on it (the Auth-SSL-* headers), and
+    // EXTERNAL has no password to key it by.
+    Key k = entries == null || request.clientCertificate() != null ? null : key(request);
     long generation = this.generation.get();
     Entry cached = k == null ? null : entries.getIfPresent(k);
     if (cached != null && cached.generation() != generation) {

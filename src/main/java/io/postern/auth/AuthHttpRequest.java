@@ -41,9 +41,31 @@ final class AuthHttpRequest {
       if (request.tlsCipher() != null) {
         h.put("Auth-SSL-Cipher", opensslName(request.tlsCipher()));
       }
+      clientCertificate(h, request.clientCertificate());
+    }
+    if (request.external()) {
+      // nginx's EXTERNAL: no password; the service decides from the certificate's headers.
+      h.put("Auth-Method", "external");
     }
     h.putAll(extra);
     return h;
+  }
+
+  /**
+   * nginx's certificate headers ({@code ssl_verify_client} on or optional). The values are
+   * printable ASCII by construction (RFC 2253 escapes, hex), so none can end the header.
+   */
+  private static void clientCertificate(Map<String, String> h, ClientCertificate cert) {
+    if (cert == null) {
+      return;
+    }
+    h.put("Auth-SSL-Verify", cert.verify());
+    if (cert.subject() != null) {
+      h.put("Auth-SSL-Subject", cert.subject());
+      h.put("Auth-SSL-Issuer", cert.issuer());
+      h.put("Auth-SSL-Serial", cert.serial());
+      h.put("Auth-SSL-Fingerprint", cert.fingerprint());
+    }
   }
 
   /**

@@ -28,6 +28,14 @@ public interface Authenticator {
     return false;
   }
 
+  /**
+   * Whether the source can decide a login by client certificate alone (SASL EXTERNAL), without
+   * a password: only then is EXTERNAL offered.
+   */
+  default boolean decidesExternal() {
+    return false;
+  }
+
   /** Succeeds while the source can answer logins; {@code /health/ready} asks it. */
   default Future<Void> ready() {
     return Future.succeededFuture();

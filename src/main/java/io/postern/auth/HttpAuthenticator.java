@@ -107,6 +107,12 @@ public final class HttpAuthenticator implements Authenticator {
     return true;
   }
 
+  /** The service gets nginx's {@code Auth-Method: external} and the certificate's headers. */
+  @Override
+  public boolean decidesExternal() {
+    return true;
+  }
+
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
     return ask(request, urls.order(), 0, 0, null);

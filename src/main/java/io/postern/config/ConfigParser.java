@@ -85,10 +85,39 @@ public final class ConfigParser {
     TlsMode tls = s.choice("tls", TlsMode.class, TlsMode.STARTTLS);
     boolean proxyProtocol = s.bool("proxy-protocol", false);
     List<String> capabilities = ListenerCapabilities.parse(s, protocol);
+    ClientCertificateConfig clientCertificates = clientCertificates(s, tls);
     if (name == null || protocol == null) {
       return null;
     }
-    return new ListenerConfig(name, protocol, address, port, tls, proxyProtocol, capabilities);
+    return new ListenerConfig(name, protocol, address, port, tls, proxyProtocol, capabilities,
+        clientCertificates);
+  }
+
+  /** A listener's client-certificates, client-ca and client-certificate-user. */
+  private ClientCertificateConfig clientCertificates(ConfigSection s, TlsMode tls) {
+    ClientCertificateConfig.Mode mode = s.choice("client-certificates",
+        ClientCertificateConfig.Mode.class, ClientCertificateConfig.Mode.NONE);
+    Path ca = s.path("client-ca", null);
+    ClientCertificateConfig.UserMatch user = s.choice("client-certificate-user",
+        ClientCertificateConfig.UserMatch.class, ClientCertificateConfig.UserMatch.NONE);
+    if (mode == ClientCertificateConfig.Mode.NONE) {
+      if (ca != null) {
+        s.error("client-ca", "is set but client-certificates is none; set client-certificates:"
+            + " optional or required, or remove client-ca");
+      }
+      if (user != ClientCertificateConfig.UserMatch.NONE) {
+        s.error("client-certificate-user", "needs client-certificates: optional or required");
+      }
+      return ClientCertificateConfig.NONE;
+    }
+    if (ca == null) {
+      s.error("client-ca", "is required with client-certificates: " + mode.id()
+          + " (the PEM file of the CAs that issue client certificates)");
+    }
+    if (tls == TlsMode.NONE) {
+      s.error("client-certificates", "needs TLS, but this listener has tls: none");
+    }
+    return new ClientCertificateConfig(mode, ca, user);
   }
 
   private TlsConfig tls(ConfigSection s) {

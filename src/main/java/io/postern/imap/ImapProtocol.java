@@ -66,6 +66,9 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
         SaslMechanism.TOKEN_NAMES.forEach(name -> caps.append(" AUTH=").append(name));
       }
     }
+    if (session.externalOffered()) {
+      caps.append(" AUTH=EXTERNAL");
+    }
     session.backendCapabilities(Set.of(), ImapProtocol::passable).forEach(capability ->
         caps.append(' ').append(capability.equals("IMAP4REV2") ? "IMAP4rev2" : capability));
     return caps.toString();
@@ -164,6 +167,7 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
           TOO_MANY_HANDSHAKES -> "[UNAVAILABLE] ";
       case INTERNAL_ERROR -> "[SERVERBUG] ";
       case TOO_MANY_ATTEMPTS, TOO_MANY_ERRORS, PREAUTH_TIMEOUT -> "";
+      case CERTIFICATE_REQUIRED -> "";
     };
     return (reply == null ? "" : reply) + "* BYE " + code + why.text() + "\r\n";
   }

@@ -140,7 +140,9 @@ public final class ListenerVerticle extends VerticleBase {
    */
   public Future<Boolean> updateTls(ServerTls next) {
     io.vertx.core.Promise<Boolean> done = io.vertx.core.Promise.promise();
-    super.context.runOnContext(v -> server.updateSSLOptions(next.options()).onComplete(done));
+    // By name: the options of this listener's client certificates in the new settings.
+    super.context.runOnContext(v -> server.updateSSLOptions(next.options(listener.name()))
+        .onComplete(done));
     return done.future();
   }
 
@@ -168,8 +170,10 @@ public final class ListenerVerticle extends VerticleBase {
       options.setSslEngineOptions(shared.tls().engine(listener));
     }
     if (listener.tls() == TlsMode.IMPLICIT) {
-      ServerSSLOptions ssl = shared.tls().options();
+      ServerSSLOptions ssl = shared.tls().options(listener);
       options.setSsl(true)
+          .setClientAuth(ssl.getClientAuth())
+          .setTrustOptions(ssl.getTrustOptions())
           .setKeyCertOptions(ssl.getKeyCertOptions())
           .setSni(ssl.isSni())
           .setEnabledSecureTransportProtocols(ssl.getEnabledSecureTransportProtocols())

@@ -133,13 +133,21 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
     }
   }
 
-  /** The SASL mechanisms offered here: the bearer-token ones after TLS, where verified. */
+  /**
+   * The SASL mechanisms offered here: the bearer-token ones after TLS, where verified; EXTERNAL
+   * with a verified client certificate that maps to a user.
+   */
   private static java.util.List<String> mechanisms(ClientSession<Pop3Request> session) {
-    if (!session.tokensOffered()) {
+    if (!session.tokensOffered() && !session.externalOffered()) {
       return SaslMechanism.NAMES;
     }
     java.util.List<String> all = new java.util.ArrayList<>(SaslMechanism.NAMES);
-    all.addAll(SaslMechanism.TOKEN_NAMES);
+    if (session.tokensOffered()) {
+      all.addAll(SaslMechanism.TOKEN_NAMES);
+    }
+    if (session.externalOffered()) {
+      all.add("EXTERNAL");
+    }
     return all;
   }
 
@@ -194,7 +202,8 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
   @Override
   public String goodbye(Goodbye why, String reply) {
     boolean clientsDoing = why == Goodbye.TOO_MANY_ERRORS || why == Goodbye.LINE_TOO_LONG
-        || why == Goodbye.LITERAL_TOO_BIG || why == Goodbye.PREAUTH_TIMEOUT;
+        || why == Goodbye.LITERAL_TOO_BIG || why == Goodbye.PREAUTH_TIMEOUT
+        || why == Goodbye.CERTIFICATE_REQUIRED;
     // A POP3 line has no literals; a literal's limit cannot be reached here.
     String text = why == Goodbye.LITERAL_TOO_BIG ? Goodbye.LINE_TOO_LONG.text() : why.text();
     return no(null, (clientsDoing ? "" : "[SYS/TEMP] ") + text);

@@ -57,6 +57,8 @@ public interface SaslMechanism {
       case "LOGIN" -> new SaslLogin();
       case SaslXoauth2.NAME -> new SaslXoauth2();
       case SaslOAuthBearer.NAME -> new SaslOAuthBearer();
+      // Offered only where the session has a verified certificate that maps to a user.
+      case "EXTERNAL" -> new SaslExternal();
       default -> null;
     };
   }

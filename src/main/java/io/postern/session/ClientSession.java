@@ -1,6 +1,8 @@
 package io.postern.session;
 
+import io.postern.auth.ClientCertificate;
 import io.postern.config.AuthConfig;
+import io.postern.config.ClientCertificateConfig;
 import io.postern.config.LimitsConfig;
 import io.postern.config.TlsMode;
 import io.postern.credentials.Credentials;
@@ -8,8 +10,10 @@ import io.postern.metrics.ProtocolMeters.LoginResult;
 import io.postern.net.Addresses;
 import io.postern.net.SocketEnds;
 import io.postern.relay.Relay;
+import io.postern.sasl.SaslExternal;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
+import io.postern.tls.ClientCa;
 import io.postern.session.LoginOutcome.Failed;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
@@ -123,6 +127,9 @@ public final class ClientSession<R> {
       // Not a byte may go out in plaintext while the TLS upgrade is in flight (STL-09).
       end(Goodbye.PREAUTH_TIMEOUT);
     });
+    if (!certificateChecked()) {
+      return;
+    }
     if (context.shutdown().stopping()) {
       // Accepted while Postern stops: the goodbye instead of a greeting.
       shuttingDown();
@@ -209,7 +216,8 @@ public final class ClientSession<R> {
     state = State.STARTTLS;
     // Bytes held back while a login was under way are delivered now, and dropped in this state.
     socket.resume();
-    socket.upgrade(context.tls().options(), protocol.ok(tag, "Begin TLS negotiation now."))
+    socket.upgrade(context.tls().options(context.listener()),
+            protocol.ok(tag, "Begin TLS negotiation now."))
         .onComplete(ar -> guarded(() -> {
           if (ar.failed() || state != State.STARTTLS) {
             end(null, "tls_failed");
@@ -220,13 +228,42 @@ public final class ClientSession<R> {
           protocol = protocols.get();
           decoder = protocol.decoder(limits);
           state = State.COMMANDS;
+          if (!certificateChecked()) {
+            return;
+          }
           process();
         }));
+  }
+
+  /**
+   * Reads the client certificate of the TLS session, on a listener that asks for one; false
+   * when the session ends because the listener requires one and the session has none that its
+   * CAs verify (the engine refuses such handshakes; a session resumed from a ticket of another
+   * listener is what could get this far, as in nginx's CVE-2025-23419).
+   */
+  private boolean certificateChecked() {
+    ClientCa ca = context.tls() == null ? null : context.tls().clientCa(context.listener());
+    if (ca == null || !socket.secured()) {
+      return true;
+    }
+    ClientCertificate certificate = ClientCertificates.read(socket.sslSession(), ca);
+    record.clientCertificate(certificate);
+    ClientCertificateConfig.Mode mode = context.listener().clientCertificates().mode();
+    if (!certificate.verified() && mode == ClientCertificateConfig.Mode.REQUIRED) {
+      LOG.info("session={} client={} refused: no client certificate verified by {} ({})",
+          record.id(), record.clientIp(), ca.file(), certificate.verify());
+      end(Goodbye.CERTIFICATE_REQUIRED);
+      return false;
+    }
+    return true;
   }
 
   /** Starts a SASL exchange (IMAP AUTHENTICATE, POP3 AUTH); {@code initialResponse} may be null. */
   public void authenticate(String tag, String mechanismName, byte[] initialResponse) {
     SaslMechanism mechanism = SaslMechanism.named(mechanismName);
+    if (mechanism instanceof SaslExternal && !externalOffered()) {
+      mechanism = null;
+    }
     if (mechanism == null || SaslMechanism.carriesToken(mechanismName)
         && !context.authenticator().verifiesTokens()) {
       write(protocol.no(tag, "Unsupported authentication mechanism."));
@@ -236,6 +273,18 @@ public final class ClientSession<R> {
       sasl = new SaslExchange(tag, mechanismName, mechanism);
       saslStep(mechanism.start(initialResponse));
     }
+  }
+
+  /**
+   * Whether EXTERNAL is offered: in a TLS session whose client certificate verified, on a
+   * listener that maps certificates to users, with an auth source that can decide a login
+   * without a password.
+   */
+  public boolean externalOffered() {
+    ClientCertificate certificate = record.clientCertificate();
+    return certificate != null && certificate.verified()
+        && context.listener().clientCertificates().user() != ClientCertificateConfig.UserMatch.NONE
+        && context.authenticator().decidesExternal();
   }
 
   /** Logs in with {@code credentials}, unless a password may not be sent here yet. */

@@ -21,7 +21,12 @@ public enum Goodbye {
   /** Refused before any session: {@code limits.connection-rate-per-ip}. */
   CONNECTING_TOO_FAST("Too many new connections from your address.", "rejected"),
   /** STARTTLS refused: {@code limits.handshake-rate-per-ip}. */
-  TOO_MANY_HANDSHAKES("Too many TLS handshakes from your address.", "tls_refused");
+  TOO_MANY_HANDSHAKES("Too many TLS handshakes from your address.", "tls_refused"),
+  /**
+   * TLS without a client certificate that this listener's CAs verify, where one is required
+   * (nginx's words): only a session resumed from a ticket gets this far without one.
+   */
+  CERTIFICATE_REQUIRED("No required SSL certificate.", "tls_failed");
 
   private final String text;
   private final String result;

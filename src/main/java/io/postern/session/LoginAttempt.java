@@ -94,12 +94,27 @@ final class LoginAttempt {
     this.record = record;
     this.protocol = protocol;
     this.mechanism = mechanism;
-    this.credentials = credentials;
+    this.credentials = AuthRequest.EXTERNAL.equals(mechanism)
+        ? externalUser(context, record, credentials) : credentials;
     this.token = SaslMechanism.carriesToken(mechanism);
-    this.throttleName = token && credentials.user().isEmpty()
-        ? tokenName(credentials.password()) : credentials.user();
+    this.throttleName = token && this.credentials.user().isEmpty()
+        ? tokenName(this.credentials.password()) : this.credentials.user();
     this.number = number;
     this.answerAt = commandNanos + context.config().auth().failureDelay().toNanos();
+  }
+
+  /**
+   * EXTERNAL's user: the one the certificate names when the client gave no authorization
+   * identity; else the one it gave, which must then match the certificate like any login.
+   */
+  private static Credentials externalUser(ListenerContext context, SessionRecord record,
+      Credentials asked) {
+    if (!asked.user().isEmpty()) {
+      return asked;
+    }
+    String mapped = CertificateUser.of(context.listener().clientCertificates().user(),
+        record.clientCertificate());
+    return new Credentials(mapped == null ? "" : mapped, asked.password());
   }
 
   /** Never fails: a fault of Postern's own ends as {@link Failure#UNAVAILABLE}. */
@@ -151,8 +166,18 @@ final class LoginAttempt {
       return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
           "malformed user name or password");
     }
+    String mismatch = CertificateUser.mismatch(context.listener().clientCertificates().user(),
+        record.clientCertificate(), credentials.user());
+    if (mismatch != null) {
+      return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO, mismatch);
+    }
+    if (external() && CertificateUser.of(context.listener().clientCertificates().user(),
+        record.clientCertificate()) == null) {
+      return failAfterDelay(Failed.of(Failure.BAD_CREDENTIALS), Duration.ZERO,
+          "EXTERNAL without a verified client certificate that names a user");
+    }
     AuthRequest request = new AuthRequest(protocol, mechanism, credentials, record.clientIp(),
-        record.tlsProtocol(), record.tlsCipher(), number);
+        record.tlsProtocol(), record.tlsCipher(), number, record.clientCertificate());
     return context.authenticator().authenticate(request).compose(result -> {
       if (result instanceof AuthResult.Rejected rejected) {
         return rejected(rejected);
@@ -179,6 +204,13 @@ final class LoginAttempt {
   }
 
   private Future<LoginOutcome> accepted(AuthResult.Accepted accepted, BackendLogin backendLogin) {
+    if (external() && accepted.credentials().secret() != null
+        && accepted.credentials().secret().isEmpty()) {
+      // The client gave no password: the source must say how to log in at the backend.
+      logFailure("EXTERNAL accepted by the auth source, but it gave no password (Auth-Pass)"
+          + " for the backend login");
+      return Future.succeededFuture(Failed.of(Failure.UNAVAILABLE));
+    }
     if (accepted.identity() != null) {
       // Who logged in, as the source names them: the session's logs carry this name.
       record.user(accepted.identity());
@@ -330,7 +362,8 @@ final class LoginAttempt {
         return false;
       }
     }
-    return !credentials.password().isEmpty()
+    // EXTERNAL has no password: the certificate stands in for it.
+    return (!credentials.password().isEmpty() || external())
         && credentials.password().length() <= (token ? MAX_TOKEN_BYTES : MAX_PASSWORD_BYTES)
         && !credentials.password().hasLineBreakOrNul();
   }
@@ -371,6 +404,10 @@ final class LoginAttempt {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
+  }
+
+  private boolean external() {
+    return AuthRequest.EXTERNAL.equals(mechanism);
   }
 
   private void logFailure(String why) {

@@ -1,5 +1,6 @@
 package io.postern.session;
 
+import io.postern.auth.ClientCertificate;
 import io.postern.backend.ClientOrigin;
 import io.postern.config.ListenerConfig;
 import io.postern.net.Addresses;
@@ -29,6 +30,8 @@ final class SessionRecord {
   private final Runnable release;
   private String tlsProtocol;
   private String tlsCipher;
+  /** The TLS session's client certificate, null where the listener asks for none. */
+  private ClientCertificate clientCertificate;
   private String user;
   private String backend;
   private String server;
@@ -126,6 +129,15 @@ final class SessionRecord {
       tlsProtocol = session.getProtocol();
       tlsCipher = session.getCipherSuite();
     }
+  }
+
+  void clientCertificate(ClientCertificate certificate) {
+    clientCertificate = certificate;
+  }
+
+  /** The client certificate of the TLS session, or null (no TLS, or none asked for). */
+  ClientCertificate clientCertificate() {
+    return clientCertificate;
   }
 
   /** The negotiated TLS version, or null before TLS. */

@@ -38,6 +38,16 @@ public final class CurrentTls {
     return current.options();
   }
 
+  /** The options for the next STARTTLS upgrade on {@code listener} (its client certificates). */
+  public ServerSSLOptions options(ListenerConfig listener) {
+    return current.options(listener.name());
+  }
+
+  /** The CAs of {@code listener}'s client certificates now, or null if it asks for none. */
+  public ClientCa clientCa(ListenerConfig listener) {
+    return current.clientCa(listener.name());
+  }
+
   /** The engine of {@code listener}: fixed at start (tls.engine is not reloaded). */
   public SSLEngineOptions engine(ListenerConfig listener) {
     return current.engine(listener);

@@ -1,6 +1,8 @@
 package io.postern.tls;
 
+import io.vertx.core.http.ClientAuth;
 import io.postern.config.CertificateFiles;
+import io.postern.config.ClientCertificateConfig;
 import io.postern.config.ListenerConfig;
 import io.postern.config.TlsConfig;
 import io.postern.tls.CertificatePair.CertificateProblem;
@@ -14,9 +16,11 @@ import io.vertx.core.net.ServerSSLOptions;
 import java.security.PrivateKey;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.X509KeyManager;
@@ -41,17 +45,31 @@ public final class ServerTls {
   private final Duration sessionTimeout;
   /** Shared by every ServerTls derived from one another and adopted by a reload's new one. */
   private final TicketKeyRing ring;
+  /** By listener name: the listeners that ask clients for a certificate. */
+  private final Map<String, ClientTrust> clientTrust;
+  /** {@link #options} with each of those listeners' client authentication. */
+  private final Map<String, ServerSSLOptions> listenerOptions;
 
   private ServerTls(ServerSSLOptions options, SSLEngineOptions engine,
       List<CertificatePair> certificates, SessionTicketKeys ticketKeys, Duration sessionTimeout,
-      TicketKeyRing ring) {
+      TicketKeyRing ring, Map<String, ClientTrust> clientTrust) {
     this.options = options;
     this.engine = engine;
     this.certificates = List.copyOf(certificates);
     this.ticketKeys = ticketKeys;
     this.sessionTimeout = sessionTimeout;
     this.ring = ring;
+    this.clientTrust = Map.copyOf(clientTrust);
+    Map<String, ServerSSLOptions> byListener = new HashMap<>();
+    clientTrust.forEach((name, trust) -> byListener.put(name, new ServerSSLOptions(options)
+        .setClientAuth(trust.mode() == ClientCertificateConfig.Mode.REQUIRED
+            ? ClientAuth.REQUIRED : ClientAuth.REQUEST)
+        .setTrustOptions(trust.ca().trustOptions())));
+    this.listenerOptions = Map.copyOf(byListener);
   }
+
+  /** How a listener asks for client certificates, and the CAs that verify them. */
+  public record ClientTrust(ClientCertificateConfig.Mode mode, ClientCa ca) {}
 
   /** Reads and checks every certificate and key (blocking: start-up or a worker thread). */
   public static ServerTls load(Vertx vertx, TlsConfig config, Duration handshakeTimeout)
@@ -73,7 +91,7 @@ public final class ServerTls {
           + " this instance only", keys.files());
     }
     return new ServerTls(build(pairs, config.protocols(), handshakeTimeout), engine, pairs, keys,
-        config.sessionTimeout(), new TicketKeyRing(keys, config.sessionTimeout()));
+        config.sessionTimeout(), new TicketKeyRing(keys, config.sessionTimeout()), Map.of());
   }
 
   /** Reads one certificate and key and checks that they belong together (blocking). */
@@ -95,12 +113,28 @@ public final class ServerTls {
    */
   public ServerTls withCertificates(List<CertificatePair> pairs) {
     ServerSSLOptions next = new ServerSSLOptions(options).setKeyCertOptions(keys(pairs));
-    return new ServerTls(next, engine, pairs, ticketKeys, sessionTimeout, ring);
+    return new ServerTls(next, engine, pairs, ticketKeys, sessionTimeout, ring, clientTrust);
+  }
+
+  /** The same settings with these listeners asking for client certificates (by name). */
+  public ServerTls withClientTrust(Map<String, ClientTrust> trust) {
+    return new ServerTls(options, engine, certificates, ticketKeys, sessionTimeout, ring, trust);
+  }
+
+  /** By listener name, the listeners that ask for client certificates. */
+  public Map<String, ClientTrust> clientTrust() {
+    return clientTrust;
+  }
+
+  /** The CAs of {@code listener}'s client certificates, or null if it asks for none. */
+  public ClientCa clientCa(String listener) {
+    ClientTrust trust = clientTrust.get(listener);
+    return trust == null ? null : trust.ca();
   }
 
   /** The same settings with other session ticket keys (checked by the caller). */
   public ServerTls withTicketKeys(SessionTicketKeys keys) {
-    return new ServerTls(options, engine, certificates, keys, sessionTimeout, ring);
+    return new ServerTls(options, engine, certificates, keys, sessionTimeout, ring, clientTrust);
   }
 
   /**
@@ -112,7 +146,7 @@ public final class ServerTls {
       return this;
     }
     return new ServerTls(options, running.engine, certificates, ticketKeys, sessionTimeout,
-        running.ring);
+        running.ring, clientTrust);
   }
 
   /** Puts this one's ticket keys and session lifetime in use on every context (see CurrentTls). */
@@ -152,6 +186,11 @@ public final class ServerTls {
   /** The options for {@code NetServerOptions} and for every {@code upgradeToSsl}. */
   public ServerSSLOptions options() {
     return options;
+  }
+
+  /** {@link #options()} with {@code listener}'s client certificate request, if it has one. */
+  public ServerSSLOptions options(String listener) {
+    return listenerOptions.getOrDefault(listener, options);
   }
 
   /**

@@ -30,7 +30,8 @@ class SaslFuzzTest {
 
   private static final Set<String> ERRORS = Set.of("Invalid base64 data.",
       "Invalid PLAIN message.", "Acting as another user is not supported.",
-      "Invalid XOAUTH2 message.", "Invalid OAUTHBEARER message.");
+      "Invalid XOAUTH2 message.", "Invalid OAUTHBEARER message.",
+      "Invalid EXTERNAL message.");
 
   @FuzzTest
   void exchangesEndInCredentialsAsSentOrInPosternsOwnError(FuzzedDataProvider data) {
@@ -73,9 +74,9 @@ class SaslFuzzTest {
       challenges.add(c.base64());
     }
     boolean plain = mechanism instanceof SaslPlain;
-    // A bearer-token mechanism, like PLAIN, asks with an empty challenge only.
+    // A bearer-token mechanism, like PLAIN and EXTERNAL, asks with an empty challenge only.
     boolean emptyChallenges = plain || mechanism instanceof SaslXoauth2
-        || mechanism instanceof SaslOAuthBearer;
+        || mechanism instanceof SaslOAuthBearer || mechanism instanceof SaslExternal;
     for (String challenge : challenges) {
       assertTrue(emptyChallenges ? challenge.isEmpty() : challenge.equals(SaslLogin.USERNAME_PROMPT)
           || challenge.equals(SaslLogin.PASSWORD_PROMPT), "an unknown challenge " + challenge);
@@ -178,6 +179,8 @@ class SaslFuzzTest {
       assertInstanceOf(SaslXoauth2.class, mechanism);
     } else if (ascii && upper.equals("OAUTHBEARER")) {
       assertInstanceOf(SaslOAuthBearer.class, mechanism);
+    } else if (ascii && upper.equals("EXTERNAL")) {
+      assertInstanceOf(SaslExternal.class, mechanism);
     } else {
       assertNull(mechanism, "a mechanism for " + name);
     }

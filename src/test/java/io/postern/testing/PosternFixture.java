@@ -202,6 +202,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** An extra listener as configured (e.g. with client certificates). */
+    public Builder listener(ListenerConfig listener) {
+      extraListeners.add(listener);
+      return this;
+    }
+
     /** An extra plaintext IMAP and POP3 listener pair, {@code imap-plain}/{@code pop3-plain}. */
     public Builder plaintextListeners() {
       extraListeners.add(new ListenerConfig("imap-plain", Protocol.IMAP, "127.0.0.1", 0,
