@@ -11,9 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -58,29 +56,8 @@ class PosternOAuthDovecotIT {
     http.createContext("/introspect", this::introspect);
     http.createContext("/auth", this::auth);
     http.start();
-    Path oauth2 = Files.createDirectories(dir.resolve("oauth2"));
-    Path settings = oauth2.resolve("dovecot-oauth2.conf.ext");
-    Files.writeString(settings, """
-        introspection_mode = post
-        introspection_url = http://127.0.0.1:%d/introspect
-        force_introspection = yes
-        username_attribute = username
-        active_attribute = active
-        active_value = true
-        timeout_msecs = 10000
-        """.formatted(http.getAddress().getPort()));
-    // Dovecot's auth process runs as its own user: it must reach and read the file.
-    Files.setPosixFilePermissions(oauth2, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Files.setPosixFilePermissions(settings, PosixFilePermissions.fromString("rw-r--r--"));
-    dovecot = DovecotServer.start(dir.resolve("dovecot"), Map.of("alice", "alice-password"), """
-
-        auth_mechanisms = plain login xoauth2 oauthbearer
-        passdb {
-          driver = oauth2
-          mechanisms = xoauth2 oauthbearer
-          args = %s
-        }
-        """.formatted(settings));
+    dovecot = OAuth2Dovecot.start(dir, "http://127.0.0.1:" + http.getAddress().getPort()
+        + "/introspect", Map.of("alice", "alice-password"));
     dovecot.deliver("alice", ("From: a@example.net\r\nTo: alice@example.net\r\nSubject: for"
         + " alice\r\n\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII));
     postern = PosternFixture.builder(dir.resolve("postern"))
