@@ -44,6 +44,10 @@ class MasterConfigCheckTest {
   }
 
   private Run check(String master, String backendMaster) throws Exception {
+    return check("passwd-file", master, backendMaster);
+  }
+
+  private Run check(String source, String master, String backendMaster) throws Exception {
     TestTls tls = TestTls.shared("localhost");
     Path file = dir.resolve("postern.yaml");
     Files.writeString(file, """
@@ -51,13 +55,15 @@ class MasterConfigCheckTest {
           - { name: imaps, protocol: imap, address: 127.0.0.1, port: 0, tls: implicit }
         tls: { certificates: [ { cert: %s, key: %s } ] }
         auth:
+          source: %s
           passwd-file: %s
           master: %s
         backends:
           default:
             host: 127.0.0.1
             master: %s
-        """.formatted(tls.certPath(), tls.keyPath(), dir.resolve("users.passwd"), master,
+        """.formatted(tls.certPath(), tls.keyPath(), source, dir.resolve("users.passwd"),
+        master,
         backendMaster));
     return run("--config", file.toString(), "--check-config");
   }
@@ -95,6 +101,14 @@ class MasterConfigCheckTest {
     r = check("{ separator: 'a b', passwd-file: " + masters + " }", backendMaster());
     assertThat(r.err()).contains("auth.master.separator: must be printable characters other"
         + " than space");
+  }
+
+  @Test
+  void masterUsersWithASourceThatCannotFindCustomersShouldBeAnError() throws Exception {
+    Run r = check("http", "{ passwd-file: " + masters + " }", backendMaster());
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("auth.master: needs auth.source: passwd-file")
+        .contains("(auth.source is http)");
   }
 
   @Test

@@ -87,6 +87,12 @@ public final class MasterLogins implements Authenticator {
     return source.source();
   }
 
+  /** As the source: EXTERNAL logins go to the source. */
+  @Override
+  public boolean decidesExternal() {
+    return source.decidesExternal();
+  }
+
   /** As the source: a master login is a password login, and tokens go to the source. */
   @Override
   public boolean verifiesTokens() {

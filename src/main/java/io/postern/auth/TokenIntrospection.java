@@ -33,6 +33,14 @@ final class TokenIntrospection implements AutoCloseable {
   private static final String INACTIVE = "Inactive Token";
   private static final String EXPIRED = "User token is expired.";
 
+  /**
+   * At most this many questions to the endpoint at once; more are answered "unavailable" at
+   * once. Vert.x's OAuth2 client queues requests without a limit, each holding a token.
+   */
+  static final int MAX_IN_FLIGHT = 256;
+
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final OAuth2Config config;
   private final OAuth2Auth oauth2;
   private final Context context;
@@ -52,11 +60,22 @@ final class TokenIntrospection implements AutoCloseable {
   }
 
   Future<TokenCheck> check(String token) {
+    // Counted until the endpoint answers, not until the login gives up waiting: a request that
+    // timed out still holds its place in the HTTP client's queue, with the token.
+    if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+      inFlight.decrementAndGet();
+      return Future.succeededFuture(new TokenCheck.Unavailable("introspection "
+          + HttpAuthenticator.where(config.introspectionUrl()) + ": " + MAX_IN_FLIGHT
+          + " requests already waiting for it"));
+    }
     // On the source's own event loop: a login may come from any thread, and a response read
     // from elsewhere could end before its handlers are set.
     Promise<User> asked = Promise.promise();
     context.runOnContext(v -> oauth2.authenticate(new TokenCredentials(token))
-        .onComplete(asked));
+        .onComplete(ar -> {
+          inFlight.decrementAndGet();
+          asked.handle(ar);
+        }));
     return asked.future()
         .timeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
         .transform(ar -> {

@@ -448,6 +448,12 @@ public final class ConfigParser {
    * Why {@code url} cannot name an auth service, or null. Host names as nginx and Vert.x take
    * them, {@code _} included (java.net.URI alone would refuse Docker Compose names).
    */
+  /** A loopback address or {@code localhost}, as a URL's host names it. */
+  private static boolean loopback(String host) {
+    String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1");
+  }
+
   private static String httpUrlProblem(String url) {
     URI uri;
     try {
@@ -510,6 +516,12 @@ public final class ConfigParser {
         problem = "must not hold a user or password (client-id and client-secret-file are"
             + " sent in HTTP Basic auth)";
       }
+      if (problem == null && url != null && url.regionMatches(true, 0, "http:", 0, 5)
+          && !loopback(new RequestOptions().setAbsoluteURI(url).getHost())) {
+        // Whoever is on the path could hand Postern a signing key of their own (JWKS), or read
+        // the client secret and every user's token (introspection).
+        problem = "must be https:// (plain http:// only to this machine's loopback address)";
+      }
       if (problem != null) {
         o.error(key, "'" + url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1…@")
             + "' " + problem);
@@ -544,6 +556,12 @@ public final class ConfigParser {
 
   /** Master users need a backend that takes them: without one, no master login could work. */
   private void checkMasters(AuthConfig auth, Map<String, BackendConfig> backends) {
+    if (auth.master() != null && auth.source() != AuthConfig.Source.PASSWD_FILE) {
+      // Said here, not at the first support call: every master login would be unavailable.
+      errors.add(new ConfigError("auth.master", "needs auth.source: passwd-file, the one source"
+          + " that can find a customer without the customer's password (auth.source is "
+          + auth.source().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ")"));
+    }
     if (auth.master() != null && !backends.isEmpty()
         && backends.values().stream().allMatch(b -> b.master() == null)) {
       errors.add(new ConfigError("auth.master", "no backend has a master user"

@@ -267,7 +267,10 @@ public final class ClientSession<R> {
     if (mechanism == null || SaslMechanism.carriesToken(mechanismName)
         && !context.authenticator().verifiesTokens()) {
       write(protocol.no(tag, "Unsupported authentication mechanism."));
-    } else if (cleartextRefused()) {
+    } else if (cleartextRefused()
+        || SaslMechanism.carriesToken(mechanismName) && !socket.secured()) {
+      // A bearer token is never taken before TLS, whatever auth.cleartext allows passwords:
+      // it is not offered there, and anyone who reads it can replay it until it expires.
       refuseCleartext(tag, mechanismName);
     } else {
       sasl = new SaslExchange(tag, mechanismName, mechanism);

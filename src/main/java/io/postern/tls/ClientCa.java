@@ -32,6 +32,11 @@ import java.util.Set;
  */
 public final class ClientCa {
 
+  /** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
+  private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+  /** anyExtendedKeyUsage (RFC 5280 §4.2.1.12). */
+  private static final String ANY_USAGE = "2.5.29.37.0";
+
   private final Path file;
   private final byte[] pem;
   private final Set<TrustAnchor> anchors;
@@ -109,12 +114,22 @@ public final class ClientCa {
       params.setRevocationEnabled(false);
       CertPathValidator.getInstance("PKIX").validate(
           CertificateFactory.getInstance("X.509").generateCertPath(path), params);
-      return null;
+      return forClients(path.get(0)) ? null : "unsupported certificate purpose";
     } catch (CertPathValidatorException e) {
       return reason(e);
     } catch (GeneralSecurityException e) {
       return "certificate verify failed";
     }
+  }
+
+  /**
+   * A leaf that limits its use (extended key usage) must allow TLS clients, as OpenSSL's
+   * {@code sslclient} purpose asks: a server's certificate from the same CA is no client's
+   * identity.
+   */
+  private static boolean forClients(X509Certificate leaf) throws GeneralSecurityException {
+    List<String> usage = leaf.getExtendedKeyUsage();
+    return usage == null || usage.contains(CLIENT_AUTH) || usage.contains(ANY_USAGE);
   }
 
   private boolean isAnchor(X509Certificate c) {

@@ -106,6 +106,16 @@ class ClientCertificateTest {
   }
 
   @Test
+  void aCertificateForServersOnlyShouldIdentifyNoClient() throws Exception {
+    ClientCa trusted = ClientCa.load(ca.cert());
+    OpensslCertificates.Pair server = ca.issueWith("mailserver", "/CN=alice", "0DEF",
+        "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:mail.example.org\n");
+    assertThat(trusted.verify(chain(server.cert()))).isEqualTo("unsupported certificate purpose");
+    OpensslCertificates.Pair unlimited = ca.issueWith("unlimited", "/CN=alice", "0DF0", null);
+    assertThat(trusted.verify(chain(unlimited.cert()))).isNull();
+  }
+
+  @Test
   void aCaFileShouldHoldCertificates() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClientCa.load(empty))

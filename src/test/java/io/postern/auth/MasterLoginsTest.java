@@ -172,6 +172,37 @@ class MasterLoginsTest {
   }
 
   @Test
+  void theSourcesTokensAndExternalLoginsShouldStayOfferedWithMasterUsers() {
+    Authenticator http = new Authenticator() {
+      @Override
+      public Future<AuthResult> authenticate(AuthRequest request) {
+        return Future.succeededFuture(AuthResult.Rejected.badCredentials());
+      }
+
+      @Override
+      public String source() {
+        return "http";
+      }
+
+      @Override
+      public boolean verifiesTokens() {
+        return true;
+      }
+
+      @Override
+      public boolean decidesExternal() {
+        return true;
+      }
+    };
+    MasterLogins auth = MasterLogins.load(vertx, new MasterConfig("*", masters), http,
+        backends, AuthConfig.Hashing.DEFAULT, address -> false).await();
+    // What the session offers (AUTH=XOAUTH2, EXTERNAL) asks the outermost source.
+    assertThat(auth.verifiesTokens()).isTrue();
+    assertThat(auth.decidesExternal()).isTrue();
+    assertThat(load("*").verifiesTokens()).isFalse();
+  }
+
+  @Test
   void aSourceThatCannotLookUpUsersShouldFailMasterLoginsAsUnavailable() {
     Authenticator noLookup = new Authenticator() {
       @Override

@@ -156,6 +156,23 @@ class TokenIntrospectionTest {
   }
 
   @Test
+  void questionsBeyondTheLimitShouldBeAnsweredUnavailableAtOnce() throws Exception {
+    issuer.introspect(t -> Reply.silence());
+    List<Future<AuthResult>> waiting = new java.util.ArrayList<>();
+    for (int i = 0; i < TokenIntrospection.MAX_IN_FLIGHT; i++) {
+      waiting.add(auth.authenticate(new AuthRequest(Protocol.IMAP, "XOAUTH2",
+          new Credentials("", Secret.of(TOKEN + i)), "192.0.2.7", "TLSv1.3",
+          "TLS_AES_128_GCM_SHA256", 1)));
+    }
+    AuthResult beyond = login("XOAUTH2", "", TOKEN);
+    assertThat(beyond).isInstanceOf(AuthResult.Unavailable.class);
+    assertThat(((AuthResult.Unavailable) beyond).why())
+        .contains(TokenIntrospection.MAX_IN_FLIGHT + " requests already waiting")
+        .doesNotContain(TOKEN);
+    assertThat(waiting).noneMatch(Future::isComplete);
+  }
+
+  @Test
   void anAnswerWithoutActiveShouldNotLogAnyoneIn() throws Exception {
     issuer.introspect(t -> Reply.json(200, new JsonObject().put("username", "dave@example.net")));
     assertThat(login("XOAUTH2", "", TOKEN)).isInstanceOf(AuthResult.Unavailable.class);

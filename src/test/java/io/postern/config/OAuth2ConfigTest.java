@@ -115,7 +115,7 @@ class OAuth2ConfigTest {
   }
 
   @Test
-  void mistakesShouldBeNamedByTheirKeys() {
+  void mistakesShouldBeNamedByTheirKeys() throws Exception {
     assertThat(errors("auth: { source: oauth2 }\n"))
         .containsExactly("auth.oauth2.jwks-url: is required (or introspection-url)");
     assertThat(errors("auth: { source: oauth2, oauth2: { jwks-url: \"https://a/j\","
@@ -129,6 +129,18 @@ class OAuth2ConfigTest {
             "auth.oauth2.issuer: is required with jwks-url (the iss every token must carry)",
             "auth.oauth2.audience: is required with jwks-url (one or more aud values; a token"
                 + " must name one of them)");
+    // Plain http only to this machine: on a network it would let anyone on the path sign
+    // tokens (a JWKS of their own) or read the client secret and the users' tokens.
+    assertThat(errors("auth: { source: oauth2, oauth2: { jwks-url: \"http://id.example.net/j\","
+        + " issuer: a, audience: b } }\n"))
+        .containsExactly("auth.oauth2.jwks-url: 'http://id.example.net/j' must be https://"
+            + " (plain http:// only to this machine's loopback address)");
+    assertThat(load("auth: { source: oauth2, oauth2: { jwks-url: \"http://127.0.0.1:8080/j\","
+        + " issuer: a, audience: b } }\n").auth().oauth2().jwksUrl())
+        .isEqualTo("http://127.0.0.1:8080/j");
+    assertThat(load("auth: { source: oauth2, oauth2: { introspection-url:"
+        + " \"http://[::1]:8080/i\", client-id: c, client-secret-file: d } }\n").auth().oauth2()
+        .introspectionUrl()).isEqualTo("http://[::1]:8080/i");
     assertThat(errors("auth: { source: oauth2, oauth2: { introspection-url:"
         + " \"https://svc:pw@a/i\" } }\n"))
         .containsExactly(

@@ -266,6 +266,28 @@ class BearerLoginTest {
   }
 
   @Test
+  void aTokenBeforeTlsShouldBeRefusedEvenWhereCleartextPasswordsAreAllowed() throws Exception {
+    try (PosternFixture allowing = PosternFixture.builder(dir.resolve("allow"))
+        .user("carol", "carol-pw")
+        .backend(backend.port(), pop3.port())
+        .cleartext(io.postern.config.AuthConfig.Cleartext.ALLOW)
+        .wrapAuthenticator(source::around)
+        .start()) {
+      try (Conversation c = MailClient.plain(allowing.port("imap"), allowing.tls())) {
+        c.readLine();
+        c.send("a AUTHENTICATE OAUTHBEARER " + oauthBearer("", "good-1") + "\r\n");
+        assertThat(c.readLine()).startsWith("a NO [PRIVACYREQUIRED]");
+      }
+      try (Conversation c = MailClient.plain(allowing.port("pop3"), allowing.tls())) {
+        c.readLine();
+        c.send("AUTH XOAUTH2 " + xoauth2("alice", "good-1") + "\r\n");
+        assertThat(c.readLine()).startsWith("-ERR");
+      }
+    }
+    assertThat(source.asked).isEmpty();
+  }
+
+  @Test
   void xoauth2WithSaslIrShouldReplayTheTokenAtTheBackend() throws Exception {
     try (Conversation c = imaps()) {
       c.send("a AUTHENTICATE XOAUTH2 " + xoauth2("alice@example.org", "good-1") + "\r\n");

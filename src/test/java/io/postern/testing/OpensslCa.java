@@ -50,6 +50,13 @@ public final class OpensslCa {
    */
   public OpensslCertificates.Pair issue(String name, String subject, String serialHex,
       String... sans) throws Exception {
+    return issueWith(name, subject, serialHex, sans.length == 0 ? null
+        : "extendedKeyUsage=clientAuth\nsubjectAltName=" + String.join(",", sans) + "\n");
+  }
+
+  /** The same with {@code extensions} (an openssl extfile's lines; null: none) as they are. */
+  public OpensslCertificates.Pair issueWith(String name, String subject, String serialHex,
+      String extensions) throws Exception {
     Path csr = dir.resolve(name + ".csr");
     Path out = dir.resolve(name + ".crt");
     Path outKey = dir.resolve(name + ".key");
@@ -59,10 +66,9 @@ public final class OpensslCa {
     List<String> args = new ArrayList<>(List.of("x509", "-req", "-in", csr.toString(),
         "-CA", cert.toString(), "-CAkey", key.toString(), "-set_serial", "0x" + serialHex,
         "-days", "30", "-sha256", "-out", out.toString()));
-    if (sans.length > 0) {
+    if (extensions != null) {
       Path ext = dir.resolve(name + ".ext");
-      Files.writeString(ext, "extendedKeyUsage=clientAuth\nsubjectAltName="
-          + String.join(",", sans) + "\n");
+      Files.writeString(ext, extensions);
       args.addAll(List.of("-extfile", ext.toString()));
     }
     OpensslTool.run(args, OPENSSL_TIMEOUT);
