@@ -3,7 +3,6 @@ package io.postern.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,20 +33,11 @@ class LdapConfigTest {
   }
 
   private PosternConfig load(String yaml) throws Exception {
-    Path file = dir.resolve("postern.yaml");
-    Files.writeString(file, yaml);
-    return ConfigLoader.load(vertx, file, Map.of()).await();
+    return ConfigText.load(vertx, dir, yaml, Map.of());
   }
 
   private List<String> errors(String yaml) {
-    try {
-      load(yaml);
-    } catch (ConfigException e) {
-      return e.errors().stream().map(ConfigError::toString).toList();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    throw new AssertionError("configuration was accepted");
+    return ConfigText.errors(vertx, dir, yaml);
   }
 
   @Test
