@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -223,6 +224,12 @@ class MasterUserDovecotIT {
     // Rotated at Dovecot and in Postern's file; SIGHUP reads the file again.
     Files.writeString(dovecotMasterFile, "postern-master:{PLAIN}rotated-pw\n");
     Files.writeString(backendMasterPass, "rotated-pw\n");
+    // Dovecot looks at a passwd-file again at most once a second (db-passwd-file.c compares
+    // last_sync_time with ioloop_time): a login within the second of the one above would still
+    // meet the old master password there, whatever Postern sends.
+    long rotatedAt = Instant.now().getEpochSecond();
+    Awaitility.await().atMost(Duration.ofSeconds(3))
+        .until(() -> Instant.now().getEpochSecond() > rotatedAt);
     Process kill = new ProcessBuilder(List.of("kill", "-HUP", Long.toString(postern.pid())))
         .inheritIO().start();
     assertThat(kill.waitFor()).isZero();
