@@ -82,6 +82,11 @@ public final class AuthCache implements Authenticator {
   }
 
   @Override
+  public boolean checksPasswords() {
+    return source.checksPasswords();
+  }
+
+  @Override
   public boolean verifiesTokens() {
     return source.verifiesTokens();
   }

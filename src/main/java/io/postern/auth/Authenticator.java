@@ -23,6 +23,14 @@ public interface Authenticator {
   /** The {@code source} label of the auth meters: {@code passwd-file}, {@code http}, … */
   String source();
 
+  /**
+   * False for a source that checks tokens only: then no password mechanism is offered (IMAP says
+   * LOGINDISABLED, POP3 has no USER) and a password is refused before it is sent anywhere.
+   */
+  default boolean checksPasswords() {
+    return true;
+  }
+
   /** True if this source verifies OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER) too. */
   default boolean verifiesTokens() {
     return false;

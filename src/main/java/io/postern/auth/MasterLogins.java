@@ -93,6 +93,11 @@ public final class MasterLogins implements Authenticator {
     return source.decidesExternal();
   }
 
+  @Override
+  public boolean checksPasswords() {
+    return source.checksPasswords();
+  }
+
   /** As the source: a master login is a password login, and tokens go to the source. */
   @Override
   public boolean verifiesTokens() {

@@ -104,10 +104,15 @@ public final class OAuth2Authenticator implements Authenticator {
     return "oauth2";
   }
 
-  /** Tokens only: password mechanisms are refused (see {@link #authenticate}). */
+  /** Tokens only: password mechanisms are neither offered nor taken. */
   @Override
   public boolean verifiesTokens() {
     return true;
+  }
+
+  @Override
+  public boolean checksPasswords() {
+    return false;
   }
 
   @Override

@@ -58,13 +58,13 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
     if (session.startTlsOffered()) {
       caps.append(" STARTTLS");
     }
-    if (session.cleartextRefused()) {
-      caps.append(" LOGINDISABLED");
-    } else {
+    if (session.passwordsOffered()) {
       SaslMechanism.NAMES.forEach(name -> caps.append(" AUTH=").append(name));
-      if (session.tokensOffered()) {
-        SaslMechanism.TOKEN_NAMES.forEach(name -> caps.append(" AUTH=").append(name));
-      }
+    } else {
+      caps.append(" LOGINDISABLED");
+    }
+    if (session.tokensOffered()) {
+      SaslMechanism.TOKEN_NAMES.forEach(name -> caps.append(" AUTH=").append(name));
     }
     if (session.externalOffered()) {
       caps.append(" AUTH=EXTERNAL");

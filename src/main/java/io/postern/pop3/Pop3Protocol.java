@@ -91,8 +91,11 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
     if (session.startTlsOffered()) {
       out.append("STLS\r\n");
     }
-    if (!session.cleartextRefused()) {
-      out.append("USER\r\nSASL ").append(String.join(" ", mechanisms(session))).append("\r\n");
+    if (session.passwordsOffered()) {
+      out.append("USER\r\n");
+    }
+    if (!mechanisms(session).isEmpty()) {
+      out.append("SASL ").append(String.join(" ", mechanisms(session))).append("\r\n");
     }
     out.append("RESP-CODES\r\nAUTH-RESP-CODE\r\n");
     session.backendCapabilities(ASSUMED, Pop3Protocol::passable)
@@ -104,6 +107,8 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
     if (session.cleartextRefused()) {
       // No password yet, so no attempt is spent.
       session.write(cleartextRefused());
+    } else if (!session.passwordsOffered()) {
+      session.refusePasswords(null);
     } else {
       user = name;
       session.write("+OK\r\n");
@@ -134,14 +139,17 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
   }
 
   /**
-   * The SASL mechanisms offered here: the bearer-token ones after TLS, where verified; EXTERNAL
-   * with a verified client certificate that maps to a user.
+   * The SASL mechanisms offered here: PLAIN and LOGIN where passwords are; the bearer-token ones
+   * after TLS, where verified; EXTERNAL with a verified client certificate that maps to a user.
    */
   private static java.util.List<String> mechanisms(ClientSession<Pop3Request> session) {
-    if (!session.tokensOffered() && !session.externalOffered()) {
+    if (session.passwordsOffered() && !session.tokensOffered() && !session.externalOffered()) {
       return SaslMechanism.NAMES;
     }
-    java.util.List<String> all = new java.util.ArrayList<>(SaslMechanism.NAMES);
+    java.util.List<String> all = new java.util.ArrayList<>();
+    if (session.passwordsOffered()) {
+      all.addAll(SaslMechanism.NAMES);
+    }
     if (session.tokensOffered()) {
       all.addAll(SaslMechanism.TOKEN_NAMES);
     }

@@ -152,6 +152,23 @@ public final class ClientSession<R> {
   }
 
   /**
+   * True when passwords are offered (IMAP LOGIN and AUTH=PLAIN, POP3 USER): cleartext is not
+   * refused here, and the auth source checks passwords (the oauth2 source checks tokens only).
+   */
+  public boolean passwordsOffered() {
+    return !cleartextRefused() && context.authenticator().checksPasswords();
+  }
+
+  /**
+   * Answers a password login where the source takes tokens only: not an attempt, as nothing was
+   * checked, and the password goes nowhere. {@code tag} is null for POP3.
+   */
+  public void refusePasswords(String tag) {
+    write(protocol.no(tag, "Passwords are not accepted here; log in with an OAuth 2.0 token ("
+        + String.join(" or ", SaslMechanism.TOKEN_NAMES) + ")."));
+  }
+
+  /**
    * True when the bearer-token mechanisms (XOAUTH2, OAUTHBEARER) are announced: after TLS, and
    * only where the auth source verifies tokens.
    */
@@ -267,6 +284,9 @@ public final class ClientSession<R> {
     if (mechanism == null || SaslMechanism.carriesToken(mechanismName)
         && !context.authenticator().verifiesTokens()) {
       write(protocol.no(tag, "Unsupported authentication mechanism."));
+    } else if (!cleartextRefused() && !context.authenticator().checksPasswords()
+        && !SaslMechanism.carriesToken(mechanismName)) {
+      refusePasswords(tag);
     } else if (cleartextRefused()
         || SaslMechanism.carriesToken(mechanismName) && !socket.secured()) {
       // A bearer token is never taken before TLS, whatever auth.cleartext allows passwords:
@@ -300,6 +320,10 @@ public final class ClientSession<R> {
       SaslStep.Refusal refusal) {
     if (cleartextRefused()) {
       refuseCleartext(tag, mechanism);
+      return;
+    }
+    if (!context.authenticator().checksPasswords() && !SaslMechanism.carriesToken(mechanism)) {
+      refusePasswords(tag);
       return;
     }
     state = State.LOGIN;
