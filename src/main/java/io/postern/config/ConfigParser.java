@@ -484,6 +484,10 @@ public final class ConfigParser {
    * and audience (else any token the issuer signs for any client would do); introspection needs
    * the client's id and secret.
    */
+  /** RFC 6749 §3.3: scope-tokens of %x21 / %x23-5B / %x5D-7E, one space between two. */
+  private static final java.util.regex.Pattern OAUTH_SCOPE = java.util.regex.Pattern.compile(
+      "[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*");
+
   private OAuth2Config oauth2(ConfigSection o, boolean used) {
     String jwksUrl = o.string("jwks-url", null);
     String introspectionUrl = o.string("introspection-url", null);
@@ -501,9 +505,21 @@ public final class ConfigParser {
     String clientId = o.string("client-id", null);
     Path secretFile = o.path("client-secret-file", null);
     String backend = o.string("backend", PosternConfig.DEFAULT_BACKEND);
+    String scope = o.string("scope", null);
+    String openidConfiguration = o.string("openid-configuration", null);
     o.rejectUnknownKeys();
     if (!used) {
       return null;
+    }
+    if (scope != null && !OAUTH_SCOPE.matcher(scope).matches()) {
+      o.error("scope", "must be OAuth 2.0 scope tokens separated by single spaces (RFC 6749"
+          + " §3.3: printable ASCII without '\"' or '\\')");
+    }
+    String discoveryProblem = openidConfiguration == null ? null
+        : openidConfiguration.regionMatches(true, 0, "https://", 0, 8)
+            ? httpUrlProblem(openidConfiguration) : "must be an https:// URL";
+    if (discoveryProblem != null) {
+      o.error("openid-configuration", "'" + openidConfiguration + "' " + discoveryProblem);
     }
     if ((jwksUrl == null) == (introspectionUrl == null)) {
       o.error(jwksUrl == null ? "jwks-url" : "introspection-url", jwksUrl == null
@@ -551,7 +567,7 @@ public final class ConfigParser {
       o.error("user-claim", "must name a claim, e.g. email or sub");
     }
     return new OAuth2Config(jwksUrl, introspectionUrl, issuer, audience, userClaim, refresh, ca,
-        timeout, skew, clientId, secretFile, backend);
+        timeout, skew, clientId, secretFile, backend, scope, openidConfiguration);
   }
 
   /** Master users need a backend that takes them: without one, no master login could work. */

@@ -12,7 +12,9 @@ import java.util.List;
  * when set with introspection); {@code userClaim} names the user; {@code clockSkew} is allowed on
  * {@code exp}, {@code nbf} and {@code iat}. The keys are fetched again every {@code jwksRefresh};
  * {@code ca} (PEM) verifies https URLs, null means the system's CAs; every request is bounded by
- * {@code timeout}. Logins are routed to {@code backend}.
+ * {@code timeout}. Logins are routed to {@code backend}. {@code scope} and
+ * {@code openidConfiguration}, when set, go into OAUTHBEARER's error (RFC 7628 §3.2.2) so a client
+ * can fetch a token that will do; null leaves them out.
  */
 public record OAuth2Config(
     String jwksUrl,
@@ -26,7 +28,9 @@ public record OAuth2Config(
     Duration clockSkew,
     String clientId,
     Path clientSecretFile,
-    String backend) {
+    String backend,
+    String scope,
+    String openidConfiguration) {
 
   /** Dovecot's oauth2 passdb names the user by {@code email} too. */
   public static final String DEFAULT_JWT_USER_CLAIM = "email";
@@ -38,6 +42,14 @@ public record OAuth2Config(
 
   public OAuth2Config {
     audience = audience == null ? List.of() : List.copyOf(audience);
+  }
+
+  /** Without the RFC 7628 error details. */
+  public OAuth2Config(String jwksUrl, String introspectionUrl, String issuer,
+      List<String> audience, String userClaim, Duration jwksRefresh, Path ca, Duration timeout,
+      Duration clockSkew, String clientId, Path clientSecretFile, String backend) {
+    this(jwksUrl, introspectionUrl, issuer, audience, userClaim, jwksRefresh, ca, timeout,
+        clockSkew, clientId, clientSecretFile, backend, null, null);
   }
 
   /** Whether tokens are checked against a JWKS (else by introspection). */

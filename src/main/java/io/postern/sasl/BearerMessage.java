@@ -86,9 +86,9 @@ final class BearerMessage {
     return i == token.length() ? token : null;
   }
 
-  /** The base64 of a JSON error challenge, made of fixed ASCII text. */
+  /** The base64 of a JSON error challenge (JSON text is UTF-8, RFC 8259 §8.1). */
   static String challenge(String json) {
-    return java.util.Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.US_ASCII));
+    return java.util.Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8));
   }
 
   static int indexOf(byte[] bytes, byte b, int from) {

@@ -45,6 +45,11 @@ public interface SaslMechanism {
 
   /** PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER, or null for a mechanism Postern does not offer. */
   static SaslMechanism named(String name) {
+    return named(name, TokenDiscovery.NONE);
+  }
+
+  /** As {@link #named(String)}; {@code discovery} goes into OAUTHBEARER's error. */
+  static SaslMechanism named(String name, TokenDiscovery discovery) {
     // Names are ASCII: Unicode case mapping would take "pla\u0131n" (dotless i) for PLAIN.
     // A loop, not name.chars(): this runs on every AUTHENTICATE (a stream costs ~100 B each).
     for (int i = 0; i < name.length(); i++) {
@@ -56,7 +61,7 @@ public interface SaslMechanism {
       case "PLAIN" -> new SaslPlain();
       case "LOGIN" -> new SaslLogin();
       case SaslXoauth2.NAME -> new SaslXoauth2();
-      case SaslOAuthBearer.NAME -> new SaslOAuthBearer();
+      case SaslOAuthBearer.NAME -> new SaslOAuthBearer(discovery);
       // Offered only where the session has a verified certificate that maps to a user.
       case "EXTERNAL" -> new SaslExternal();
       default -> null;

@@ -16,10 +16,21 @@ import java.util.Map;
 public final class SaslOAuthBearer implements SaslMechanism {
 
   public static final String NAME = "OAUTHBEARER";
-  /** RFC 7628 §3.2.2's error; the status is the only field it requires. */
-  static final String ERROR = "{\"status\":\"invalid_token\"}";
+  /** RFC 7628 §3.2.2's error when there is nothing to tell but the status it requires. */
+  static final String ERROR = TokenDiscovery.NONE.oauthBearerError();
   /** An authzid longer than this is no user name. */
   static final int MAX_AUTHZID_BYTES = 1024;
+
+  private final String error;
+
+  public SaslOAuthBearer() {
+    this(TokenDiscovery.NONE);
+  }
+
+  /** {@code discovery} goes into the error a refused token is answered with. */
+  public SaslOAuthBearer(TokenDiscovery discovery) {
+    this.error = discovery.oauthBearerError();
+  }
 
   /** The client side, for replaying a token at a backend; {@code user} may be empty. */
   public static String encode(String user, Secret token) {
@@ -69,7 +80,7 @@ public final class SaslOAuthBearer implements SaslMechanism {
 
   @Override
   public SaslStep.Refusal refusal() {
-    return new SaslStep.Refusal(BearerMessage.challenge(ERROR));
+    return new SaslStep.Refusal(BearerMessage.challenge(error));
   }
 
   private static SaslStep malformed() {

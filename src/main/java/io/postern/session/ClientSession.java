@@ -4,6 +4,7 @@ import io.postern.auth.ClientCertificate;
 import io.postern.config.AuthConfig;
 import io.postern.config.ClientCertificateConfig;
 import io.postern.config.LimitsConfig;
+import io.postern.config.OAuth2Config;
 import io.postern.config.TlsMode;
 import io.postern.credentials.Credentials;
 import io.postern.metrics.ProtocolMeters.LoginResult;
@@ -13,6 +14,7 @@ import io.postern.relay.Relay;
 import io.postern.sasl.SaslExternal;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
+import io.postern.sasl.TokenDiscovery;
 import io.postern.tls.ClientCa;
 import io.postern.session.LoginOutcome.Failed;
 import io.vertx.core.buffer.Buffer;
@@ -277,7 +279,7 @@ public final class ClientSession<R> {
 
   /** Starts a SASL exchange (IMAP AUTHENTICATE, POP3 AUTH); {@code initialResponse} may be null. */
   public void authenticate(String tag, String mechanismName, byte[] initialResponse) {
-    SaslMechanism mechanism = SaslMechanism.named(mechanismName);
+    SaslMechanism mechanism = SaslMechanism.named(mechanismName, tokenDiscovery());
     if (mechanism instanceof SaslExternal && !externalOffered()) {
       mechanism = null;
     }
@@ -296,6 +298,13 @@ public final class ClientSession<R> {
       sasl = new SaslExchange(tag, mechanismName, mechanism);
       saslStep(mechanism.start(initialResponse));
     }
+  }
+
+  /** What OAUTHBEARER's error tells of the token wanted: {@code auth.oauth2}'s hints, if any. */
+  private TokenDiscovery tokenDiscovery() {
+    OAuth2Config oauth2 = context.config().auth().oauth2();
+    return oauth2 == null ? TokenDiscovery.NONE
+        : new TokenDiscovery(oauth2.scope(), oauth2.openidConfiguration());
   }
 
   /**

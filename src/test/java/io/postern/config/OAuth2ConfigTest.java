@@ -58,6 +58,26 @@ class OAuth2ConfigTest {
     assertThat(o.clockSkew()).isEqualTo(Duration.ofSeconds(60));
     assertThat(o.backend()).isEqualTo("default");
     assertThat(o.ca()).isNull();
+    assertThat(o.scope()).isNull();
+    assertThat(o.openidConfiguration()).isNull();
+  }
+
+  @Test
+  void theHintsForOauthbearersErrorShouldBeTakenAndChecked() throws Exception {
+    String source = "auth: { source: oauth2, oauth2: { jwks-url: \"https://id.example.net/j\","
+        + " issuer: a, audience: b, ";
+    OAuth2Config o = load(source + "scope: \"openid email https://mail.example.net/imap\","
+        + " openid-configuration: \"https://id.example.net/.well-known/openid-configuration\""
+        + " } }\n").auth().oauth2();
+    assertThat(o.scope()).isEqualTo("openid email https://mail.example.net/imap");
+    assertThat(o.openidConfiguration())
+        .isEqualTo("https://id.example.net/.well-known/openid-configuration");
+    assertThat(errors(source + "scope: \"openid  \\\"mail\\\"\","
+        + " openid-configuration: \"http://id.example.net/x\" } }\n"))
+        .containsExactly("auth.oauth2.scope: must be OAuth 2.0 scope tokens separated by single"
+                + " spaces (RFC 6749 §3.3: printable ASCII without '\"' or '\\')",
+            "auth.oauth2.openid-configuration: 'http://id.example.net/x' must be an https://"
+                + " URL");
   }
 
   @Test

@@ -2,16 +2,20 @@ package io.postern.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.testing.Conversation;
+import io.postern.testing.MailClient;
 import io.postern.testing.OpensslCertificates;
 import io.postern.testing.ProcessResult;
 import io.postern.testing.TestIssuer;
 import io.postern.testing.TestIssuer.SigningKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -67,6 +71,27 @@ class PosternOAuth2IT {
         assertThat(login.stderr()).contains("LOGINDISABLED AUTH=XOAUTH2 AUTH=OAUTHBEARER")
             .doesNotContain("AUTH=PLAIN").doesNotContain(token.substring(0, 20));
         assertThat(postern.output()).doesNotContain(token);
+
+        // A token for another audience, by OAUTHBEARER: RFC 7628's error tells the client the
+        // scope and where the issuer's discovery document is, then the command fails.
+        String foreign = key.sign(vertx, new JsonObject().put("iss", "https://id.example.net")
+            .put("aud", "other.example.net").put("email", "alice@example.net")
+            .put("exp", now + 300));
+        try (Conversation c = MailClient.implicitTls(imaps, cert.cert())) {
+          c.expect("* OK");
+          c.send("a AUTHENTICATE OAUTHBEARER " + Base64.getEncoder().encodeToString(
+              ("n,a=alice@example.net,\u0001auth=Bearer " + foreign + "\u0001\u0001")
+                  .getBytes(StandardCharsets.UTF_8)) + "\r\n");
+          String challenge = c.readLine();
+          assertThat(challenge).startsWith("+ ");
+          assertThat(new JsonObject(new String(Base64.getDecoder().decode(
+              challenge.substring(2)), StandardCharsets.UTF_8))).isEqualTo(new JsonObject()
+              .put("status", "invalid_token").put("scope", "openid email")
+              .put("openid-configuration", "https://id.example.net/.well-known/"
+                  + "openid-configuration"));
+          c.send("AQ==\r\n"); // ^A: the client has read the error
+          assertThat(c.readLine()).startsWith("a NO [AUTHENTICATIONFAILED]");
+        }
       }
     } finally {
       vertx.close().await();
@@ -92,6 +117,8 @@ class PosternOAuth2IT {
         "    issuer: https://id.example.net",
         "    audience: imap.example.net",
         "    timeout: 5s",
+        "    scope: openid email",
+        "    openid-configuration: https://id.example.net/.well-known/openid-configuration",
         "backends:",
         "  default: { host: 127.0.0.1, imap: { port: 1, tls: none }, pop3: { port: 1,"
             + " tls: none } }",

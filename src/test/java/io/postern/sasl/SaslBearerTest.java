@@ -158,6 +158,21 @@ class SaslBearerTest {
   }
 
   @Test
+  void oauthbearersErrorShouldTellTheScopeAndDiscoveryUrlWhereConfigured() {
+    TokenDiscovery discovery = new TokenDiscovery("openid email",
+        "https://id.example.net/.well-known/openid-configuration");
+    assertThat(decoded(SaslMechanism.named("OAUTHBEARER", discovery).refusal().base64()))
+        .isEqualTo("{\"status\":\"invalid_token\",\"scope\":\"openid email\","
+            + "\"openid-configuration\":\"https://id.example.net/.well-known/"
+            + "openid-configuration\"}");
+    assertThat(decoded(SaslMechanism.named("OAUTHBEARER", new TokenDiscovery("mail", null))
+        .refusal().base64())).isEqualTo("{\"status\":\"invalid_token\",\"scope\":\"mail\"}");
+    // XOAUTH2's error is Google's fixed one.
+    assertThat(decoded(SaslMechanism.named("XOAUTH2", discovery).refusal().base64()))
+        .isEqualTo("{\"status\":\"401\",\"schemes\":\"bearer\"}");
+  }
+
+  @Test
   void tokenMechanismsShouldBeKnownByName() {
     assertThat(SaslMechanism.carriesToken("xoauth2")).isTrue();
     assertThat(SaslMechanism.carriesToken("OAuthBearer")).isTrue();
