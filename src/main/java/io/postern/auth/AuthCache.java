@@ -93,9 +93,9 @@ public final class AuthCache implements Authenticator {
 
   @Override
   public Future<AuthResult> authenticate(AuthRequest request) {
-    // Not with a client certificate: the answer may rest on it (the Auth-SSL-* headers), and
-    // EXTERNAL has no password to key it by.
-    Key k = entries == null || request.clientCertificate() != null ? null : key(request);
+    // Not EXTERNAL: it has no password to key the answer by. A client certificate is part of
+    // the key, as the answer may rest on it (the Auth-SSL-* headers).
+    Key k = entries == null || request.external() ? null : key(request);
     long generation = this.generation.get();
     Entry cached = k == null ? null : entries.getIfPresent(k);
     if (cached != null && cached.generation() != generation) {
@@ -178,16 +178,20 @@ public final class AuthCache implements Authenticator {
       byte[] client = request.clientIp().getBytes(StandardCharsets.US_ASCII);
       byte[] tls = (request.secured() ? request.tlsProtocol() + " " + request.tlsCipher() : "")
           .getBytes(StandardCharsets.US_ASCII);
+      ClientCertificate c = request.clientCertificate();
+      byte[] certificate = (c == null ? "" : c.verify() + " " + c.fingerprint())
+          .getBytes(StandardCharsets.UTF_8);
       // Lengths first, so that no two different requests give the same input.
       // The kind of secret too: a token is never taken for a password of the same bytes.
-      mac.update(ByteBuffer.allocate(18).put((byte) request.protocol().ordinal())
+      mac.update(ByteBuffer.allocate(22).put((byte) request.protocol().ordinal())
           .put((byte) request.secretMechanism().ordinal())
           .putInt(user.length).putInt(password.length).putInt(client.length)
-          .putInt(tls.length).array());
+          .putInt(tls.length).putInt(certificate.length).array());
       mac.update(user);
       mac.update(password);
       mac.update(client);
       mac.update(tls);
+      mac.update(certificate);
       Arrays.fill(password, (byte) 0);
       return new Key(mac.doFinal());
     } catch (GeneralSecurityException e) {

@@ -459,6 +459,39 @@ class AuthCacheTest {
   }
 
   @Test
+  void loginsOnAClientCertificateListenerShouldBeCachedPerCertificateButNeverExternal() {
+    // The answer may rest on the certificate (Auth-SSL-*): the same password with another
+    // certificate, or with none, is asked again; the same certificate is a hit.
+    FakeSource source = new FakeSource(r -> new AuthResult.Accepted(ROUTE, "amy",
+        r.credentials().password()));
+    Counts counts = new Counts();
+    AuthCache cache = cache(source, 100, counts);
+    Credentials amy = new Credentials("amy", Secret.of("pw"));
+    ClientCertificate one = certificate("SUCCESS", "aa11");
+    ClientCertificate other = certificate("SUCCESS", "bb22");
+    for (ClientCertificate c : java.util.Arrays.asList(ClientCertificate.NONE,
+        ClientCertificate.NONE, one, one, other, certificate("FAILED:expired", "bb22"), null)) {
+      assertThat(ask(cache, new AuthRequest(Protocol.IMAP, "login", amy, "192.0.2.1",
+          "TLSv1.3", "TLS_AES_128_GCM_SHA256", 1, c))).isInstanceOf(AuthResult.Accepted.class);
+    }
+    assertThat(counts.hits.get()).isEqualTo(2);
+    assertThat(source.calls.get()).isEqualTo(5);
+    // EXTERNAL: no password to key it by, never cached.
+    AuthRequest external = new AuthRequest(Protocol.IMAP, AuthRequest.EXTERNAL,
+        new Credentials("amy", Secret.of("")), "192.0.2.1", "TLSv1.3", "TLS_AES_128_GCM_SHA256",
+        1, one);
+    ask(cache, external);
+    ask(cache, external);
+    assertThat(source.calls.get()).isEqualTo(7);
+    assertThat(counts.hits.get()).isEqualTo(2);
+  }
+
+  private static ClientCertificate certificate(String verify, String fingerprint) {
+    return new ClientCertificate(verify, "CN=amy", "CN=Clients CA", "01", fingerprint, "amy",
+        List.of());
+  }
+
+  @Test
   void noAnswerFromBeforeAClearShouldBeUsedAfterItEvenWhenTheyRace() throws Exception {
     // One thread logs in over and over while another changes the answer and clears the cache:
     // once a clear() has returned, the old answer must never be given again.
