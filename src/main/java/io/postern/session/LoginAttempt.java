@@ -72,9 +72,12 @@ final class LoginAttempt {
   private final Credentials credentials;
   /** The client's secret is a bearer token (XOAUTH2, OAUTHBEARER), not a password. */
   private final boolean token;
+  /** {@code customer*master} split, for a master login ({@code auth.master}); else null. */
+  private final MasterName masterName;
   /**
-   * The name the throttle counts failures under: the user, or for a token without one (an
-   * OAUTHBEARER without authzid) the token's hash, so that such logins do not all share a name.
+   * The name the throttle counts failures under: the user; for a token without one (an
+   * OAUTHBEARER without authzid) the token's hash, so that such logins do not all share a name;
+   * for a master login the master's, as the secret guessed is the master's password.
    */
   private final String throttleName;
   private final int number;
@@ -97,8 +100,15 @@ final class LoginAttempt {
     this.credentials = AuthRequest.EXTERNAL.equals(mechanism)
         ? externalUser(context, record, credentials) : credentials;
     this.token = SaslMechanism.carriesToken(mechanism);
+    MasterConfig master = context.config().auth().master();
+    this.masterName = master == null || token ? null
+        : MasterName.split(this.credentials.user(), master.separator());
+    // A master's password guessed through many customers ("alice*support", "bob*support", ...)
+    // is one name's failures: counted apart from a user who happens to be called "support".
     this.throttleName = token && this.credentials.user().isEmpty()
-        ? tokenName(this.credentials.password()) : this.credentials.user();
+        ? tokenName(this.credentials.password())
+        : masterName != null && masterName.complete()
+            ? master.separator() + masterName.master() : this.credentials.user();
     this.number = number;
     this.answerAt = commandNanos + context.config().auth().failureDelay().toNanos();
   }
@@ -373,9 +383,7 @@ final class LoginAttempt {
    * {@code postern.master}; a failure also gets the usual "login failed" line.
    */
   private void logMasterLogin(LoginOutcome outcome) {
-    MasterConfig master = context.config().auth().master();
-    MasterName name = master == null || token ? null
-        : MasterName.split(credentials.user(), master.separator());
+    MasterName name = masterName;
     if (name == null) {
       return;
     }
