@@ -143,9 +143,11 @@ public final class AuthCache implements Authenticator {
 
   private void remember(Key k, AuthResult result, AuthRequest request, long generation) {
     if (result instanceof AuthResult.Accepted a) {
-      // A token is not served from the cache past its expiry.
-      Duration left = a.validUntil() == null ? null
-          : Duration.between(Instant.now(), a.validUntil());
+      // A token is not served from the cache past its expiry: the source's word for it, else
+      // what a JWT claims (which can only make the entry shorter-lived).
+      Instant until = a.validUntil() != null || !request.bearerToken() ? a.validUntil()
+          : TokenExpiry.claimed(request.credentials().password());
+      Duration left = until == null ? null : Duration.between(Instant.now(), until);
       // Saturated: an exp centuries away does not overflow the nanoseconds.
       long lifetime = left == null || left.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L
           ? Long.MAX_VALUE : left.toNanos();

@@ -50,7 +50,11 @@ class AuthCacheTokenExpiryTest {
   }
 
   private static AuthResult.Accepted ask(AuthCache cache) {
-    Future<AuthResult> f = cache.authenticate(REQUEST);
+    return ask(cache, REQUEST);
+  }
+
+  private static AuthResult.Accepted ask(AuthCache cache, AuthRequest request) {
+    Future<AuthResult> f = cache.authenticate(request);
     assertThat(f.isComplete()).isTrue();
     return (AuthResult.Accepted) f.result();
   }
@@ -82,6 +86,40 @@ class AuthCacheTokenExpiryTest {
           return source.calls.get() > 1;
         });
     assertThat(Instant.now()).isAfterOrEqualTo(source.validUntil);
+  }
+
+  /** A JWT-shaped token claiming {@code exp}; its signature is never looked at. */
+  private static AuthRequest jwtRequest(long exp) {
+    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+    String token = b64.encodeToString("{\"alg\":\"ES256\"}".getBytes())
+        + "." + b64.encodeToString(("{\"sub\":\"amy\",\"exp\":" + exp + "}").getBytes())
+        + ".c2lnbmF0dXJl";
+    return new AuthRequest(Protocol.IMAP, "OAUTHBEARER",
+        new Credentials("amy@example.net", Secret.of(token)), "192.0.2.1", "TLSv1.3",
+        "TLS_AES_128_GCM_SHA256", 1);
+  }
+
+  @Test
+  void whereTheSourceGivesNoExpiryAJwtsOwnExpShouldBoundTheCaching() {
+    // An auth_http service says yes without saying until when.
+    TokenSource source = new TokenSource();
+    AuthCache cache = cache(source);
+    AuthRequest expired = jwtRequest(Instant.now().getEpochSecond() - 5);
+    ask(cache, expired);
+    ask(cache, expired);
+    assertThat(source.calls.get()).as("a token past its exp is not cached").isEqualTo(2);
+
+    Instant exp = Instant.now().plusSeconds(2);
+    AuthRequest shortLived = jwtRequest(exp.getEpochSecond());
+    ask(cache, shortLived);
+    ask(cache, shortLived);
+    assertThat(source.calls.get()).as("cached while it lives").isEqualTo(3);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          ask(cache, shortLived);
+          return source.calls.get() > 3;
+        });
+    assertThat(Instant.now().getEpochSecond()).isGreaterThanOrEqualTo(exp.getEpochSecond());
   }
 
   @Test
