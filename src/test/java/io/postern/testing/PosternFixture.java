@@ -129,6 +129,7 @@ public final class PosternFixture implements AutoCloseable {
     private Duration authTimeout = Duration.ofSeconds(5);
     private Map<String, String> authHeaders = Map.of();
     private io.postern.config.LdapConfig ldap;
+    private io.postern.config.MasterConfig master;
     // Off unless a test asks: most tests log in repeatedly and count what the source sees.
     private AuthConfig.Cache cache = new AuthConfig.Cache(Duration.ofSeconds(60),
         Duration.ofSeconds(5), 0);
@@ -365,6 +366,12 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
+    /** {@code auth.master}: master users around the source (backends need their master). */
+    public Builder masterUsers(io.postern.config.MasterConfig settings) {
+      master = settings;
+      return this;
+    }
+
     public Builder authCache(Duration ttl, Duration negativeTtl, long maxEntries) {
       cache = new AuthConfig.Cache(ttl, negativeTtl, maxEntries);
       return this;
@@ -420,7 +427,7 @@ public final class PosternFixture implements AutoCloseable {
           new AuthConfig(authSource, passwd,
               new AuthConfig.Http(authUrls, authTimeout, authHeaders, null),
               cleartext, failureDelay, maxAttempts,
-              cache, throttle, hashing, ldap, null, null),
+              cache, throttle, hashing, ldap, null, master),
           backends,
           new LimitsConfig(preauthTimeout, idleTimeout, handshakeTimeout,
               backendConnectTimeout, backendLoginTimeout, maxLine, maxLiteral, maxBadCommands,
