@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One login at one LDAP server: find the entry (a {@code bind-dn} template, or a search as the
  * service account), bind as it with the user's password, and turn its attributes into the
- * answer; or, for a master login's customer, the search alone ({@link #lookup}). An {@link LDAPException} out of here means the server failed, not the user: the next
- * server is asked. Blocking.
+ * answer; or, for a master login's customer, the search alone ({@link #lookup}). An
+ * {@link LDAPException} out of here means the server failed, not the user: the next server is
+ * asked. Blocking.
  */
 final class LdapEntryAnswer {
 
@@ -72,9 +73,9 @@ final class LdapEntryAnswer {
   }
 
   private AuthResult find(LdapServer server, Credentials credentials) throws LDAPException {
-    String filter = LdapTemplate.filter(config.filter(), credentials.user());
     Entry entry;
     if (config.directBind()) {
+      String filter = LdapTemplate.filter(config.filter(), credentials.user());
       String dn = LdapTemplate.dn(config.bindDn(), credentials.user());
       entry = server.bind(connection -> {
         if (!bind(connection, dn, credentials)) {
