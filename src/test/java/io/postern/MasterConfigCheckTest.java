@@ -44,9 +44,10 @@ class MasterConfigCheckTest {
   }
 
   private Run check(String master, String backendMaster) throws Exception {
-    return check("passwd-file", master, backendMaster);
+    return check("source: passwd-file", master, backendMaster);
   }
 
+  /** {@code source}: the lines of {@code auth} that choose and set up the source. */
   private Run check(String source, String master, String backendMaster) throws Exception {
     TestTls tls = TestTls.shared("localhost");
     Path file = dir.resolve("postern.yaml");
@@ -55,7 +56,7 @@ class MasterConfigCheckTest {
           - { name: imaps, protocol: imap, address: 127.0.0.1, port: 0, tls: implicit }
         tls: { certificates: [ { cert: %s, key: %s } ] }
         auth:
-          source: %s
+          %s
           passwd-file: %s
           master: %s
         backends:
@@ -66,6 +67,15 @@ class MasterConfigCheckTest {
         master,
         backendMaster));
     return run("--config", file.toString(), "--check-config");
+  }
+
+  /** {@code auth.source: ldap} finding users with {@code bindDn} (a template or an account). */
+  private String ldap(String bindDn) throws Exception {
+    Path secret = dir.resolve("ldap.secret");
+    Files.writeString(secret, "service-pw\n");
+    return "source: ldap\n  ldap: { url: ldaps://ldap.example.org, base: \"ou=people,dc=example,"
+        + "dc=org\", bind-dn: \"" + bindDn + "\""
+        + (bindDn.contains("%u") ? "" : ", bind-password-file: " + secret) + " }";
   }
 
   private String backendMaster() {
@@ -105,10 +115,37 @@ class MasterConfigCheckTest {
 
   @Test
   void masterUsersWithASourceThatCannotFindCustomersShouldBeAnError() throws Exception {
-    Run r = check("http", "{ passwd-file: " + masters + " }", backendMaster());
+    Run r = check("source: http", "{ passwd-file: " + masters + " }", backendMaster());
     assertThat(r.status()).isEqualTo(2);
-    assertThat(r.err()).contains("auth.master: needs auth.source: passwd-file")
-        .contains("(auth.source is http)");
+    assertThat(r.err()).contains("auth.master: needs auth.source passwd-file or ldap (searching"
+        + " as a service account): the auth_http protocol of auth.source http has no way to find"
+        + " a customer");
+
+    r = check("source: oauth2\n  oauth2: { jwks-url: https://id.example.org/jwks, issuer:"
+        + " https://id.example.org, audience: imap }", "{ passwd-file: " + masters + " }",
+        backendMaster());
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("auth.master: needs auth.source passwd-file or ldap")
+        .contains("auth.source oauth2 checks tokens and cannot find a customer by name");
+  }
+
+  @Test
+  void masterUsersWithLdapShouldNeedTheServiceAccountsSearch() throws Exception {
+    Run r = check(ldap("cn=postern,dc=example,dc=org"), "{ passwd-file: " + masters + " }",
+        backendMaster());
+    assertThat(r.err()).doesNotContain("auth.master");
+    assertThat(r.status()).as(r.err()).isZero();
+
+    // Binding as the user finds nobody without the user's password.
+    r = check(ldap("uid=%u,ou=people,dc=example,dc=org"), "{ passwd-file: " + masters + " }",
+        backendMaster());
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("auth.master: needs auth.ldap.bind-dn of a service account"
+        + " (with bind-password-file, base and filter) to search for the customer: a bind-dn"
+        + " with %u ('uid=%u,ou=people,dc=example,dc=org') binds as the user");
+    // Without master users, the direct bind is fine.
+    assertThat(check(ldap("uid=%u,ou=people,dc=example,dc=org"), "null", backendMaster())
+        .status()).isZero();
   }
 
   @Test

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code auth.source: ldap}: checks the password with a bind at an LDAP directory, found by a
  * {@code bind-dn} template or by a search as a service account, and routes the user by the
- * entry's attributes ({@link LdapEntryAnswer}).
+ * entry's attributes ({@link LdapEntryAnswer}). A master login's customer is found by the
+ * search alone ({@link #lookup}).
  *
  * <p>The LDAP SDK blocks, so every login runs on a worker pool of {@code pool-size} threads of
  * its own, never on an event loop; at most {@link #MAX_WAITING_PER_THREAD} logins per thread
@@ -157,7 +158,33 @@ public final class LdapAuthenticator implements Authenticator {
         || credentials.user() == null || credentials.user().isEmpty()) {
       return Future.succeededFuture(AuthResult.Rejected.badCredentials());
     }
-    return offLoop(() -> check(credentials));
+    return offLoop(() -> ask(server -> answers.check(server, credentials)));
+  }
+
+  /**
+   * The customer of a master login, found by the search as the service account (never a bind
+   * as the customer), with the servers, failover, pool, workers and timeouts of logins. A
+   * direct bind ({@code bind-dn} with {@code %u}) cannot find anybody without their password:
+   * the configuration check refuses master users with it, and this answers unavailable.
+   */
+  @Override
+  public Future<AuthResult> lookup(AuthRequest request) {
+    if (config.directBind()) {
+      return Future.succeededFuture(new AuthResult.Unavailable("LDAP binds as the user"
+          + " (auth.ldap.bind-dn with %u): no lookup without the user's password"));
+    }
+    String user = request.credentials().user();
+    if (user == null || user.isEmpty()) {
+      return Future.succeededFuture(new AuthResult.Rejected(null, Duration.ZERO,
+          "unknown user"));
+    }
+    return offLoop(() -> ask(server -> answers.lookup(server, user)));
+  }
+
+  /** One question to one server; an {@link LDAPException} is the server's failure. */
+  @FunctionalInterface
+  private interface Question {
+    AuthResult ask(LdapServer server) throws LDAPException;
   }
 
   /** Runs {@code task} on the LDAP workers, within the bounds; Unavailable beyond them. */
@@ -181,7 +208,7 @@ public final class LdapAuthenticator implements Authenticator {
   }
 
   /** Asks the servers in order until one answers. Blocking. */
-  private AuthResult check(Credentials credentials) {
+  private AuthResult ask(Question question) {
     List<String> order = urls.order();
     String lastProblem = null;
     for (int i = 0; i < order.size(); i++) {
@@ -191,7 +218,7 @@ public final class LdapAuthenticator implements Authenticator {
         continue;
       }
       try {
-        AuthResult result = answers.check(servers.get(url), credentials);
+        AuthResult result = question.ask(servers.get(url));
         urls.succeeded(url);
         return result;
       } catch (LDAPException e) {

@@ -12,6 +12,7 @@ import io.postern.backend.Route;
 import io.postern.config.LdapConfig;
 import io.postern.config.PosternConfig;
 import io.postern.credentials.Credentials;
+import io.postern.credentials.Secret;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One login at one LDAP server: find the entry (a {@code bind-dn} template, or a search as the
  * service account), bind as it with the user's password, and turn its attributes into the
- * answer. An {@link LDAPException} out of here means the server failed, not the user: the next
- * server is asked. Blocking.
+ * answer; or, for a master login's customer, the search alone ({@link #lookup}). An
+ * {@link LDAPException} out of here means the server failed, not the user: the next server is
+ * asked. Blocking.
  */
 final class LdapEntryAnswer {
 
@@ -71,9 +73,9 @@ final class LdapEntryAnswer {
   }
 
   private AuthResult find(LdapServer server, Credentials credentials) throws LDAPException {
-    String filter = LdapTemplate.filter(config.filter(), credentials.user());
     Entry entry;
     if (config.directBind()) {
+      String filter = LdapTemplate.filter(config.filter(), credentials.user());
       String dn = LdapTemplate.dn(config.bindDn(), credentials.user());
       entry = server.bind(connection -> {
         if (!bind(connection, dn, credentials)) {
@@ -105,15 +107,32 @@ final class LdapEntryAnswer {
         return own;
       });
     } else {
-      SearchRequest search = new SearchRequest(config.base(), SearchScope.SUB,
-          Filter.create(filter), attributes);
-      search.setSizeLimit(2);
-      search.setTimeLimitSeconds(timeLimitSeconds);
-      Entry found = server.search(connection -> find(connection, search, credentials.user()));
+      Entry found = search(server, credentials.user());
       entry = found == null ? null : server.bind(connection ->
           bind(connection, found.getDN(), credentials) ? found : null);
     }
-    return entry == null ? AuthResult.Rejected.badCredentials() : answer(entry, credentials);
+    return entry == null ? AuthResult.Rejected.badCredentials()
+        : answer(entry, credentials.user(), credentials.password());
+  }
+
+  /**
+   * A userdb-style lookup for master logins: the search as the service account (or anonymous),
+   * no bind, so no password is checked and none is handed on. Only for a search configuration:
+   * a direct bind has no way to find an entry without the user's password.
+   */
+  AuthResult lookup(LdapServer server, String user) throws LDAPException {
+    Entry found = search(server, user);
+    return found == null ? new AuthResult.Rejected(null, Duration.ZERO, "unknown user")
+        : answer(found, user, null);
+  }
+
+  /** The user's one entry under {@code base} (null: none, or several), as the service account. */
+  private Entry search(LdapServer server, String user) throws LDAPException {
+    SearchRequest search = new SearchRequest(config.base(), SearchScope.SUB,
+        Filter.create(LdapTemplate.filter(config.filter(), user)), attributes);
+    search.setSizeLimit(2);
+    search.setTimeLimitSeconds(timeLimitSeconds);
+    return server.search(connection -> find(connection, search, user));
   }
 
   /** The one entry the search finds; null for none (or several: no guess who is meant). */
@@ -158,8 +177,11 @@ final class LdapEntryAnswer {
     }
   }
 
-  /** The answer for a user whose password the directory accepted. */
-  private AuthResult answer(Entry entry, Credentials credentials) {
+  /**
+   * The answer for {@code user}'s entry: the directory accepted the password (handed on to the
+   * backend), or a lookup found the entry ({@code password} null).
+   */
+  private AuthResult answer(Entry entry, String user, Secret password) {
     LdapConfig.Attributes names = config.attributes();
     if (names.disabled() != null) {
       String[] values = entry.getAttributeValues(names.disabled());
@@ -173,9 +195,10 @@ final class LdapEntryAnswer {
       }
     }
     String backend = value(entry, names.backend());
-    String user = value(entry, names.user());
+    String backendUser = value(entry, names.user());
     String hostValue = value(entry, names.host());
-    if (backend != null && !backend.matches(SAFE) || user != null && !user.matches(SAFE)) {
+    if (backend != null && !backend.matches(SAFE)
+        || backendUser != null && !backendUser.matches(SAFE)) {
       return malformed(entry, names.backend() + " or " + names.user());
     }
     Route route = Route.to(backend == null ? PosternConfig.DEFAULT_BACKEND : backend);
@@ -186,8 +209,7 @@ final class LdapEntryAnswer {
       }
       route = new Route(route.backend(), host.host(), host.port(), null);
     }
-    return new AuthResult.Accepted(route, user == null ? credentials.user() : user,
-        credentials.password());
+    return new AuthResult.Accepted(route, backendUser == null ? user : backendUser, password);
   }
 
   private static AuthResult malformed(Entry entry, String attribute) {

@@ -572,11 +572,22 @@ public final class ConfigParser {
 
   /** Master users need a backend that takes them: without one, no master login could work. */
   private void checkMasters(AuthConfig auth, Map<String, BackendConfig> backends) {
-    if (auth.master() != null && auth.source() != AuthConfig.Source.PASSWD_FILE) {
-      // Said here, not at the first support call: every master login would be unavailable.
-      errors.add(new ConfigError("auth.master", "needs auth.source: passwd-file, the one source"
-          + " that can find a customer without the customer's password (auth.source is "
-          + auth.source().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ")"));
+    // Said here, not at the first support call: every master login would be unavailable.
+    String noLookup = auth.master() == null ? null : switch (auth.source()) {
+      case PASSWD_FILE -> null;
+      case LDAP -> auth.ldap() != null && auth.ldap().directBind()
+          ? "needs auth.ldap.bind-dn of a service account (with bind-password-file, base and"
+              + " filter) to search for the customer: a bind-dn with %u ('" + auth.ldap().bindDn()
+              + "') binds as the user and cannot find a customer without the customer's password"
+          : null;
+      case HTTP -> "needs auth.source passwd-file or ldap (searching as a service account): the"
+          + " auth_http protocol of auth.source http has no way to find a customer without the"
+          + " customer's password";
+      case OAUTH2 -> "needs auth.source passwd-file or ldap (searching as a service account):"
+          + " auth.source oauth2 checks tokens and cannot find a customer by name";
+    };
+    if (noLookup != null) {
+      errors.add(new ConfigError("auth.master", noLookup));
     }
     if (auth.master() != null && !backends.isEmpty()
         && backends.values().stream().allMatch(b -> b.master() == null)) {

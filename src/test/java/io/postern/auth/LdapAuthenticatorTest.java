@@ -157,6 +157,51 @@ class LdapAuthenticatorTest {
   }
 
   @Test
+  void aLookupShouldSearchAsTheServiceAccountAndGiveTheLoginsRouteWithoutAPassword()
+      throws Exception {
+    String dead = "ldap://127.0.0.1:" + Ports.closed();
+    LdapAuthenticator ldap = LdapAuthenticator.create(vertx, searchConfig(List.of(dead, url())));
+    try {
+      AuthResult.Accepted alice = (AuthResult.Accepted) lookUp(ldap, "alice");
+      assertThat(alice.route()).isEqualTo(new Route("other", "10.0.0.7", 1143, null));
+      assertThat(alice.backendUser()).isEqualTo("alice.smith");
+      assertThat(alice.backendPassword()).isNull();
+      assertThat(ldap.up(dead)).isFalse();
+      // The service account's connection is bound already: no customer is bound as.
+      int before = binds.get();
+      assertThat(lookUp(ldap, "erin")).isEqualTo(new AuthResult.Accepted(Route.to("default"),
+          "erin", null));
+      // Disabled: the login's answer for the right password, the text included.
+      AuthResult dave = lookUp(ldap, "dave");
+      assertThat(((AuthResult.Rejected) dave).disabledReason()).isEqualTo("Locked.");
+      for (String unknown : List.of("nobody", "*", "alice)(uid=*", "")) {
+        AuthResult result = lookUp(ldap, unknown);
+        assertThat(result).as(unknown).isInstanceOf(AuthResult.Rejected.class);
+        assertThat(((AuthResult.Rejected) result).disabledReason()).isNull();
+      }
+      assertThat(binds.get()).isEqualTo(before);
+    } finally {
+      ldap.close().await();
+    }
+    LdapAuthenticator none = LdapAuthenticator.create(vertx, searchConfig(List.of(dead)));
+    try {
+      assertThat(lookUp(none, "alice")).isInstanceOf(AuthResult.Unavailable.class);
+    } finally {
+      none.close().await();
+    }
+    LdapAuthenticator direct = LdapAuthenticator.create(vertx, direct(List.of(url())));
+    try {
+      assertThat(lookUp(direct, "alice")).isInstanceOf(AuthResult.Unavailable.class);
+    } finally {
+      direct.close().await();
+    }
+  }
+
+  private static AuthResult lookUp(LdapAuthenticator ldap, String user) {
+    return ldap.lookup(login(user, "")).await();
+  }
+
+  @Test
   void aDirectBindShouldEscapeTheDnAndRefuseAWrongPassword() throws Exception {
     LdapAuthenticator ldap = LdapAuthenticator.create(vertx, direct(List.of(url())));
     try {

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postern.auth.AuthRequest;
 import io.postern.auth.AuthResult;
 import io.postern.auth.LdapAuthenticator;
+import io.postern.auth.MasterLogins;
 import io.postern.config.BackendConfig;
 import io.postern.config.LdapConfig;
+import io.postern.config.MasterConfig;
 import io.postern.config.Protocol;
 import io.postern.config.TlsMode;
 import io.postern.credentials.Credentials;
 import io.postern.credentials.Secret;
+import io.postern.testing.Conversation;
+import io.postern.testing.MailClient;
 import io.postern.testing.OpensslCertificates;
 import io.postern.testing.Ports;
 import io.postern.testing.PosternFixture;
@@ -18,6 +22,7 @@ import io.postern.testing.ProcessResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code auth.source: ldap} against a real OpenLDAP slapd (one for the class) and a real
  * Dovecot, with curl and Python's imaplib as the clients. Two Posterns: one binds as the user
  * through a {@code bind-dn} template over LDAPS; the other searches as a service account over
- * StartTLS, routes by the entry's attributes, and has a dead server listed first.
+ * StartTLS, routes by the entry's attributes, has a dead server listed first, and has master
+ * users ({@code customer*support}) whose customers it looks up in the directory, opening their
+ * mailboxes as Dovecot's master user.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -43,6 +50,7 @@ class LdapIT {
   private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
   private static final String SERVICE_PW = "service pw";
   private static final String DISABLED_TEXT = "Account locked by the ISP.";
+  private static final String BACKEND_MASTER_PW = "backend-master-pw";
 
   @TempDir
   static Path dir;
@@ -59,8 +67,22 @@ class LdapIT {
   void start() throws Exception {
     RealParts.require("curl");
     RealParts.require("python3");
+    // Dovecot's master passdb holds Postern's backend master user only (outside Dovecot's own
+    // directory, which must start empty; readable by its auth process).
+    Path dovecotMasters = Files.createDirectories(dir.resolve("dovecot-masters"));
+    Files.setPosixFilePermissions(dovecotMasters, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path dovecotMasterFile = dovecotMasters.resolve("masters");
+    Files.writeString(dovecotMasterFile, "postern-master:{PLAIN}" + BACKEND_MASTER_PW + "\n");
+    Files.setPosixFilePermissions(dovecotMasterFile, PosixFilePermissions.fromString("rw-r--r--"));
     dovecot = DovecotServer.start(dir.resolve("dovecot"), Map.of("alice", "alice-pw",
-        "bob", "carol-pw", "erin", "erin-pw"));
+        "bob", "carol-pw", "erin", "erin-pw"), String.join("\n", "",
+        "auth_master_user_separator = *",
+        "passdb {",
+        "  driver = passwd-file",
+        "  master = yes",
+        "  args = " + dovecotMasterFile,
+        "  result_success = continue",
+        "}", ""));
     for (String user : List.of("alice", "bob", "erin")) {
       dovecot.deliver(user, ("Subject: for " + user + "\r\n\r\nhello\r\n")
           .getBytes(StandardCharsets.US_ASCII));
@@ -88,24 +110,46 @@ class LdapIT {
         Duration.ofSeconds(2)), "direct");
     deadUrl = "ldap://127.0.0.1:" + Ports.closed();
     liveUrl = "ldap://localhost:" + slapd.ldapPort();
+    Path masters = dir.resolve("masters.passwd");
+    Files.writeString(masters, PosternFixture.passwdLine("support", "support-pw", "") + "\n");
+    Path backendMasterPass = dir.resolve("backend-master.pass");
+    Files.writeString(backendMasterPass, BACKEND_MASTER_PW + "\n");
+    Files.setPosixFilePermissions(backendMasterPass, PosixFilePermissions.fromString("rw-------"));
     search = posternWith(new LdapConfig(List.of(deadUrl, liveUrl), true, ca,
         SlapdServer.PEOPLE, "(&(objectClass=inetOrgPerson)(uid=%u))", SlapdServer.SERVICE_DN,
         secret, new LdapConfig.Attributes("departmentNumber", "host", "employeeNumber",
-            "employeeType"), DISABLED_TEXT, 2, Duration.ofSeconds(2)), "search");
+            "employeeType"), DISABLED_TEXT, 2, Duration.ofSeconds(2)), "search",
+        new MasterConfig("*", masters), new BackendConfig.Master("postern-master",
+            backendMasterPass, null));
   }
 
   private PosternFixture posternWith(LdapConfig ldap, String name) throws Exception {
+    return posternWith(ldap, name, null, null);
+  }
+
+  /** {@code masters} and the default backend's {@code backendMaster}: null for none. */
+  private PosternFixture posternWith(LdapConfig ldap, String name, MasterConfig masters,
+      BackendConfig.Master backendMaster) throws Exception {
     return PosternFixture.builder(dir.resolve(name))
         // The direct one caches answers (the last test shows it); the other asks every time.
         .authCache(Duration.ofSeconds(60), Duration.ofMillis(100),
             name.equals("direct") ? 1000 : 0)
-        .backend(dovecot.imapPort(), dovecot.pop3Port())
+        .backend(new BackendConfig("default", "127.0.0.1", new BackendConfig.Endpoint(
+            dovecot.imapPort(), TlsMode.NONE), new BackendConfig.Endpoint(dovecot.pop3Port(),
+            TlsMode.NONE), true, null).withMaster(backendMaster))
         .backend(new BackendConfig("elsewhere", "127.0.0.3", new BackendConfig.Endpoint(
             dovecot.imapPort(), TlsMode.NONE), new BackendConfig.Endpoint(dovecot.pop3Port(),
             TlsMode.NONE), true, null))
         .ldapAuth(ldap)
+        .masterUsers(masters)
         .failureDelay(Duration.ofMillis(100))
         .start();
+  }
+
+  /** The search Postern's LDAP source, inside its master users. */
+  private LdapAuthenticator searchSource() {
+    return (LdapAuthenticator) ((MasterLogins) search.server().resources().authenticator())
+        .wrapped();
   }
 
   @AfterAll
@@ -151,7 +195,7 @@ class LdapIT {
     ProcessResult py = python(search, "alice", "alice-pw", false);
     assertThat(py.exitCode()).as("%s", py).isZero();
     assertThat(py.stdout()).contains("\"login\": \"ok\"");
-    LdapAuthenticator ldap = (LdapAuthenticator) search.server().resources().authenticator();
+    LdapAuthenticator ldap = searchSource();
     assertThat(ldap.up(deadUrl)).isFalse();
     assertThat(ldap.up(liveUrl)).isTrue();
     ProcessResult wrong = python(search, "alice", "alice-pw2", true);
@@ -186,6 +230,29 @@ class LdapIT {
 
   @Test
   @Order(5)
+  void aMasterShouldOpenTheLdapCustomersMailboxAndADisabledOrUnknownOneShouldBeRefused()
+      throws Exception {
+    // The customer's password is never asked: support's, then Dovecot's master user.
+    ProcessResult alice = curl(search, "alice*support", "support-pw");
+    assertThat(alice.exitCode()).as("%s", alice).isZero();
+    assertThat(alice.stdout()).contains("Subject: for alice");
+    // The entry's user attribute rewrites carol to bob, as for her own login.
+    ProcessResult carol = curl(search, "carol*support", "support-pw");
+    assertThat(carol.exitCode()).as("%s", carol).isZero();
+    assertThat(carol.stdout()).contains("Subject: for bob");
+    assertThat(dovecot.logText()).contains("Master user logging in as alice")
+        .contains("Master user logging in as bob").doesNotContain("support");
+    try (Conversation c = MailClient.implicitTls(search.port("imaps"), search.tls())) {
+      c.expect("* OK");
+      c.send("a LOGIN \"dave*support\" support-pw\r\n");
+      assertThat(c.expect("a NO")).contains("[CONTACTADMIN] " + DISABLED_TEXT);
+      c.send("b LOGIN \"mallory*support\" support-pw\r\n");
+      assertThat(c.expect("b NO")).contains("[AUTHENTICATIONFAILED]");
+    }
+  }
+
+  @Test
+  @Order(6)
   void theServerCertificateShouldBeCheckedAgainstTheCaAndTheHostName() throws Exception {
     LdapConfig byAddress = new LdapConfig(List.of("ldaps://127.0.0.1:" + slapd.ldapsPort()),
         false, ca, null, LdapConfig.DEFAULT_FILTER, "uid=%u," + SlapdServer.PEOPLE, null,
@@ -210,7 +277,7 @@ class LdapIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void withEveryServerDownClientsShouldBeToldToTryAgainButTheCacheAndLoginsComeBack()
       throws Exception {
     slapd.stop();

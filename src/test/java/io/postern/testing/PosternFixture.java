@@ -131,6 +131,7 @@ public final class PosternFixture implements AutoCloseable {
     private Duration authTimeout = Duration.ofSeconds(5);
     private Map<String, String> authHeaders = Map.of();
     private io.postern.config.LdapConfig ldap;
+    private io.postern.config.MasterConfig master;
     // Off unless a test asks: most tests log in repeatedly and count what the source sees.
     private AuthConfig.Cache cache = new AuthConfig.Cache(Duration.ofSeconds(60),
         Duration.ofSeconds(5), 0);
@@ -364,6 +365,12 @@ public final class PosternFixture implements AutoCloseable {
     public Builder ldapAuth(io.postern.config.LdapConfig settings) {
       authSource = AuthConfig.Source.LDAP;
       ldap = settings;
+      return this;
+    }
+
+    /** {@code auth.master}: master users around the source (backends need their master). */
+    public Builder masterUsers(io.postern.config.MasterConfig settings) {
+      master = settings;
       return this;
     }
 
