@@ -2,13 +2,14 @@ package io.postern.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.config.MasterConfig;
 import io.postern.testing.Conversation;
 import io.postern.testing.MailClient;
 import io.postern.testing.MetricsReader;
 import io.postern.testing.PosternFixture;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,11 +32,13 @@ class MasterLoginThrottleTest {
 
   @BeforeAll
   void start() throws Exception {
+    Path masters = Files.createDirectories(dir).resolve("masters.passwd");
+    Files.writeString(masters, PosternFixture.passwdLine("support", "support-pw", "") + "\n");
     postern = PosternFixture.builder(dir)
         .user("alice", "alice-pw")
         .user("bob", "bob-pw")
         .user("support", "own-pw")
-        .master("*", Map.of("support", "support-pw"))
+        .masterUsers(new MasterConfig("*", masters))
         .throttle(Duration.ofMillis(100), Duration.ofSeconds(1))
         .maxAttempts(10)
         .start();

@@ -106,8 +106,6 @@ public final class PosternFixture implements AutoCloseable {
     private final Map<String, BackendConfig> backends = new LinkedHashMap<>();
     private final List<ListenerConfig> extraListeners = new ArrayList<>();
     private AuthConfig.Cleartext cleartext = AuthConfig.Cleartext.TLS_ONLY;
-    private String masterSeparator;
-    private Map<String, String> masters = Map.of();
     private Duration failureDelay = Duration.ZERO;
     private int maxAttempts = 3;
     private Duration preauthTimeout = Duration.ofSeconds(20);
@@ -395,13 +393,6 @@ public final class PosternFixture implements AutoCloseable {
       return this;
     }
 
-    /** {@code auth.master}: these masters and passwords, in a passwd-file of their own. */
-    public Builder master(String separator, Map<String, String> masterPasswords) {
-      this.masterSeparator = separator;
-      this.masters = Map.copyOf(masterPasswords);
-      return this;
-    }
-
     /** Wraps the passwd-file authenticator, e.g. to count how often it is asked. */
     public Builder wrapAuthenticator(UnaryOperator<Authenticator> wrap) {
       wrapAuth = wrap;
@@ -417,15 +408,6 @@ public final class PosternFixture implements AutoCloseable {
       }
       lines.addAll(extraLines);
       Files.write(passwd, lines);
-      io.postern.config.MasterConfig master = null;
-      if (masterSeparator != null) {
-        Path masterFile = dir.resolve("masters.passwd");
-        List<String> masterLines = new ArrayList<>();
-        masters.forEach((name, password) ->
-            masterLines.add(PosternFixture.passwdLine(name, password, "")));
-        Files.write(masterFile, masterLines);
-        master = new io.postern.config.MasterConfig(masterSeparator, masterFile);
-      }
       if (!backends.containsKey("default")) {
         backend(1, 1);
       }
