@@ -526,12 +526,20 @@ public final class PosternServer {
     for (int i = 0; i < config.listeners().size(); i++) {
       ListenerConfig listener = config.listeners().get(i);
       if (listener.clientCertificates().requested()) {
+        ClientCa ca;
         try {
-          trust.put(listener.name(), new ServerTls.ClientTrust(
-              listener.clientCertificates().mode(),
-              ClientCa.load(listener.clientCertificates().ca())));
+          ca = ClientCa.load(listener.clientCertificates().ca());
         } catch (CertificatePair.CertificateProblem e) {
           errors.add(new ConfigError("listeners[" + i + "].client-ca", e.getMessage()));
+          continue;
+        }
+        try {
+          java.nio.file.Path crl = listener.clientCertificates().crl();
+          ca = crl == null ? ca : ca.withCrl(crl);
+          trust.put(listener.name(), new ServerTls.ClientTrust(
+              listener.clientCertificates().mode(), ca));
+        } catch (CertificatePair.CertificateProblem e) {
+          errors.add(new ConfigError("listeners[" + i + "].client-crl", e.getMessage()));
         }
       }
     }

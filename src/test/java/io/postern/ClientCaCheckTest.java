@@ -22,11 +22,27 @@ class ClientCaCheckTest {
   Path dir;
 
   private void startWith(Path ca) throws Exception {
+    startWith(ca, null);
+  }
+
+  private void startWith(Path ca, Path crl) throws Exception {
     PosternFixture.builder(dir.resolve("postern"))
         .listener(new ListenerConfig("imaps-certs", Protocol.IMAP, "127.0.0.1", 0,
             TlsMode.IMPLICIT, false, null, new ClientCertificateConfig(
-                ClientCertificateConfig.Mode.REQUIRED, ca, ClientCertificateConfig.UserMatch.CN)))
+                ClientCertificateConfig.Mode.REQUIRED, ca, ClientCertificateConfig.UserMatch.CN,
+                crl)))
         .start().close();
+  }
+
+  @Test
+  void aBrokenCrlFileShouldBeAnErrorNamingItsKey() throws Exception {
+    Path ca = io.postern.testing.TestTls.shared("localhost").certPath();
+    Path broken = Files.writeString(dir.resolve("broken-crl.pem"),
+        "-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n");
+    assertThatThrownBy(() -> startWith(ca, broken)).isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).errors()).extracting(ConfigError::toString)
+            .containsExactly("listeners[4].client-crl: " + broken + " is not a PEM file of"
+                + " CRLs"));
   }
 
   @Test

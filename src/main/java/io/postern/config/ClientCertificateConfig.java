@@ -7,13 +7,19 @@ import java.util.Locale;
  * A listener's client certificates: whether its TLS asks for one ({@code mode}), the CA file
  * that verifies them ({@code ca}, PEM, null when {@code mode} is none), and whether the
  * certificate must name the user who logs in ({@code user}; also what {@code EXTERNAL} logs in
- * as).
+ * as). {@code crl}, a PEM file of those CAs' revocation lists, refuses the certificates they
+ * revoke (null: none is checked).
  */
-public record ClientCertificateConfig(Mode mode, Path ca, UserMatch user) {
+public record ClientCertificateConfig(Mode mode, Path ca, UserMatch user, Path crl) {
 
   /** No client certificates: the default of every listener. */
   public static final ClientCertificateConfig NONE =
       new ClientCertificateConfig(Mode.NONE, null, UserMatch.NONE);
+
+  /** Without revocation lists. */
+  public ClientCertificateConfig(Mode mode, Path ca, UserMatch user) {
+    this(mode, ca, user, null);
+  }
 
   public ClientCertificateConfig {
     mode = mode == null ? Mode.NONE : mode;

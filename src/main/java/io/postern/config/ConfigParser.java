@@ -93,11 +93,12 @@ public final class ConfigParser {
         clientCertificates);
   }
 
-  /** A listener's client-certificates, client-ca and client-certificate-user. */
+  /** A listener's client-certificates, client-ca, client-crl and client-certificate-user. */
   private ClientCertificateConfig clientCertificates(ConfigSection s, TlsMode tls) {
     ClientCertificateConfig.Mode mode = s.choice("client-certificates",
         ClientCertificateConfig.Mode.class, ClientCertificateConfig.Mode.NONE);
     Path ca = s.path("client-ca", null);
+    Path crl = s.path("client-crl", null);
     ClientCertificateConfig.UserMatch user = s.choice("client-certificate-user",
         ClientCertificateConfig.UserMatch.class, ClientCertificateConfig.UserMatch.NONE);
     if (mode == ClientCertificateConfig.Mode.NONE) {
@@ -108,6 +109,9 @@ public final class ConfigParser {
       if (user != ClientCertificateConfig.UserMatch.NONE) {
         s.error("client-certificate-user", "needs client-certificates: optional or required");
       }
+      if (crl != null) {
+        s.error("client-crl", "needs client-certificates: optional or required");
+      }
       return ClientCertificateConfig.NONE;
     }
     if (ca == null) {
@@ -117,7 +121,7 @@ public final class ConfigParser {
     if (tls == TlsMode.NONE) {
       s.error("client-certificates", "needs TLS, but this listener has tls: none");
     }
-    return new ClientCertificateConfig(mode, ca, user);
+    return new ClientCertificateConfig(mode, ca, user, crl);
   }
 
   private TlsConfig tls(ConfigSection s) {

@@ -167,7 +167,7 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
           TOO_MANY_HANDSHAKES -> "[UNAVAILABLE] ";
       case INTERNAL_ERROR -> "[SERVERBUG] ";
       case TOO_MANY_ATTEMPTS, TOO_MANY_ERRORS, PREAUTH_TIMEOUT -> "";
-      case CERTIFICATE_REQUIRED -> "";
+      case CERTIFICATE_REQUIRED, CERTIFICATE_INVALID -> "";
     };
     return (reply == null ? "" : reply) + "* BYE " + code + why.text() + "\r\n";
   }

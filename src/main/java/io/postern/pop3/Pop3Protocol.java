@@ -211,7 +211,7 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
   public String goodbye(Goodbye why, String reply) {
     boolean clientsDoing = why == Goodbye.TOO_MANY_ERRORS || why == Goodbye.LINE_TOO_LONG
         || why == Goodbye.LITERAL_TOO_BIG || why == Goodbye.PREAUTH_TIMEOUT
-        || why == Goodbye.CERTIFICATE_REQUIRED;
+        || why == Goodbye.CERTIFICATE_REQUIRED || why == Goodbye.CERTIFICATE_INVALID;
     // A POP3 line has no literals; a literal's limit cannot be reached here.
     String text = why == Goodbye.LITERAL_TOO_BIG ? Goodbye.LINE_TOO_LONG.text() : why.text();
     return no(null, (clientsDoing ? "" : "[SYS/TEMP] ") + text);

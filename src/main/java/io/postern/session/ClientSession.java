@@ -256,9 +256,10 @@ public final class ClientSession<R> {
 
   /**
    * Reads the client certificate of the TLS session, on a listener that asks for one; false
-   * when the session ends because the listener requires one and the session has none that its
-   * CAs verify (the engine refuses such handshakes; a session resumed from a ticket of another
-   * listener is what could get this far, as in nginx's CVE-2025-23419).
+   * when the session ends: the listener requires a certificate and the session has none, or the
+   * client sent one that its CAs do not verify now. The engine refuses most such handshakes;
+   * what gets this far is a certificate revoked by {@code client-crl} (which only this check
+   * reads) and a session resumed from a ticket of another listener (nginx's CVE-2025-23419).
    */
   private boolean certificateChecked() {
     ClientCa ca = context.tls() == null ? null : context.tls().clientCa(context.listener());
@@ -268,10 +269,11 @@ public final class ClientSession<R> {
     ClientCertificate certificate = ClientCertificates.read(socket.sslSession(), ca);
     record.clientCertificate(certificate);
     ClientCertificateConfig.Mode mode = context.listener().clientCertificates().mode();
-    if (!certificate.verified() && mode == ClientCertificateConfig.Mode.REQUIRED) {
+    boolean sent = certificate != ClientCertificate.NONE;
+    if (!certificate.verified() && (sent || mode == ClientCertificateConfig.Mode.REQUIRED)) {
       LOG.info("session={} client={} refused: no client certificate verified by {} ({})",
-          record.id(), record.clientIp(), ca.file(), certificate.verify());
-      end(Goodbye.CERTIFICATE_REQUIRED);
+          record.id(), record.clientIp(), ca, certificate.verify());
+      end(sent ? Goodbye.CERTIFICATE_INVALID : Goodbye.CERTIFICATE_REQUIRED);
       return false;
     }
     return true;

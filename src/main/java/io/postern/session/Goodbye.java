@@ -26,7 +26,13 @@ public enum Goodbye {
    * TLS without a client certificate that this listener's CAs verify, where one is required
    * (nginx's words): only a session resumed from a ticket gets this far without one.
    */
-  CERTIFICATE_REQUIRED("No required SSL certificate.", "tls_failed");
+  CERTIFICATE_REQUIRED("No required SSL certificate.", "tls_failed"),
+  /**
+   * A client certificate sent that this listener's CAs do not verify now (revoked by
+   * {@code client-crl}, or from a session resumed elsewhere), required or optional (nginx's
+   * words).
+   */
+  CERTIFICATE_INVALID("SSL certificate error.", "tls_failed");
 
   private final String text;
   private final String result;

@@ -116,6 +116,39 @@ class ClientCertificateTest {
   }
 
   @Test
+  void aCrlShouldRefuseTheCertificatesItRevokesAndAStaleOneAllOfTheCas() throws Exception {
+    ClientCa trusted = ClientCa.load(ca.cert());
+    OpensslCertificates.Pair revoked = ca.issue("revoked", "/CN=carol", "0BAD",
+        "email:carol@example.org");
+    ClientCa withCrl = trusted.withCrl(ca.crl("current", "261201000000Z", "491231000000Z",
+        "0BAD", "7777"));
+    assertThat(withCrl.verify(chain(revoked.cert()))).isEqualTo("certificate revoked");
+    assertThat(withCrl.verify(chain(alice.cert()))).isNull();
+    assertThat(trusted.verify(chain(revoked.cert()))).as("no CRL, no revocation").isNull();
+    assertThat(withCrl).isNotEqualTo(trusted).hasToString("client CA " + ca.cert() + ", CRL "
+        + dir.resolve("current.pem"));
+    // Past its next update: nothing of its CA can be trusted until a fresh one comes, as in
+    // OpenSSL ("CRL has expired" there).
+    ClientCa stale = trusted.withCrl(ca.crl("stale", "261101000000Z", "261102000000Z"));
+    assertThat(stale.verify(chain(alice.cert()))).isEqualTo("unable to get certificate CRL");
+  }
+
+  @Test
+  void aCrlFileShouldHoldCrlsOfTheCasOwn() throws Exception {
+    ClientCa trusted = ClientCa.load(ca.cert());
+    OpensslCa other = OpensslCa.create(dir.resolve("other"), "clients-ca", "Test Clients CA");
+    Path foreign = other.crl("foreign", "261201000000Z", "491231000000Z", "0ABC");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> trusted.withCrl(foreign))
+        .hasMessage(foreign + ": the CRL of CN=Test Clients CA is not signed by a CA of "
+            + ca.cert());
+    Path empty = Files.writeString(dir.resolve("empty-crl.pem"), "nothing here\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> trusted.withCrl(empty))
+        .hasMessageContaining(empty.toString());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> trusted.withCrl(
+        dir.resolve("missing-crl.pem"))).hasMessageContaining("does not exist");
+  }
+
+  @Test
   void aCaFileShouldHoldCertificates() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClientCa.load(empty))

@@ -38,11 +38,12 @@ class ClientCertificateConfigTest {
   void modeCaAndUserShouldBeRead() throws Exception {
     ListenerConfig l = parse("{\"name\": \"imaps\", \"protocol\": \"imap\", \"port\": 993,"
         + " \"tls\": \"implicit\", \"client-certificates\": \"Required\","
-        + " \"client-ca\": \"conf/tls/clients-ca.pem\", \"client-certificate-user\": \"email\"}")
+        + " \"client-ca\": \"conf/tls/clients-ca.pem\", \"client-certificate-user\": \"email\","
+        + " \"client-crl\": \"conf/tls/clients-crl.pem\"}")
         .listeners().get(0);
     assertThat(l.clientCertificates()).isEqualTo(new ClientCertificateConfig(
         ClientCertificateConfig.Mode.REQUIRED, Path.of("conf/tls/clients-ca.pem"),
-        ClientCertificateConfig.UserMatch.EMAIL));
+        ClientCertificateConfig.UserMatch.EMAIL, Path.of("conf/tls/clients-crl.pem")));
     assertThat(parse("{\"name\": \"imap\", \"protocol\": \"imap\", \"port\": 143,"
         + " \"client-certificates\": \"optional\", \"client-ca\": \"ca.pem\"}").listeners().get(0)
         .clientCertificates().mode()).isEqualTo(ClientCertificateConfig.Mode.OPTIONAL);
@@ -65,10 +66,12 @@ class ClientCertificateConfigTest {
             + " (is 'sometimes')",
             "listeners[0].client-certificate-user: must be one of none, cn, email (is 'uid')");
     assertThat(errors("{\"name\": \"a\", \"protocol\": \"imap\", \"port\": 993, \"tls\":"
-        + " \"implicit\", \"client-ca\": \"ca.pem\", \"client-certificate-user\": \"cn\"}"))
+        + " \"implicit\", \"client-ca\": \"ca.pem\", \"client-certificate-user\": \"cn\","
+        + " \"client-crl\": \"crl.pem\"}"))
         .containsExactly("listeners[0].client-ca: is set but client-certificates is none; set"
             + " client-certificates: optional or required, or remove client-ca",
             "listeners[0].client-certificate-user: needs client-certificates: optional or"
-            + " required");
+            + " required",
+            "listeners[0].client-crl: needs client-certificates: optional or required");
   }
 }

@@ -61,6 +61,9 @@ class ClientCertificateIT {
   private OpensslCa ca;
   private OpensslCertificates.Pair alice;
   private OpensslCertificates.Pair stranger;
+  /** Issued by the CA, then revoked: on its CRL, which every listener but imaps-reloaded has. */
+  private OpensslCertificates.Pair revoked;
+  private Path crl;
   /** The CA file of listener imaps-reloaded, which a test rewrites. */
   private Path reloadedCa;
   private LogCapture logs;
@@ -73,6 +76,8 @@ class ClientCertificateIT {
     alice = ca.issue("alice", "/CN=alice/emailAddress=alice@example.org", "1A2B3C");
     // Says CN=alice too, but no CA of Postern's issued it.
     stranger = OpensslCertificates.selfSignedEc(dir.resolve("pki"), "stranger", "alice");
+    revoked = ca.issue("revoked", "/CN=alice/emailAddress=alice@example.org", "0BAD");
+    crl = ca.crl("clients-crl", "261201000000Z", "491231000000Z", "0BAD");
     dovecot = DovecotServer.start(dir.resolve("dovecot"), Map.of("alice", ALICE_PW,
         "bob", BOB_PW));
     dovecot.deliver("alice", ("From: a@example.net\r\nTo: alice@example.net\r\nSubject: for"
@@ -98,7 +103,7 @@ class ClientCertificateIT {
 
   private ListenerConfig listener(String name, Protocol protocol, TlsMode tls, Mode mode) {
     return new ListenerConfig(name, protocol, "127.0.0.1", 0, tls, false, null,
-        new ClientCertificateConfig(mode, ca.cert(), UserMatch.CN));
+        new ClientCertificateConfig(mode, ca.cert(), UserMatch.CN, crl));
   }
 
   /** The service: alice and bob by password, and alice by certificate (EXTERNAL). */
@@ -154,6 +159,11 @@ class ClientCertificateIT {
       Session untrusted = session(target, certificate(stranger));
       assertThat(untrusted.served()).as("%s with an untrusted one: %s", listener, untrusted)
           .isFalse();
+      // The CA issued it, so the handshake passes; the session's check finds it on the CRL.
+      Session revokedOne = session(target, certificate(revoked));
+      assertThat(revokedOne.served()).as("%s with a revoked one: %s", listener, revokedOne)
+          .isFalse();
+      assertThat(revokedOne.transcript()).contains("* BYE SSL certificate error.");
     }
     SClient.Target pop3 = new SClient.Target("pop3s-required", postern.port("pop3s-required"),
         null);
@@ -177,6 +187,10 @@ class ClientCertificateIT {
     assertThat(without.transcript()).contains("AUTH=PLAIN").doesNotContain("AUTH=EXTERNAL");
     // As nginx's ssl_verify_client optional: a certificate that is sent must verify.
     assertThat(session(target, certificate(stranger)).served()).isFalse();
+    Session revokedOne = session(target, certificate(revoked));
+    assertThat(revokedOne.served()).as("a revoked one: %s", revokedOne).isFalse();
+    assertThat(revokedOne.transcript()).contains("* BYE SSL certificate error.");
+    assertThat(String.join("\n", logs.lines())).contains("FAILED:certificate revoked");
     // A listener without client certificates asks for none: s_client sends none, all is well.
     Session none = session(new SClient.Target("imaps", postern.port("imaps"), null),
         certificate(alice));

@@ -75,6 +75,30 @@ public final class OpensslCa {
     return new OpensslCertificates.Pair(out, outKey);
   }
 
+  /**
+   * {@code name.pem}: this CA's CRL revoking {@code serialsHex}, issued {@code from} and due for
+   * renewal at {@code until} (openssl's {@code YYMMDDHHMMSSZ}; one in the past makes a stale
+   * CRL), made by {@code openssl ca -gencrl} from an index of just those serials.
+   */
+  public Path crl(String name, String from, String until, String... serialsHex)
+      throws Exception {
+    Path index = dir.resolve(name + ".index");
+    StringBuilder revoked = new StringBuilder();
+    for (String serial : serialsHex) {
+      revoked.append("R\t301231235959Z\t").append(from).append('\t').append(serial)
+          .append("\tunknown\t/CN=revoked\n");
+    }
+    Files.writeString(index, revoked.toString());
+    Path config = dir.resolve(name + ".cnf");
+    Files.writeString(config, "[ca]\ndefault_ca = crl\n[crl]\ndatabase = " + index
+        + "\ndefault_md = sha256\n");
+    Path out = dir.resolve(name + ".pem");
+    OpensslTool.run(List.of("ca", "-gencrl", "-config", config.toString(), "-keyfile",
+        key.toString(), "-cert", cert.toString(), "-crl_lastupdate", from, "-crl_nextupdate",
+        until, "-out", out.toString()), OPENSSL_TIMEOUT);
+    return out;
+  }
+
   /** What {@code openssl x509} prints for {@code cert}: {@code -subject -nameopt RFC2253} etc. */
   public static String x509(Path cert, String... options) throws Exception {
     List<String> args = new ArrayList<>(List.of("x509", "-noout", "-in", cert.toString()));
