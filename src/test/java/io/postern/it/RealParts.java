@@ -19,17 +19,20 @@ public final class RealParts {
   // sbin directories are searched too: a non-root PATH often lacks them, and dovecot lives there.
   private static final List<String> EXTRA_DIRECTORIES = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");
 
-  private static final Map<String, String> DEBIAN_PACKAGES = Map.of(
-      "dovecot", "dovecot-core dovecot-imapd dovecot-pop3d",
-      "doveadm", "dovecot-core",
-      "doveconf", "dovecot-core",
-      "curl", "curl",
-      "python3", "python3",
-      "openssl", "openssl",
-      "prometheus", "prometheus",
-      "nginx", "nginx libnginx-mod-mail",
-      "promtool", "prometheus",
-      "unshare", "util-linux");
+  private static final Map<String, String> DEBIAN_PACKAGES = Map.ofEntries(
+      Map.entry("dovecot", "dovecot-core dovecot-imapd dovecot-pop3d"),
+      Map.entry("doveadm", "dovecot-core"),
+      Map.entry("doveconf", "dovecot-core"),
+      Map.entry("curl", "curl"),
+      Map.entry("python3", "python3"),
+      Map.entry("openssl", "openssl"),
+      Map.entry("prometheus", "prometheus"),
+      Map.entry("nginx", "nginx libnginx-mod-mail"),
+      Map.entry("promtool", "prometheus"),
+      Map.entry("unshare", "util-linux"),
+      Map.entry("slapd", "slapd"),
+      Map.entry("slapadd", "slapd"),
+      Map.entry("redis-server", "redis-server"));
 
   private RealParts() {}
 
