@@ -107,9 +107,9 @@ public final class ClusterConnections {
   /**
    * Whether the connection of {@code admission}, which holds its address's local slot, has room
    * among the address's {@code max} on every instance. True at once when there is nothing to
-   * ask (a trusted client, the store down or not heard from yet); else within {@code redis-timeout}: false when the
-   * address is full, true when the connection is now counted (given back with the admission's
-   * slots) or the store could not say. Never fails.
+   * ask (a trusted client, the store down or not heard from yet); else within
+   * {@code redis-timeout}: false when the address is full, true when the connection is now
+   * counted (given back with the admission's slots) or the store could not say. Never fails.
    */
   Future<Boolean> admits(Admission admission, int max) {
     InetAddress source = admission.source();
