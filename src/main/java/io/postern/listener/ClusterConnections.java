@@ -91,12 +91,18 @@ public final class ClusterConnections {
   private volatile boolean ready;
 
   ClusterConnections(Vertx vertx, RedisFailures store) {
+    this(vertx, store, HEARTBEAT);
+  }
+
+  /** Tests with a store that has answered already need not wait for the first heartbeat. */
+  ClusterConnections(Vertx vertx, RedisFailures store, Duration firstHeartbeat) {
     this.vertx = vertx;
     this.store = store;
     byte[] id = new byte[8];
     ThreadLocalRandom.current().nextBytes(id);
     this.instance = HexFormat.of().formatHex(id);
-    this.heartbeats = vertx.setPeriodic(HEARTBEAT.toMillis(), t -> heartbeat());
+    this.heartbeats = vertx.setPeriodic(Math.max(1, firstHeartbeat.toMillis()),
+        HEARTBEAT.toMillis(), t -> heartbeat());
   }
 
   /** The counts across instances through {@code store}, or null when it is not a Redis. */

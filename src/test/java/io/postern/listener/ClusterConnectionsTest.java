@@ -9,6 +9,8 @@ import io.postern.config.ThrottleStoreConfig;
 import io.postern.it.RedisServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +37,7 @@ class ClusterConnectionsTest {
 
   private static final Duration TIMEOUT = Duration.ofMillis(250);
   private static final Duration AWAIT = Duration.ofSeconds(10);
+  private static final Duration FIRST_HEARTBEAT = Duration.ofMillis(10);
   /** The local limit never refuses here: only the count across instances does. */
   private final ConnectionLimits local = new ConnectionLimits(1000, 1000);
 
@@ -56,8 +59,10 @@ class ClusterConnectionsTest {
     redis = RedisServer.start(dir.resolve("redis"));
     storeA = store();
     storeB = store();
-    a = new ClusterConnections(vertx, storeA);
-    b = new ClusterConnections(vertx, storeB);
+    // Their first check opens their connections to Redis: then the first heartbeat may come.
+    await().atMost(AWAIT).until(() -> answers(storeA) && answers(storeB));
+    a = new ClusterConnections(vertx, storeA, FIRST_HEARTBEAT);
+    b = new ClusterConnections(vertx, storeB, FIRST_HEARTBEAT);
     await().atMost(AWAIT).until(() -> a.ready() && b.ready());
   }
 
@@ -121,7 +126,8 @@ class ClusterConnectionsTest {
   void theConnectionsOfAnInstanceWhoseHeartbeatIsGoneShouldNoLongerCount() throws Exception {
     String address = "192.0.2.3";
     RedisFailures storeC = store();
-    ClusterConnections c = new ClusterConnections(vertx, storeC);
+    await().atMost(AWAIT).until(() -> answers(storeC));
+    ClusterConnections c = new ClusterConnections(vertx, storeC, FIRST_HEARTBEAT);
     try {
       await().atMost(AWAIT).until(c::ready);
       assertThat(admit(c, address, 2)).isTrue();
@@ -172,6 +178,15 @@ class ClusterConnectionsTest {
     assertThat(admit(b, address, 2)).isTrue();
     assertThat(admit(a, address, 2)).isFalse();
     assertThat(counts(address)).containsExactly(2);
+  }
+
+  private static boolean answers(RedisFailures store) {
+    try {
+      store.send(Request.cmd(Command.PING)).await(5, TimeUnit.SECONDS);
+      return true;
+    } catch (Exception notYet) {
+      return false;
+    }
   }
 
   private boolean admit(ClusterConnections instance, String address, int max) throws Exception {
