@@ -6,11 +6,11 @@ import io.postern.metrics.ListenerMeters.Rejection;
 import java.net.InetAddress;
 
 /**
- * One accepted connection's standing with the connection limits: the slots it holds (here and,
- * with a shared store, across instances) and, when
- * refused on a listener whose refusal is a protocol line, why. Attached to the Netty channel at
- * accept; everything it holds is given back exactly once, when the channel closes, whatever
- * path the connection took (refused, TLS or PROXY header failed, session ended).
+ * One accepted connection's standing with the connection limits: the slots it holds (on this
+ * instance and, with a shared store, across instances) and, when refused on a listener whose
+ * refusal is a protocol line, why. Attached to the Netty channel at accept; everything it holds
+ * is given back exactly once, when the channel closes, whatever path the connection took
+ * (refused, TLS or PROXY header failed, session ended).
  */
 final class Admission {
 
