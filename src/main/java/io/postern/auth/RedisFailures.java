@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each call is given up after {@code redis-timeout}. A PING every {@link #CHECK} keeps the
  * state current on an instance without logins. The first call or PING that fails or times out
  * marks the store down, in one log line: from then on logins do not ask it (their penalty is
- * this instance's alone, with the shared counts last read), and the first PING answered brings
+ * this instance's alone, with the shared counts last read), nor do new connections (their limit
+ * per address is this instance's count alone), and the first PING answered brings
  * it back, said in one more line. Every failed call is counted
  * ({@code postern_throttle_store_errors_total}); {@link #up} feeds
  * {@code postern_throttle_store_up}.
@@ -137,6 +138,16 @@ public final class RedisFailures implements SharedFailures {
     call(del, r -> r);
   }
 
+  /**
+   * Another call to the same store (the open connections of every instance, see
+   * {@code ClusterConnections}): like the failure counts' own calls, skipped while the store is
+   * down, given up after {@code redis-timeout}, and a failure is counted and marks the store
+   * down (one log line for both uses).
+   */
+  public Future<Response> send(Request request) {
+    return call(request, r -> r);
+  }
+
   @Override
   public boolean up() {
     return up.get();
@@ -179,8 +190,8 @@ public final class RedisFailures implements SharedFailures {
       return;
     }
     downSince = System.nanoTime();
-    LOG.warn("throttle store {} is down ({}); logins go on with this instance's penalty alone"
-        + " until it answers again", where, problem(e));
+    LOG.warn("throttle store {} is down ({}); logins go on with this instance's penalty alone,"
+        + " connections with its own count, until it answers again", where, problem(e));
   }
 
   /** One PING at a time; a failure marks the store down, an answer brings it back. */
@@ -195,8 +206,8 @@ public final class RedisFailures implements SharedFailures {
         return;
       }
       if (!closed && up.compareAndSet(false, true)) {
-        LOG.info("throttle store {} answers again, after {}s down; failed logins count on"
-            + " every instance again", where,
+        LOG.info("throttle store {} answers again, after {}s down; failed logins and"
+            + " connections count on every instance again", where,
             Duration.ofNanos(System.nanoTime() - downSince).toSeconds());
       }
     });

@@ -6,16 +6,19 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The names of the shared failure counts in Redis: {@code postern:throttle:address:<hash>} and
- * {@code postern:throttle:user:<hash>}, where the hash is the SHA-256 of the throttle's own key
- * (an address or IPv6 /64, a lower-case name) under a label of its kind. A {@code SCAN} of the
- * store lists no user name and no address in clear, and every instance, whatever its version,
- * derives the same name for the same client.
+ * The names of what Postern keeps in a shared Redis: the failure counts
+ * {@code postern:throttle:address:<hash>} and {@code postern:throttle:user:<hash>}, and the open
+ * connections per address {@code postern:connections:address:<hash>}, where the hash is the
+ * SHA-256 of the key (an address or IPv6 /64, a lower-case name) under a label of its kind. A
+ * {@code SCAN} of the store lists no user name and no address in clear, and every instance,
+ * whatever its version, derives the same name for the same client.
  */
 public final class ThrottleKeys {
 
-  /** Everything Postern keeps in a shared Redis starts with this. */
+  /** Every failure count starts with this. */
   public static final String PREFIX = "postern:throttle:";
+  /** Every connection count, and each instance's heartbeat, starts with this. */
+  public static final String CONNECTIONS = "postern:connections:";
 
   private ThrottleKeys() {}
 
@@ -27,6 +30,11 @@ public final class ThrottleKeys {
   /** The key of {@code userKey} ({@link LoginThrottle#userKey}). */
   public static String user(String userKey) {
     return PREFIX + "user:" + hash("user", userKey);
+  }
+
+  /** The connections from {@code addressKey} (an address, or an IPv6 /64) on every instance. */
+  public static String connections(String addressKey) {
+    return CONNECTIONS + "address:" + hash("connections", addressKey);
   }
 
   /** The label keeps an address and a user name that are the same text apart. */

@@ -6,10 +6,11 @@ import io.postern.metrics.ListenerMeters.Rejection;
 import java.net.InetAddress;
 
 /**
- * One accepted connection's standing with the connection limits: the slots it holds and, when
- * refused on a listener whose refusal is a protocol line, why. Attached to the Netty channel at
- * accept; everything it holds is given back exactly once, when the channel closes, whatever
- * path the connection took (refused, TLS or PROXY header failed, session ended).
+ * One accepted connection's standing with the connection limits: the slots it holds (on this
+ * instance and, with a shared store, across instances) and, when refused on a listener whose
+ * refusal is a protocol line, why. Attached to the Netty channel at accept; everything it holds
+ * is given back exactly once, when the channel closes, whatever path the connection took
+ * (refused, TLS or PROXY header failed, session ended).
  */
 final class Admission {
 
@@ -21,6 +22,8 @@ final class Admission {
   private Rejection refusal;
   private boolean knowsClient;
   private boolean released;
+  /** Gives back the connection's count across instances ({@link ClusterConnections}). */
+  private Runnable acrossInstances;
 
   Admission(ConnectionLimits limits) {
     this.limits = limits;
@@ -46,6 +49,26 @@ final class Admission {
     }
     source = address;
     return true;
+  }
+
+  /** The address whose slot of max-connections-per-ip this holds, or null (none, or given back). */
+  synchronized InetAddress source() {
+    return source;
+  }
+
+  /**
+   * The connection is counted across instances too: {@code giveBack} undoes that, once, with the
+   * other slots; at once if they have been given back already (the connection ended while the
+   * store was asked).
+   */
+  void countedAcrossInstances(Runnable giveBack) {
+    synchronized (this) {
+      if (source != null) {
+        acrossInstances = giveBack;
+        return;
+      }
+    }
+    giveBack.run();
   }
 
   /**
@@ -87,6 +110,12 @@ final class Admission {
     if (source != null) {
       limits.releaseSource(source);
       source = null;
+    }
+    if (acrossInstances != null) {
+      Runnable giveBack = acrossInstances;
+      acrossInstances = null;
+      // An asynchronous call: nothing waits for it under this lock.
+      giveBack.run();
     }
   }
 }

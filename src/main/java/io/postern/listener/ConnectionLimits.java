@@ -32,6 +32,11 @@ public final class ConnectionLimits {
     this.maxPerSource = nextPerSource;
   }
 
+  /** {@code limits.max-connections-per-ip} now. */
+  public int maxPerSource() {
+    return maxPerSource;
+  }
+
   /** True if there was room for one more connection (then {@link #releaseTotal} must follow). */
   public boolean takeTotal() {
     if (total.incrementAndGet() > maxTotal) {

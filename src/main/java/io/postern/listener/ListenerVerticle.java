@@ -198,7 +198,8 @@ public final class ListenerVerticle extends VerticleBase {
       return;
     }
     // Counted at accept by the gate; it has the last word here.
-    Rejection refusal = gate.handOver(channel(socket), client);
+    Channel channel = channel(socket);
+    Rejection refusal = gate.handOver(channel, client);
     if (refusal != null) {
       if (gate.saysGoodbye(refusal)) {
         goodbye(socket, refusal);
@@ -207,11 +208,55 @@ public final class ListenerVerticle extends VerticleBase {
       }
       return;
     }
+    // The count across instances (store: redis) is asked here, before the greeting, and not at
+    // accept or at login: the gate runs on the acceptor thread and must not wait for the network,
+    // and every connection holds its slot whether or not it logs in (a login check would need
+    // each mechanism of both protocols to know of it). The session has not begun, so a refusal
+    // is the same goodbye as the gate's; after an implicit-TLS handshake it goes out in TLS too,
+    // as the handshake is paid for by then.
+    Admission admission = Admission.of(channel);
+    ClusterConnections cluster = shared.clusterConnections();
+    Future<Boolean> across = cluster == null || admission == null ? Future.succeededFuture(true)
+        : cluster.admits(admission, shared.limits().maxPerSource());
+    if (across.isComplete()) {
+      begin(socket, channel, client, across.result(), false);
+      return;
+    }
+    // Anything the client sends meanwhile waits for the session's handler.
+    socket.pause();
+    across.onComplete(ar -> super.context.runOnContext(v -> {
+      // Closed while the store was asked: the admission gave everything back when it closed.
+      if (channel.isActive()) {
+        begin(socket, channel, client, ar.result(), true);
+      }
+    }));
+  }
+
+  /**
+   * The session of an admitted connection, or the goodbye of one over its address's count
+   * across instances.
+   */
+  private void begin(NetSocket socket, Channel channel, InetAddress client, boolean admitted,
+      boolean paused) {
+    if (!admitted) {
+      if (paused) {
+        // Whatever came meanwhile is dropped (and so freed) before the close.
+        socket.handler(data -> { });
+        socket.resume();
+      }
+      meters.rejected(Rejection.PER_IP);
+      Admission.of(channel).refuse(Rejection.PER_IP);
+      goodbye(socket, Rejection.PER_IP);
+      return;
+    }
     meters.opened();
     if (listener.protocol() == Protocol.IMAP) {
       ClientSession.start(context, socket, client, ImapProtocol::new, meters::closed);
     } else {
       ClientSession.start(context, socket, client, Pop3Protocol::new, meters::closed);
+    }
+    if (paused) {
+      socket.resume();
     }
   }
 

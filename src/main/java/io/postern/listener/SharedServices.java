@@ -23,8 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What every listener instance shares across event loops: configuration, TLS material, the
- * backends' servers and their health, the auth source, connection counts and the shutdown
- * flag. All of it is immutable or thread-safe.
+ * backends' servers and their health, the auth source, connection counts (with
+ * {@code store: redis}, also across instances) and the shutdown flag. All of it is immutable or
+ * thread-safe.
  */
 public record SharedServices(
     PosternConfig config,
@@ -39,7 +40,8 @@ public record SharedServices(
     AddressRates connectionRates,
     AddressRates handshakeRates,
     DescriptorBudget descriptors,
-    LiveSessions sessions) {
+    LiveSessions sessions,
+    ClusterConnections clusterConnections) {
 
   /** {@code config}'s limits must have max-connections fitted ({@link DescriptorBudget#fit}). */
   public SharedServices(Vertx vertx, PosternConfig config, ServerTls tls,
@@ -61,7 +63,8 @@ public record SharedServices(
         new AddressRates(config.limits().connectionRatePerIp()),
         new AddressRates(config.limits().handshakeRatePerIp()),
         new DescriptorBudget(DescriptorBudget.Usage.now(), config.limits().descriptorReserve(),
-            limits::open), new LiveSessions(vertx));
+            limits::open), new LiveSessions(vertx),
+        ClusterConnections.over(vertx, gate.throttle().shared()));
   }
 
   /**
@@ -83,8 +86,17 @@ public record SharedServices(
     LoginGate nextGate = samePenalties ? gate
         : new LoginGate(vertx, new LoginThrottle(next.auth().throttle(), l,
             sharedFailures(vertx, next, meters, gate.throttle())));
+    ClusterConnections nextCounts = clusterConnections;
+    if (nextGate.throttle().shared() != gate.throttle().shared()) {
+      // Another store: what this instance counted in the old one vanishes with its heartbeat.
+      if (clusterConnections != null) {
+        clusterConnections.close();
+      }
+      nextCounts = ClusterConnections.over(vertx, nextGate.throttle().shared());
+    }
     return new SharedServices(next, nextTls, nextBackends, nextAuthenticator, limits, shutdown,
-        boundPorts, meters, nextGate, connectionRates, handshakeRates, descriptors, sessions);
+        boundPorts, meters, nextGate, connectionRates, handshakeRates, descriptors, sessions,
+        nextCounts);
   }
 
   /**
@@ -111,6 +123,9 @@ public record SharedServices(
 
   /** Closes the shared throttle store, if there is one (at shutdown). */
   public Future<Void> closeThrottleStore() {
+    if (clusterConnections != null) {
+      clusterConnections.close();
+    }
     SharedFailures store = gate.throttle().shared();
     return store == null ? Future.succeededFuture() : store.close();
   }

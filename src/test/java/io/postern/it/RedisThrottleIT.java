@@ -6,14 +6,17 @@ import static org.awaitility.Awaitility.await;
 import io.postern.auth.ThrottleKeys;
 import io.postern.config.AuthConfig;
 import io.postern.config.ThrottleStoreConfig;
+import io.postern.net.Addresses;
 import io.postern.testing.Conversation;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MailClient;
 import io.postern.testing.MetricsReader;
 import io.postern.testing.PosternFixture;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * mid-run: logins go on (a right password logs in at a real Dovecot, a wrong one is
  * still slowed by the instance's own penalty), {@code postern_throttle_store_up} says 0 and
  * each instance says so in one log line; restarted on its port, Redis is found again by itself.
+ * Connections from one address spread over both instances meet one
+ * {@code max-connections-per-ip}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -44,6 +49,8 @@ class RedisThrottleIT {
   private static final int GUESSES = 6;
   private static final String PASSWORD = "alice-secret-1";
   private static final Duration AWAIT = Duration.ofSeconds(10);
+  /** {@code limits.max-connections-per-ip}, for both instances together. */
+  private static final int PER_IP = 3;
 
   @TempDir
   static Path dir;
@@ -128,6 +135,43 @@ class RedisThrottleIT {
 
   @Test
   @Order(3)
+  void connectionsFromOneAddressSpreadOverTwoInstancesShouldMeetOneLimit() throws Exception {
+    String from = "127.0.0.7";
+    String key = ThrottleKeys.connections(Addresses.subscriberKey(InetAddress.getByName(from)));
+    // Both instances have their heartbeat in Redis: they count there.
+    await().atMost(AWAIT).until(() -> redis.command("KEYS " + ThrottleKeys.CONNECTIONS
+        + "instance:*").split("\n").length >= 2);
+    double refusedBefore = refused(a) + refused(b);
+    List<Conversation> open = new ArrayList<>();
+    try {
+      // A holds two, B one: each below max-connections-per-ip on its own, together at it.
+      open.add(greeted(a, from));
+      open.add(greeted(b, from));
+      open.add(greeted(a, from));
+      for (PosternFixture next : List.of(b, a)) {
+        try (Conversation c = MailClient.plainFrom(from, next.port("imap"), next.tls())) {
+          assertThat(c.readLine())
+              .isEqualTo("* BYE [UNAVAILABLE] Too many connections from your address.");
+          assertThat(c.closedByPeer(5000)).isTrue();
+        }
+      }
+      assertThat(refused(a) + refused(b)).isEqualTo(refusedBefore + 2);
+
+      // B's ends: its place is given back in Redis, and a new one is admitted.
+      open.remove(1).close();
+      await().atMost(AWAIT).until(() -> counted(key) == 2);
+      open.add(greeted(b, from));
+    } finally {
+      for (Conversation c : open) {
+        c.close();
+      }
+    }
+    // Every connection gave its place back: nothing is left in Redis.
+    await().atMost(AWAIT).until(() -> redis.command("EXISTS " + key).equals(":0"));
+  }
+
+  @Test
+  @Order(4)
   void aRedisThatHangsShouldHoldALoginNoLongerThanItsTimeout() throws Exception {
     int downBefore = lines("is down (no answer in time)").size();
     redis.pause();
@@ -145,7 +189,7 @@ class RedisThrottleIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void whenRedisStopsLoginsShouldGoOnWithTheLocalPenaltyAndRecoverByThemselves()
       throws Exception {
     double errorsBefore = MetricsReader.value(a, "postern_throttle_store_errors_total");
@@ -183,6 +227,7 @@ class RedisThrottleIT {
   private PosternFixture postern(String name, ThrottleStoreConfig store) throws Exception {
     return PosternFixture.builder(dir.resolve(name))
         .backend(dovecot.imapPort(), dovecot.pop3Port())
+        .connectionLimits(1000, PER_IP)
         .user("alice", PASSWORD)
         .throttle(new AuthConfig.Throttle(INITIAL, MAX, Duration.ofHours(1), 1000, 10, 10,
             Duration.ZERO, store))
@@ -224,6 +269,25 @@ class RedisThrottleIT {
   private static double logins(PosternFixture postern, String result) {
     return MetricsReader.value(postern, "postern_logins_total", "protocol", "imap",
         "mechanism", "login", "result", result);
+  }
+
+  /** A plaintext IMAP connection to {@code postern} from {@code from}, greeted. */
+  private static Conversation greeted(PosternFixture postern, String from) throws Exception {
+    Conversation c = MailClient.plainFrom(from, postern.port("imap"), postern.tls());
+    c.expect("* OK");
+    return c;
+  }
+
+  /** The connections {@code key} holds in Redis, all instances together. */
+  private int counted(String key) throws Exception {
+    String values = redis.command("HVALS " + key);
+    return values.isEmpty() ? 0
+        : Arrays.stream(values.split("\n")).mapToInt(Integer::parseInt).sum();
+  }
+
+  private static double refused(PosternFixture postern) {
+    return MetricsReader.value(postern, "postern_connections_rejected_total", "listener", "imap",
+        "reason", "per_ip");
   }
 
   private static double storeUp(PosternFixture postern) {
