@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * marks the store down, in one log line: from then on logins do not ask it (their penalty is
  * this instance's alone, with the shared counts last read), nor do new connections (their limit
  * per address is this instance's count alone), and the first PING answered brings
- * it back, said in one more line. Every failed call is counted
+ * it back, said in one more line. More than {@link #MAX_IN_FLIGHT} calls at once are shed, not
+ * sent, without marking the store down. Every failed or shed call is counted
  * ({@code postern_throttle_store_errors_total}); {@link #up} feeds
  * {@code postern_throttle_store_up}.
  */
@@ -45,8 +47,16 @@ public final class RedisFailures implements SharedFailures {
   static final Duration FIRST_CHECK_TIMEOUT = Duration.ofSeconds(5);
   /** Connections to the store: a login costs one short call, a failure one more. */
   static final int MAX_CONNECTIONS = 8;
-  /** Calls waiting for a connection beyond these fail at once (and mark the store down). */
+  /** Calls waiting for a connection beyond these would fail in the client. */
   static final int MAX_WAITING_CALLS = 256;
+  /**
+   * Calls unanswered at once beyond these are not sent: each fails at once (counted as an
+   * error) and its login or connection goes on with this instance's own count. Kept within what
+   * the client takes ({@link #MAX_WAITING_CALLS}), so that a burst (a flood of connections from
+   * many addresses) is shed here rather than failed by the client, which would mark a store that
+   * answers well "down" and lift the shared penalty from every login meanwhile.
+   */
+  static final int MAX_IN_FLIGHT = MAX_WAITING_CALLS;
 
   /** KEYS: address, user; ARGV: forget-after in ms. Returns both counts after this failure. */
   static final String COUNT_FAILURE = """
@@ -59,6 +69,16 @@ public final class RedisFailures implements SharedFailures {
   static final String READ_COUNTS = """
       return {tonumber(redis.call('GET', KEYS[1]) or '0'),
               tonumber(redis.call('GET', KEYS[2]) or '0')}""";
+
+  private static final Exception BUSY =
+      new IllegalStateException("too many calls to the throttle store at once") {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+          return this;
+        }
+      };
 
   private static final Exception SKIPPED =
       new IllegalStateException("the throttle store is down") {
@@ -78,6 +98,7 @@ public final class RedisFailures implements SharedFailures {
   private final Runnable onError;
   private final AtomicBoolean up = new AtomicBoolean(true);
   private final AtomicBoolean checking = new AtomicBoolean();
+  private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
   private volatile long downSince;
   private final long checkTimer;
@@ -165,12 +186,19 @@ public final class RedisFailures implements SharedFailures {
     return client.close();
   }
 
-  /** A call to the store, unless it is down; bounded by the timeout. */
+  /** A call to the store, unless it is down or too busy; bounded by the timeout. */
   private <T> Future<T> call(Request request, Function<Response, T> answer) {
     if (closed || !up.get()) {
       return Future.failedFuture(SKIPPED);
     }
-    return send(request, answer, timeoutMs).onFailure(this::wentDown);
+    if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+      inFlight.decrementAndGet();
+      onError.run();
+      return Future.failedFuture(BUSY);
+    }
+    return send(request, answer, timeoutMs)
+        .andThen(ar -> inFlight.decrementAndGet())
+        .onFailure(this::wentDown);
   }
 
   private <T> Future<T> send(Request request, Function<Response, T> answer, long timeout) {
