@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * marks the store down, in one log line: from then on logins do not ask it (their penalty is
  * this instance's alone, with the shared counts last read), nor do new connections (their limit
  * per address is this instance's count alone), and the first PING answered brings
- * it back, said in one more line. More than {@link #MAX_IN_FLIGHT} calls at once are shed, not
- * sent, without marking the store down. Every failed or shed call is counted
+ * it back, said in one more line. More than {@link #MAX_IN_FLIGHT} calls at once for logins,
+ * or for connections, are shed, not sent, without marking the store down. Every failed or shed
+ * call is counted
  * ({@code postern_throttle_store_errors_total}); {@link #up} feeds
  * {@code postern_throttle_store_up}.
  */
@@ -50,13 +51,14 @@ public final class RedisFailures implements SharedFailures {
   /** Calls waiting for a connection beyond these would fail in the client. */
   static final int MAX_WAITING_CALLS = 256;
   /**
-   * Calls unanswered at once beyond these are not sent: each fails at once (counted as an
-   * error) and its login or connection goes on with this instance's own count. Kept within what
-   * the client takes ({@link #MAX_WAITING_CALLS}), so that a burst (a flood of connections from
-   * many addresses) is shed here rather than failed by the client, which would mark a store that
-   * answers well "down" and lift the shared penalty from every login meanwhile.
+   * Calls of one kind unanswered at once beyond these are not sent: each fails at once with
+   * {@link #notSent} true (counted as an error), and its login or connection goes on with this
+   * instance's own count. Logins and connections each have this many, so that a burst of
+   * connections (cheap, and no login) cannot crowd out the failure counts, and together they
+   * stay within what the client takes ({@link #MAX_WAITING_CALLS}): a burst is shed here rather
+   * than failed by the client, which would mark a store that answers "down".
    */
-  static final int MAX_IN_FLIGHT = MAX_WAITING_CALLS;
+  public static final int MAX_IN_FLIGHT = MAX_WAITING_CALLS / 2;
 
   /** KEYS: address, user; ARGV: forget-after in ms. Returns both counts after this failure. */
   static final String COUNT_FAILURE = """
@@ -98,7 +100,9 @@ public final class RedisFailures implements SharedFailures {
   private final Runnable onError;
   private final AtomicBoolean up = new AtomicBoolean(true);
   private final AtomicBoolean checking = new AtomicBoolean();
-  private final AtomicInteger inFlight = new AtomicInteger();
+  /** Unanswered calls of the login throttle, and of the connection counts. */
+  private final AtomicInteger loginCalls = new AtomicInteger();
+  private final AtomicInteger connectionCalls = new AtomicInteger();
   private volatile boolean closed;
   private volatile long downSince;
   private final long checkTimer;
@@ -140,14 +144,14 @@ public final class RedisFailures implements SharedFailures {
   public Future<Counts> counts(String addressKey, String userKey) {
     return call(Request.cmd(Command.EVAL).arg(READ_COUNTS).arg(2)
         .arg(ThrottleKeys.address(addressKey)).arg(ThrottleKeys.user(userKey)),
-        RedisFailures::counts);
+        RedisFailures::counts, loginCalls);
   }
 
   @Override
   public Future<Counts> failed(String addressKey, String userKey) {
     return call(Request.cmd(Command.EVAL).arg(COUNT_FAILURE).arg(2)
         .arg(ThrottleKeys.address(addressKey)).arg(ThrottleKeys.user(userKey))
-        .arg(forgetAfterMs), RedisFailures::counts);
+        .arg(forgetAfterMs), RedisFailures::counts, loginCalls);
   }
 
   @Override
@@ -156,17 +160,30 @@ public final class RedisFailures implements SharedFailures {
     if (userKeyOrNull != null) {
       del.arg(ThrottleKeys.user(userKeyOrNull));
     }
-    call(del, r -> r);
+    call(del, r -> r, loginCalls);
   }
 
   /**
-   * Another call to the same store (the open connections of every instance, see
-   * {@code ClusterConnections}): like the failure counts' own calls, skipped while the store is
-   * down, given up after {@code redis-timeout}, and a failure is counted and marks the store
-   * down (one log line for both uses).
+   * A call for the open connections of every instance (see {@code ClusterConnections}): like
+   * the failure counts' own calls skipped while the store is down, given up after
+   * {@code redis-timeout}, and a failure is counted and marks the store down (one log line for
+   * both uses); shed beyond {@link #MAX_IN_FLIGHT} of its own.
    */
   public Future<Response> send(Request request) {
-    return call(request, r -> r);
+    return call(request, r -> r, connectionCalls);
+  }
+
+  /**
+   * As {@link #send}, but never shed: for what must reach the store once something was counted
+   * there (a give-back, a heartbeat), whose number is bounded by what was counted.
+   */
+  public Future<Response> sendUnshed(Request request) {
+    return call(request, r -> r, null);
+  }
+
+  /** Whether {@code failure} is of a call that never reached the store (down, or shed). */
+  public static boolean notSent(Throwable failure) {
+    return failure == SKIPPED || failure == BUSY;
   }
 
   @Override
@@ -186,19 +203,25 @@ public final class RedisFailures implements SharedFailures {
     return client.close();
   }
 
-  /** A call to the store, unless it is down or too busy; bounded by the timeout. */
-  private <T> Future<T> call(Request request, Function<Response, T> answer) {
+  /**
+   * A call to the store, unless it is down or {@code budget} (null: none) has no room; bounded
+   * by the timeout.
+   */
+  private <T> Future<T> call(Request request, Function<Response, T> answer,
+      AtomicInteger budget) {
     if (closed || !up.get()) {
       return Future.failedFuture(SKIPPED);
     }
-    if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-      inFlight.decrementAndGet();
+    if (budget != null && budget.incrementAndGet() > MAX_IN_FLIGHT) {
+      budget.decrementAndGet();
       onError.run();
       return Future.failedFuture(BUSY);
     }
-    return send(request, answer, timeoutMs)
-        .andThen(ar -> inFlight.decrementAndGet())
-        .onFailure(this::wentDown);
+    Future<T> sent = send(request, answer, timeoutMs);
+    if (budget != null) {
+      sent = sent.andThen(ar -> budget.decrementAndGet());
+    }
+    return sent.onFailure(this::wentDown);
   }
 
   private <T> Future<T> send(Request request, Function<Response, T> answer, long timeout) {

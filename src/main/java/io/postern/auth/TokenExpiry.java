@@ -15,6 +15,9 @@ import java.util.Base64;
  */
 final class TokenExpiry {
 
+  /** The year 9999: a later exp is taken as none. */
+  private static final double MAX_EXP = 253_402_300_800d;
+
   private TokenExpiry() {}
 
   /** The claimed expiry, or null when the token is no JWT or claims none. */
@@ -28,7 +31,12 @@ final class TokenExpiry {
     try {
       byte[] payload = Base64.getUrlDecoder().decode(text.substring(first + 1, second));
       Object exp = new JsonObject(new String(payload, StandardCharsets.UTF_8)).getValue("exp");
-      return exp instanceof Number n ? Instant.ofEpochSecond(n.longValue()) : null;
+      // Beyond these an exp is no date (Instant's range, or a number longValue() wraps): it
+      // claims nothing.
+      if (!(exp instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() < MAX_EXP)) {
+        return null;
+      }
+      return Instant.ofEpochSecond(n.longValue());
     } catch (IllegalArgumentException | DecodeException | ClassCastException e) {
       // Not base64url, not a JSON object: an opaque token, which claims nothing.
       return null;

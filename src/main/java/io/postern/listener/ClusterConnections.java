@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * increment that timed out and may have counted, a give-back that did not arrive, a heartbeat
  * missed while the store was down), it goes on under a new field name, and what it counted under
  * the old one vanishes with the old heartbeat: after an outage the count may fall short for a
- * while, it never stays too high.
+ * while, it never stays too high. A call shed in a burst ({@link RedisFailures#MAX_IN_FLIGHT})
+ * never reached the store: that connection goes on by the local count, and what was counted
+ * before stays counted. Give-backs and heartbeats are never shed.
  */
 public final class ClusterConnections {
 
@@ -135,7 +137,10 @@ public final class ClusterConnections {
       admission.countedAcrossInstances(() -> giveBack(key, used));
       return true;
     }).otherwise(e -> {
-      retire(used);
+      if (!RedisFailures.notSent(e)) {
+        // Sent, and perhaps counted there: nothing would give it back.
+        retire(used);
+      }
       return true;
     });
   }
@@ -146,7 +151,7 @@ public final class ClusterConnections {
   }
 
   private void giveBack(String key, long used) {
-    store.send(Request.cmd(Command.EVAL).arg(GIVE_BACK).arg(1).arg(key).arg(field(used)))
+    store.sendUnshed(Request.cmd(Command.EVAL).arg(GIVE_BACK).arg(1).arg(key).arg(field(used)))
         .onFailure(e -> retire(used));
   }
 
@@ -157,7 +162,7 @@ public final class ClusterConnections {
       retire(current);
       return;
     }
-    store.send(Request.cmd(Command.SET).arg(HEARTBEAT_PREFIX + field(current)).arg("1")
+    store.sendUnshed(Request.cmd(Command.SET).arg(HEARTBEAT_PREFIX + field(current)).arg("1")
         .arg("PX").arg(HEARTBEAT_TTL.toMillis())).onComplete(ar -> {
           if (ar.failed()) {
             retire(current);

@@ -88,8 +88,25 @@ class AuthCacheTokenExpiryTest {
     assertThat(Instant.now()).isAfterOrEqualTo(source.validUntil);
   }
 
+  @Test
+  void anExpThatIsNoDateShouldBeTakenAsNone() {
+    TokenSource source = new TokenSource();
+    AuthCache cache = cache(source);
+    for (String exp : java.util.List.of("1e300", "123456789012345678901", "-5", "\"soon\"")) {
+      AuthRequest odd = jwtRequest(exp);
+      ask(cache, odd);
+      ask(cache, odd);
+    }
+    // Each answered, and kept for the ttl like a token without exp.
+    assertThat(source.calls.get()).isEqualTo(4);
+  }
+
   /** A JWT-shaped token claiming {@code exp}; its signature is never looked at. */
   private static AuthRequest jwtRequest(long exp) {
+    return jwtRequest(Long.toString(exp));
+  }
+
+  private static AuthRequest jwtRequest(String exp) {
     java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
     String token = b64.encodeToString("{\"alg\":\"ES256\"}".getBytes())
         + "." + b64.encodeToString(("{\"sub\":\"amy\",\"exp\":" + exp + "}").getBytes())

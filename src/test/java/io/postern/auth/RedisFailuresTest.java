@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shared store under a burst, against a real {@code redis-server}: calls beyond what the
- * client takes at once are shed and counted, and the store, which answers, stays up, so the
- * shared penalty keeps applying to every other login.
+ * The shared store under a burst of connections, against a real {@code redis-server}: calls
+ * beyond their share are shed and counted, never sent; the store, which answers, stays up, and
+ * the logins' calls still go out, so the shared penalty keeps applying.
  */
 class RedisFailuresTest {
 
@@ -48,11 +48,15 @@ class RedisFailuresTest {
       }
       long shed = calls.stream().filter(Future::failed).count();
       assertThat(shed).isEqualTo(40);
-      assertThat(calls.stream().filter(Future::failed).map(f -> f.cause().getMessage()))
-          .containsOnly("too many calls to the throttle store at once");
+      assertThat(calls.stream().filter(Future::failed).map(Future::cause))
+          .allMatch(RedisFailures::notSent);
       assertThat(errors.get()).isEqualTo(40);
       assertThat(store.up()).isTrue();
+      // The connections' burst leaves the logins' calls their own room: this one is sent.
+      Future<SharedFailures.Counts> login = store.failed("192.0.2.9", "amy");
+      assertThat(login.failed()).isFalse();
       redis.resume();
+      assertThat(login.await(10, TimeUnit.SECONDS).user()).isEqualTo(1L);
       List<Future<Response>> sent = calls.stream().filter(f -> !f.failed()).toList();
       Future.all(sent).await(10, TimeUnit.SECONDS);
       assertThat(sent).allSatisfy(f -> assertThat(f.result().toString()).isEqualTo("PONG"));
