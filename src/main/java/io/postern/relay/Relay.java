@@ -170,7 +170,10 @@ public final class Relay {
     backend.exceptionHandler(e -> finish("backend"));
     // Vert.x's notice that the listener stops. It closes the connection itself when the grace
     // is over, but gracefully, which waits forever for a peer that does not read; and it cancels
-    // this verticle's timers then. So the relay ends itself a moment before.
+    // this verticle's timers then. So the relay ends itself a moment before. 1 ms is enough, on
+    // a busy machine too: this timer and Vert.x's close are scheduled on the connection's event
+    // loop, which runs them in deadline order however late, and the grace left is counted from
+    // the start of the drain, before Vert.x starts its own count.
     client.shutdownHandler(v -> {
       if (shutdownTimer < 0) {
         long left = Math.max(1, shutdownGraceLeft.get().toMillis() - 1);

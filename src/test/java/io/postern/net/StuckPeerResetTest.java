@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postern.config.AuthConfig;
+import io.postern.session.SessionView;
 import io.postern.testing.BackendScripts;
 import io.postern.testing.Conversation;
 import io.postern.testing.ExternalCommand;
@@ -145,6 +146,10 @@ class StuckPeerResetTest {
         c.expect("* OK");
         c.send("a LOGIN flood pw\r\n");
         c.expect("a OK");
+        // Stuck means Postern holds part of the flood for a client that reads none of it. Until
+        // the first flood bytes have passed, the relay is between two responses, where a stop
+        // rightly ends it with a BYE and an orderly close (and the client would see a FIN).
+        await().atMost(Duration.ofSeconds(20)).until(() -> relayedToClient(stopping, "flood") > 0);
         long start = System.nanoTime();
         // The fixture's shutdown grace is 1 s: then the relay is cut, and the stop completes.
         stopping.server().stop().await(20, TimeUnit.SECONDS);
@@ -174,6 +179,12 @@ class StuckPeerResetTest {
       c.expect("a OK");
       assertThat(endOfStream(c.socket())).isEqualTo("fin");
     }
+  }
+
+  /** Bytes the relay of {@code user}'s session has passed to the client (login reply aside). */
+  private static long relayedToClient(PosternFixture server, String user) {
+    return server.server().sessions().list(v -> user.equals(v.user())).await().stream()
+        .mapToLong(SessionView::bytesToClient).sum();
   }
 
   private static int openConnections(PosternFixture server) {
