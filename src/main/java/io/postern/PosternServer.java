@@ -41,6 +41,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -534,7 +535,7 @@ public final class PosternServer {
           continue;
         }
         try {
-          java.nio.file.Path crl = listener.clientCertificates().crl();
+          Path crl = listener.clientCertificates().crl();
           ca = crl == null ? ca : ca.withCrl(crl);
           trust.put(listener.name(), new ServerTls.ClientTrust(
               listener.clientCertificates().mode(), ca));

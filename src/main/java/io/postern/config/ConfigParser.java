@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Turns the YAML tree into {@link PosternConfig}, applying the defaults of DESIGN.md §4 and
@@ -483,15 +484,15 @@ public final class ConfigParser {
     }
   }
 
+  /** RFC 6749 §3.3: scope-tokens of %x21 / %x23-5B / %x5D-7E, one space between two. */
+  private static final Pattern OAUTH_SCOPE = Pattern.compile(
+      "[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*");
+
   /**
    * {@code auth.oauth2}; null unless {@code used} (auth.source: oauth2). A JWKS needs the issuer
    * and audience (else any token the issuer signs for any client would do); introspection needs
    * the client's id and secret.
    */
-  /** RFC 6749 §3.3: scope-tokens of %x21 / %x23-5B / %x5D-7E, one space between two. */
-  private static final java.util.regex.Pattern OAUTH_SCOPE = java.util.regex.Pattern.compile(
-      "[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*");
-
   private OAuth2Config oauth2(ConfigSection o, boolean used) {
     String jwksUrl = o.string("jwks-url", null);
     String introspectionUrl = o.string("introspection-url", null);

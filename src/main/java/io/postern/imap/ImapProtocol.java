@@ -152,6 +152,8 @@ public final class ImapProtocol implements MailProtocol<ImapRequest> {
       case BAD_CREDENTIALS -> "AUTHENTICATIONFAILED";
       case DISABLED -> "CONTACTADMIN";
       case CLEARTEXT_REFUSED -> "PRIVACYREQUIRED";
+      // RFC 5530: what can never succeed here, whatever the password.
+      case PASSWORDS_REFUSED -> "CANNOT";
       case UNAVAILABLE, THROTTLED -> "UNAVAILABLE";
       case IN_USE -> "INUSE";
     };

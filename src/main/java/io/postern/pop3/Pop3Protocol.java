@@ -108,7 +108,7 @@ public final class Pop3Protocol implements MailProtocol<Pop3Request> {
       // No password yet, so no attempt is spent.
       session.write(cleartextRefused());
     } else if (!session.passwordsOffered()) {
-      session.refusePasswords(null);
+      session.refusePasswords(null, "USER");
     } else {
       user = name;
       session.write("+OK\r\n");

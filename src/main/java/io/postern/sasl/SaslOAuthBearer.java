@@ -21,7 +21,7 @@ public final class SaslOAuthBearer implements SaslMechanism {
   /** An authzid longer than this is no user name. */
   static final int MAX_AUTHZID_BYTES = 1024;
 
-  private final String error;
+  private final TokenDiscovery discovery;
 
   public SaslOAuthBearer() {
     this(TokenDiscovery.NONE);
@@ -29,7 +29,7 @@ public final class SaslOAuthBearer implements SaslMechanism {
 
   /** {@code discovery} goes into the error a refused token is answered with. */
   public SaslOAuthBearer(TokenDiscovery discovery) {
-    this.error = discovery.oauthBearerError();
+    this.discovery = discovery;
   }
 
   /** The client side, for replaying a token at a backend; {@code user} may be empty. */
@@ -80,7 +80,8 @@ public final class SaslOAuthBearer implements SaslMechanism {
 
   @Override
   public SaslStep.Refusal refusal() {
-    return new SaslStep.Refusal(BearerMessage.challenge(error));
+    // Built only when a token is refused, not on every AUTHENTICATE.
+    return new SaslStep.Refusal(BearerMessage.challenge(discovery.oauthBearerError()));
   }
 
   private static SaslStep malformed() {

@@ -162,12 +162,13 @@ public final class ClientSession<R> {
   }
 
   /**
-   * Answers a password login where the source takes tokens only: not an attempt, as nothing was
-   * checked, and the password goes nowhere. {@code tag} is null for POP3.
+   * Answers a password login where the source takes tokens only: a failed login of
+   * {@code mechanism} in the meters, but not an attempt, as nothing was checked, and the password
+   * goes nowhere. {@code tag} is null for POP3.
    */
-  public void refusePasswords(String tag) {
-    write(protocol.no(tag, "Passwords are not accepted here; log in with an OAuth 2.0 token ("
-        + String.join(" or ", SaslMechanism.TOKEN_NAMES) + ")."));
+  public void refusePasswords(String tag, String mechanism) {
+    context.meters().protocol(context.listener().protocol()).login(mechanism, LoginResult.FAILURE);
+    loginFailed(tag, Failed.of(LoginOutcome.Failure.PASSWORDS_REFUSED));
   }
 
   /**
@@ -290,7 +291,7 @@ public final class ClientSession<R> {
       write(protocol.no(tag, "Unsupported authentication mechanism."));
     } else if (!cleartextRefused() && !context.authenticator().checksPasswords()
         && !SaslMechanism.carriesToken(mechanismName)) {
-      refusePasswords(tag);
+      refusePasswords(tag, mechanismName);
     } else if (cleartextRefused()
         || SaslMechanism.carriesToken(mechanismName) && !socket.secured()) {
       // A bearer token is never taken before TLS, whatever auth.cleartext allows passwords:
@@ -334,7 +335,7 @@ public final class ClientSession<R> {
       return;
     }
     if (!context.authenticator().checksPasswords() && !SaslMechanism.carriesToken(mechanism)) {
-      refusePasswords(tag);
+      refusePasswords(tag, mechanism);
       return;
     }
     state = State.LOGIN;

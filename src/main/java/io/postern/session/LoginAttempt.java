@@ -339,7 +339,7 @@ final class LoginAttempt {
       return LoginResult.SUCCESS;
     }
     return switch (((Failed) outcome).failure()) {
-      case BAD_CREDENTIALS, DISABLED -> LoginResult.FAILURE;
+      case BAD_CREDENTIALS, DISABLED, PASSWORDS_REFUSED -> LoginResult.FAILURE;
       case CLEARTEXT_REFUSED -> LoginResult.CLEARTEXT_REFUSED;
       case UNAVAILABLE -> LoginResult.UNAVAILABLE;
       case IN_USE -> LoginResult.IN_USE;

@@ -33,6 +33,12 @@ public sealed interface LoginOutcome {
     DISABLED("Account disabled."),
     /** A password before TLS while cleartext is refused: counts as an attempt, never checked. */
     CLEARTEXT_REFUSED("Plaintext authentication is disabled; use %s first."),
+    /**
+     * A password where the auth source checks tokens only ({@code auth.source: oauth2}): never
+     * checked, so no attempt.
+     */
+    PASSWORDS_REFUSED("Passwords are not accepted here; log in with an OAuth 2.0 token"
+        + " (XOAUTH2 or OAUTHBEARER)."),
     /** Auth source or backend down or misbehaving: try again later. */
     UNAVAILABLE("Service temporarily unavailable, try again later."),
     /** The backend says the mailbox is in use. */

@@ -29,7 +29,9 @@ import java.util.Date;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import javax.security.auth.x500.X500Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,6 +123,13 @@ public final class ClientCa {
         LOG.warn("{}: the CRL of {} was due for renewal at {}: its CA's client certificates are"
             + " refused until a fresh CRL is loaded", crlFile, crl.getIssuerX500Principal(),
             crl.getNextUpdate().toInstant());
+      }
+    }
+    for (TrustAnchor a : anchors) {
+      X500Principal ca = a.getTrustedCert().getSubjectX500Principal();
+      if (lists.stream().noneMatch(crl -> crl.getIssuerX500Principal().equals(ca))) {
+        LOG.warn("{} holds no CRL of {} (in {}): client certificates it issues are refused"
+            + " (unable to get certificate CRL)", crlFile, ca, file);
       }
     }
     return new ClientCa(file, pem, anchors, crlFile, crlPem.clone(), List.copyOf(lists));
@@ -249,7 +258,7 @@ public final class ClientCa {
   @Override
   public boolean equals(Object o) {
     return o instanceof ClientCa other && file.equals(other.file) && Arrays.equals(pem, other.pem)
-        && java.util.Objects.equals(crlFile, other.crlFile) && Arrays.equals(crlPem, other.crlPem);
+        && Objects.equals(crlFile, other.crlFile) && Arrays.equals(crlPem, other.crlPem);
   }
 
   @Override

@@ -120,7 +120,7 @@ class ClientCertificateTest {
     ClientCa trusted = ClientCa.load(ca.cert());
     OpensslCertificates.Pair revoked = ca.issue("revoked", "/CN=carol", "0BAD",
         "email:carol@example.org");
-    ClientCa withCrl = trusted.withCrl(ca.crl("current", "261201000000Z", "491231000000Z",
+    ClientCa withCrl = trusted.withCrl(ca.crl("current", daysFromNow(-1), daysFromNow(30),
         "0BAD", "7777"));
     assertThat(withCrl.verify(chain(revoked.cert()))).isEqualTo("certificate revoked");
     assertThat(withCrl.verify(chain(alice.cert()))).isNull();
@@ -129,7 +129,7 @@ class ClientCertificateTest {
         + dir.resolve("current.pem"));
     // Past its next update: nothing of its CA can be trusted until a fresh one comes, as in
     // OpenSSL ("CRL has expired" there).
-    ClientCa stale = trusted.withCrl(ca.crl("stale", "261101000000Z", "261102000000Z"));
+    ClientCa stale = trusted.withCrl(ca.crl("stale", daysFromNow(-10), daysFromNow(-9)));
     assertThat(stale.verify(chain(alice.cert()))).isEqualTo("unable to get certificate CRL");
   }
 
@@ -137,7 +137,7 @@ class ClientCertificateTest {
   void aCrlFileShouldHoldCrlsOfTheCasOwn() throws Exception {
     ClientCa trusted = ClientCa.load(ca.cert());
     OpensslCa other = OpensslCa.create(dir.resolve("other"), "clients-ca", "Test Clients CA");
-    Path foreign = other.crl("foreign", "261201000000Z", "491231000000Z", "0ABC");
+    Path foreign = other.crl("foreign", daysFromNow(-1), daysFromNow(30), "0ABC");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> trusted.withCrl(foreign))
         .hasMessage(foreign + ": the CRL of CN=Test Clients CA is not signed by a CA of "
             + ca.cert());
@@ -146,6 +146,10 @@ class ClientCertificateTest {
         .hasMessageContaining(empty.toString());
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> trusted.withCrl(
         dir.resolve("missing-crl.pem"))).hasMessageContaining("does not exist");
+  }
+
+  private static java.time.Instant daysFromNow(int days) {
+    return java.time.Instant.now().plus(java.time.Duration.ofDays(days));
   }
 
   @Test

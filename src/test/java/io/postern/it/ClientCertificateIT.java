@@ -77,7 +77,8 @@ class ClientCertificateIT {
     // Says CN=alice too, but no CA of Postern's issued it.
     stranger = OpensslCertificates.selfSignedEc(dir.resolve("pki"), "stranger", "alice");
     revoked = ca.issue("revoked", "/CN=alice/emailAddress=alice@example.org", "0BAD");
-    crl = ca.crl("clients-crl", "261201000000Z", "491231000000Z", "0BAD");
+    crl = ca.crl("clients-crl", java.time.Instant.now().minus(Duration.ofDays(1)),
+        java.time.Instant.now().plus(Duration.ofDays(30)), "0BAD");
     dovecot = DovecotServer.start(dir.resolve("dovecot"), Map.of("alice", ALICE_PW,
         "bob", BOB_PW));
     dovecot.deliver("alice", ("From: a@example.net\r\nTo: alice@example.net\r\nSubject: for"

@@ -8,6 +8,7 @@ import io.postern.auth.Authenticator;
 import io.postern.config.AuthConfig;
 import io.postern.testing.Conversation;
 import io.postern.testing.MailClient;
+import io.postern.testing.MetricsReader;
 import io.postern.testing.PosternFixture;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
@@ -80,6 +81,8 @@ class TokensOnlyLoginTest {
   @Test
   void imapShouldOfferTokensOnlyAndRefuseLoginAndPlainWithoutAskingTheSource()
       throws Exception {
+    double failures = MetricsReader.value(postern, "postern_logins_total", "protocol", "imap",
+        "mechanism", "plain", "result", "failure");
     try (Conversation c = MailClient.implicitTls(postern.port("imaps"), postern.tls())) {
       assertThat(c.expect("* OK")).contains("LOGINDISABLED AUTH=XOAUTH2 AUTH=OAUTHBEARER")
           .doesNotContain("AUTH=PLAIN").doesNotContain("AUTH=LOGIN");
@@ -88,20 +91,23 @@ class TokensOnlyLoginTest {
           + " LOGINDISABLED AUTH=XOAUTH2 AUTH=OAUTHBEARER");
       c.expect("a OK");
       c.send("b LOGIN alice alice-pw\r\n");
-      assertThat(c.readLine()).isEqualTo("b NO " + REFUSED);
+      assertThat(c.readLine()).isEqualTo("b NO [CANNOT] " + REFUSED);
       c.send("c AUTHENTICATE PLAIN " + plain("alice", "alice-pw") + "\r\n");
-      assertThat(c.readLine()).isEqualTo("c NO " + REFUSED);
+      assertThat(c.readLine()).isEqualTo("c NO [CANNOT] " + REFUSED);
       c.send("d AUTHENTICATE LOGIN\r\n");
-      assertThat(c.readLine()).isEqualTo("d NO " + REFUSED);
+      assertThat(c.readLine()).isEqualTo("d NO [CANNOT] " + REFUSED);
       // Not attempts: far more than auth.max-attempts leave the session open.
       for (int i = 0; i < 5; i++) {
         c.send("e" + i + " LOGIN alice alice-pw\r\n");
-        assertThat(c.readLine()).startsWith("e" + i + " NO Passwords");
+        assertThat(c.readLine()).startsWith("e" + i + " NO [CANNOT] Passwords");
       }
       c.send("f NOOP\r\n");
       c.expect("f OK");
     }
     assertThat(asked).isEmpty();
+    // The operator sees them as failed logins (AUTHENTICATE PLAIN: c, here alone).
+    assertThat(MetricsReader.value(postern, "postern_logins_total", "protocol", "imap",
+        "mechanism", "plain", "result", "failure")).isEqualTo(failures + 1);
   }
 
   @Test
@@ -110,7 +116,7 @@ class TokensOnlyLoginTest {
       assertThat(c.readLine()).contains("STARTTLS LOGINDISABLED]")
           .doesNotContain("AUTH=");
       c.send("a LOGIN alice alice-pw\r\n");
-      assertThat(c.readLine()).isEqualTo("a NO " + REFUSED);
+      assertThat(c.readLine()).isEqualTo("a NO [CANNOT] " + REFUSED);
     }
     assertThat(asked).isEmpty();
   }
@@ -125,9 +131,9 @@ class TokensOnlyLoginTest {
       c.send("AUTH\r\n");
       assertThat(c.readUntil(".")).containsExactly("+OK", "XOAUTH2", "OAUTHBEARER", ".");
       c.send("USER alice\r\n");
-      assertThat(c.readLine()).isEqualTo("-ERR " + REFUSED);
+      assertThat(c.readLine()).isEqualTo("-ERR [AUTH] " + REFUSED);
       c.send("AUTH PLAIN " + plain("alice", "alice-pw") + "\r\n");
-      assertThat(c.readLine()).isEqualTo("-ERR " + REFUSED);
+      assertThat(c.readLine()).isEqualTo("-ERR [AUTH] " + REFUSED);
       c.send("NOOP\r\n");
       assertThat(c.readLine()).startsWith("-ERR");
       c.send("QUIT\r\n");

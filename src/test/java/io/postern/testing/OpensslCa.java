@@ -3,6 +3,9 @@ package io.postern.testing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,6 +17,9 @@ public final class OpensslCa {
 
   private static final Duration OPENSSL_TIMEOUT = Duration.ofSeconds(60);
   private static final String P256 = "ec_paramgen_curve:P-256";
+  /** openssl's UTCTime form, YYMMDDHHMMSSZ. */
+  private static final DateTimeFormatter OPENSSL_TIME =
+      DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
 
   private final Path dir;
   private final Path cert;
@@ -76,12 +82,14 @@ public final class OpensslCa {
   }
 
   /**
-   * {@code name.pem}: this CA's CRL revoking {@code serialsHex}, issued {@code from} and due for
-   * renewal at {@code until} (openssl's {@code YYMMDDHHMMSSZ}; one in the past makes a stale
-   * CRL), made by {@code openssl ca -gencrl} from an index of just those serials.
+   * {@code name.pem}: this CA's CRL revoking {@code serialsHex}, issued {@code issued} and due
+   * for renewal at {@code nextUpdate} (one in the past makes a stale CRL), made by
+   * {@code openssl ca -gencrl} from an index of just those serials.
    */
-  public Path crl(String name, String from, String until, String... serialsHex)
+  public Path crl(String name, Instant issued, Instant nextUpdate, String... serialsHex)
       throws Exception {
+    String from = OPENSSL_TIME.format(issued);
+    String until = OPENSSL_TIME.format(nextUpdate);
     Path index = dir.resolve(name + ".index");
     StringBuilder revoked = new StringBuilder();
     for (String serial : serialsHex) {
