@@ -72,25 +72,8 @@ public final class RedisFailures implements SharedFailures {
       return {tonumber(redis.call('GET', KEYS[1]) or '0'),
               tonumber(redis.call('GET', KEYS[2]) or '0')}""";
 
-  private static final Exception BUSY =
-      new IllegalStateException("too many calls to the throttle store at once") {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public synchronized Throwable fillInStackTrace() {
-          return this;
-        }
-      };
-
-  private static final Exception SKIPPED =
-      new IllegalStateException("the throttle store is down") {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public synchronized Throwable fillInStackTrace() {
-          return this;
-        }
-      };
+  private static final Exception BUSY = stackless("too many calls to the throttle store at once");
+  private static final Exception SKIPPED = stackless("the throttle store is down");
 
   private final Vertx vertx;
   private final Redis client;
@@ -226,6 +209,18 @@ public final class RedisFailures implements SharedFailures {
 
   private <T> Future<T> send(Request request, Function<Response, T> answer, long timeout) {
     return client.send(request).timeout(timeout, TimeUnit.MILLISECONDS).map(answer);
+  }
+
+  /** A failure that is always the same, so it is made once and carries no stack. */
+  private static Exception stackless(String message) {
+    return new IllegalStateException(message) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public synchronized Throwable fillInStackTrace() {
+        return this;
+      }
+    };
   }
 
   private static Counts counts(Response r) {

@@ -140,6 +140,11 @@ class DrainIT {
           // Evenly: 30 a second; never a third of them at once.
           assertThat(n).as(figures).isLessThanOrEqualTo(60);
         }
+        // The clients close their ends too, as mail clients do after a BYE: else Postern, which
+        // has said everything, would still give each until the end of the grace to do so.
+        for (Conversation c : clients) {
+          c.close();
+        }
         String out = postern.awaitExit(Duration.ofSeconds(40));
         Matcher lines = Pattern.compile("session=\\S+ .*user=alice .*result=(\\S+)")
             .matcher(out);
@@ -196,6 +201,7 @@ class DrainIT {
       assertThat(alice.readLine()).isEqualTo(")");
       assertThat(alice.readLine()).isEqualTo(BYE);
       assertThat(alice.closedByPeer(30_000)).isTrue();
+      alice.close();
       String out = postern.awaitExit(Duration.ofSeconds(40));
       assertThat(out).containsPattern("user=alice .*result=shutdown");
     }
