@@ -30,6 +30,7 @@ public final class RealParts {
       Map.entry("nginx", "nginx libnginx-mod-mail"),
       Map.entry("promtool", "prometheus"),
       Map.entry("unshare", "util-linux"),
+      Map.entry("setsid", "util-linux"),
       Map.entry("slapd", "slapd"),
       Map.entry("slapadd", "slapd"),
       Map.entry("redis-server", "redis-server"));

@@ -82,7 +82,12 @@ final class UnpackedPackages {
     Files.writeString(script, String.join("\n", lines) + "\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
     // --propagation private: none of these mounts leaks back into the system's namespace.
-    return new ProcessBuilder(RealParts.require("unshare").toString(), "--mount",
+    // setsid: a session and process group of its own, as a service manager gives a server.
+    // Cyrus's master signals its whole process group when it stops; in ours, that reached the
+    // Dovecot of any other test running at the time and killed its sessions. setsid does not
+    // fork here (a child of the JVM leads no group), so the server keeps the pid we stop.
+    return new ProcessBuilder(RealParts.require("setsid").toString(),
+        RealParts.require("unshare").toString(), "--mount",
         "--propagation", "private", "/bin/sh", script.toString());
   }
 
