@@ -13,14 +13,6 @@ import java.nio.charset.StandardCharsets;
 public final class SaslExternal implements SaslMechanism {
 
   @Override
-  public SaslStep start(byte[] initialResponse) {
-    if (initialResponse == null) {
-      return new SaslStep.Challenge("");
-    }
-    return next(initialResponse);
-  }
-
-  @Override
   public SaslStep next(byte[] response) {
     byte[] decoded = SaslMechanism.decode(response);
     if (decoded == null) {

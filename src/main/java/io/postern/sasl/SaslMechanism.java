@@ -11,8 +11,14 @@ import java.util.Locale;
  */
 public interface SaslMechanism {
 
-  /** Starts the exchange; {@code initialResponse} is base64 (empty for "=") or null if absent. */
-  SaslStep start(byte[] initialResponse);
+  /**
+   * Starts the exchange; {@code initialResponse} is base64 (empty for "=") or null if absent.
+   * Here for the mechanisms whose one message may come as the initial response or after an
+   * empty challenge (PLAIN, EXTERNAL, XOAUTH2, OAUTHBEARER).
+   */
+  default SaslStep start(byte[] initialResponse) {
+    return initialResponse == null ? new SaslStep.Challenge("") : next(initialResponse);
+  }
 
   /** Continues with the client's base64 line ({@code *} cancellation is handled by the caller). */
   SaslStep next(byte[] response);

@@ -36,14 +36,6 @@ public final class SaslPlain implements SaslMechanism {
   }
 
   @Override
-  public SaslStep start(byte[] initialResponse) {
-    if (initialResponse == null) {
-      return new SaslStep.Challenge("");
-    }
-    return next(initialResponse);
-  }
-
-  @Override
   public SaslStep next(byte[] response) {
     byte[] message = SaslMechanism.decode(response);
     if (message == null) {

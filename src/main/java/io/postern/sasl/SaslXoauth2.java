@@ -25,11 +25,6 @@ public final class SaslXoauth2 implements SaslMechanism {
   }
 
   @Override
-  public SaslStep start(byte[] initialResponse) {
-    return initialResponse == null ? new SaslStep.Challenge("") : next(initialResponse);
-  }
-
-  @Override
   public SaslStep next(byte[] response) {
     byte[] message = SaslMechanism.decode(response);
     if (message == null) {
